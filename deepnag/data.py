@@ -1,0 +1,132 @@
+"""Training data: preprocessed gestures and the batches of SPEC's training step.
+
+Raw gestures (from `deepnag.datasets`) are normalised to [-1, 1] per feature and
+resampled to n points; `GestureData.batches` then yields, per epoch, shuffled
+batches `(real_1, labels, real_2)` where `real_2[i]` is another sample of the
+class of `real_1[i]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, NamedTuple
+
+import numpy as np
+import torch
+
+from deepnag.datasets import RawGestures, load_raw
+from deepnag.errors import UserError
+from deepnag.preprocessing import MinMaxNormalizer, resample
+
+
+class Batch(NamedTuple):
+    """One training batch: real samples, their labels, and same-class partners."""
+
+    real_1: torch.Tensor  # (B, n, D)
+    labels: torch.Tensor  # (B,) int64
+    real_2: torch.Tensor  # (B, n, D)
+
+
+@dataclass(frozen=True)
+class GestureData:
+    """The preprocessed training set and what the models need to know about it."""
+
+    samples: torch.Tensor  # (S, n, D) float32, normalised units
+    labels: torch.Tensor  # (S,) int64
+    class_names: tuple[str, ...]
+    display_names: tuple[str, ...]
+    subjects: tuple[str, ...]
+    normalizer: MinMaxNormalizer
+
+    @classmethod
+    def from_raw(cls, raw: RawGestures, resample_n: int) -> "GestureData":
+        """Normalise (factors from all raw points) then resample every sample to `resample_n` points."""
+        counts = np.bincount(raw.labels, minlength=len(raw.class_names))
+        if (counts == 0).any():
+            empty = [raw.class_names[i] for i in np.flatnonzero(counts == 0)]
+            raise UserError(f"class(es) {', '.join(empty)} have no samples; the data set looks incomplete")
+        normalizer = MinMaxNormalizer.fit(raw.sequences)
+        normalised = [normalizer.transform(s) for s in raw.sequences]
+        samples = resample(normalised, resample_n)
+        return cls(
+            samples=torch.from_numpy(samples.astype(np.float32)),
+            labels=torch.from_numpy(np.asarray(raw.labels, dtype=np.int64)),
+            class_names=raw.class_names,
+            display_names=raw.display_names,
+            subjects=raw.subjects,
+            normalizer=normalizer,
+        )
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def num_features(self) -> int:
+        return int(self.samples.shape[2])
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.samples.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.samples.shape[0])
+
+    def to(self, device: torch.device | str) -> "GestureData":
+        """The same data with its tensors on `device` (batches are then built there)."""
+        return GestureData(
+            self.samples.to(device), self.labels.to(device), self.class_names,
+            self.display_names, self.subjects, self.normalizer,
+        )
+
+    def samples_of_class(self, label: int) -> torch.Tensor:
+        """All samples of one class, (S_c, n, D)."""
+        return self.samples[self.labels == label]
+
+    def batches_per_epoch(self, batch_size: int) -> int:
+        return -(-len(self) // batch_size)
+
+    def batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
+        """One epoch: a seeded shuffle split into batches (the last may be smaller)."""
+        order = torch.randperm(len(self), generator=generator)
+        for start in range(0, len(self), batch_size):
+            index = order[start:start + batch_size]
+            partner = same_class_partners(self.labels.cpu(), generator)[index]
+            device = self.samples.device
+            yield Batch(self.samples[index.to(device)], self.labels[index.to(device)],
+                        self.samples[partner.to(device)])
+
+
+def same_class_partners(labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """For every sample, a random other sample of the same class, all distinct.
+
+    Arranges each class in a uniformly random cycle and maps every sample to its
+    successor: the successor is uniform among the class's other samples, never
+    the sample itself (unless it is alone in its class), and no two samples share
+    a partner. Vectorised: one sort of random keys per call.
+    """
+    labels = labels.to(torch.int64)
+    keys = torch.rand(labels.shape[0], generator=generator, dtype=torch.float64)
+    order = torch.argsort(labels.to(torch.float64) + keys)  # by class, random within class
+    counts = torch.bincount(labels)
+    starts = torch.cumsum(counts, 0) - counts
+    position = torch.empty_like(order)
+    position[order] = torch.arange(labels.shape[0])
+    first = starts[labels]
+    successor = first + (position - first + 1) % counts[labels]
+    return order[successor]
+
+
+def load_data(
+    dataset: str,
+    datapath: str,
+    *,
+    resample_n: int = 64,
+    speeds: tuple[str, ...] = ("medium",),
+    classes: tuple[str, ...] = (),
+    max_per_class: int = 0,
+    download_url: str | None = None,
+) -> GestureData:
+    """Files on disk (downloaded if missing) → preprocessed training data."""
+    raw = load_raw(dataset, datapath, speeds=speeds, download_url=download_url)
+    return GestureData.from_raw(raw.select(classes, max_per_class), resample_n)

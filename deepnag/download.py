@@ -1,0 +1,126 @@
+"""HTTP downloads that never leave a partial file where a loader would trust it.
+
+Each file is streamed into a temporary `*.part` file beside its destination and
+renamed into place only once it is complete (size checked against the server's
+Content-Length). Network hiccups are retried a few times; a 4xx answer is not.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Sequence
+
+import requests
+from tqdm import tqdm
+
+from deepnag.errors import UserError
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 30.0
+RETRIES = 3
+CHUNK = 1 << 16
+_BACKOFF_S = 0.5
+
+
+class DownloadError(UserError):
+    """A file could not be fetched; the message names the URL and what to do."""
+
+
+def _fetch_once(session: requests.Session, url: str, part: Path, byte_bar: tqdm | None) -> None:
+    with session.get(url, stream=True, timeout=TIMEOUT_S) as response:
+        if 400 <= response.status_code < 500:
+            raise DownloadError(
+                f"{url} answered HTTP {response.status_code}; check the address "
+                "(--download-url or the data set's environment variable)"
+            )
+        response.raise_for_status()
+        expected = response.headers.get("Content-Length")
+        if byte_bar is not None:
+            byte_bar.reset(total=int(expected) if expected is not None else None)
+        received = 0
+        with open(part, "wb") as out:
+            for chunk in response.iter_content(CHUNK):
+                out.write(chunk)
+                received += len(chunk)
+                if byte_bar is not None:
+                    byte_bar.update(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+        if expected is not None and received != int(expected):
+            raise requests.exceptions.ChunkedEncodingError(
+                f"transfer ended after {received} of {expected} bytes"
+            )
+
+
+def download_file(
+    url: str,
+    destination: Path,
+    *,
+    session: requests.Session | None = None,
+    byte_bar: tqdm | None = None,
+    retries: int = RETRIES,
+) -> Path:
+    """Download `url` to `destination` atomically, retrying transient failures.
+
+    `byte_bar`, if given, is reset to the file's size and advanced per chunk.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    part = destination.with_name(destination.name + ".part")
+    session = session or requests.Session()
+    last_error: Exception | None = None
+    try:
+        for attempt in range(1, retries + 1):
+            try:
+                _fetch_once(session, url, part, byte_bar)
+                os.replace(part, destination)
+                return destination
+            except DownloadError:
+                raise
+            except (requests.exceptions.RequestException, OSError) as error:
+                last_error = error
+                log.debug("download of %s failed (attempt %d/%d): %s", url, attempt, retries, error)
+                if attempt < retries:
+                    time.sleep(_BACKOFF_S * attempt)
+        raise DownloadError(
+            f"could not download {url} after {retries} attempts ({_short(last_error)}); "
+            "check the network or use a mirror with --download-url"
+        )
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def download_many(
+    urls: Sequence[str], destinations: Sequence[Path], *, description: str, retries: int = RETRIES
+) -> None:
+    """Download several files under one progress bar (counted in files).
+
+    Files already present are kept; each new file is renamed into place only when
+    complete, so an interrupted run resumes where it stopped.
+    """
+    todo = [(u, Path(d)) for u, d in zip(urls, destinations) if not Path(d).is_file()]
+    if not todo:
+        return
+    with requests.Session() as session, tqdm(
+        total=len(todo), desc=description, unit="file", disable=None, leave=False
+    ) as bar:
+        for url, destination in todo:
+            download_file(url, destination, session=session, retries=retries)
+            bar.update(1)
+
+
+def download_with_progress(url: str, destination: Path, *, description: str, retries: int = RETRIES) -> Path:
+    """Download one (large) file with a byte progress bar."""
+    with requests.Session() as session, tqdm(
+        desc=description, unit="B", unit_scale=True, unit_divisor=1024, disable=None, leave=False
+    ) as bar:
+        return download_file(url, destination, session=session, byte_bar=bar, retries=retries)
+
+
+def _short(error: Exception | None) -> str:
+    text = str(error) if error is not None else "unknown error"
+    return text.splitlines()[0][:200] if text else type(error).__name__

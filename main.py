@@ -1,0 +1,60 @@
+"""DeepNAG command line: train a gesture generator, or evaluate a trained one.
+
+    python main.py --model=DeepNAG --dataset=dollar-gds        # train
+    python main.py --resume=logs/<run>/checkpoints/checkpoint-final.pt
+    python main.py --evaluate=logs/<run>/checkpoints/checkpoint-best.pt
+    tensorboard --logdir logs                                   # monitor
+
+The path of the data: `deepnag/datasets/` reads the files (downloading them if
+missing) → `deepnag/preprocessing.py` normalises and resamples →
+`deepnag/data.py` batches → `deepnag/models.py` generates → `deepnag/losses.py`
+(soft-DTW Hausdorff) → `deepnag/training.py` optimises and writes checkpoints
+(`deepnag/checkpoint.py`) and figures (`deepnag/visualize.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Sequence
+
+from deepnag.config import parse_args
+from deepnag.errors import UserError
+
+log = logging.getLogger("deepnag")
+
+
+def configure_console_logging() -> None:
+    """What the console shows: INFO and above from the project, warnings from the rest."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("deepnag").setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the flags and run the one action they ask for; returns the exit status."""
+    configure_console_logging()
+    try:
+        config, explicit = parse_args(argv)
+        if config.evaluate:
+            from deepnag.evaluation import evaluate
+
+            evaluate(config, explicit)
+        else:
+            from deepnag.training import train
+
+            train(config, explicit)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

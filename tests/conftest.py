@@ -1,0 +1,88 @@
+"""Shared fixtures: the real data sets, and a local HTTP server serving them."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shared_data() -> Path | None:
+    candidate = Path(os.environ.get("DEEPNAG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    return candidate if (candidate / "dollar_gds" / "xml.zip").is_file() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real copies of both data sets (CI sets DEEPNAG_REQUIRE_DATA=1: missing data fails)."""
+    path = _shared_data()
+    if path is None:
+        if os.environ.get("DEEPNAG_REQUIRE_DATA") == "1":
+            pytest.fail("DEEPNAG_REQUIRE_DATA=1 but the real data sets are not at DEEPNAG_SHARED_DATA")
+        pytest.skip("real data sets not found (set DEEPNAG_SHARED_DATA to the folder holding dollar_gds/ and jk2017/)")
+    return path
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; `server.faults` can make chosen paths fail."""
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.server.requests.append(self.path)  # type: ignore[attr-defined]
+        fault = self.server.fault  # type: ignore[attr-defined]
+        if fault is not None and fault(self):
+            return
+        super().do_GET()
+
+
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 serving `root`; records the paths requested."""
+
+    def __init__(self, root: Path) -> None:
+        handler = functools.partial(_Handler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.requests = []  # type: ignore[attr-defined]
+        self.httpd.fault = None  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.requests  # type: ignore[attr-defined]
+
+    def set_fault(self, fault) -> None:
+        """`fault(handler) -> bool`: True when it has answered the request itself."""
+        self.httpd.fault = fault  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    """Factory: `serve(folder)` starts a LocalServer for the test's duration."""
+    servers: list[LocalServer] = []
+
+    def start(root: Path) -> LocalServer:
+        server = LocalServer(root)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

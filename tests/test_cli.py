@@ -1,0 +1,72 @@
+"""The command line: flags, validation messages, help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from deepnag.config import Config, parse_args
+from deepnag.errors import UserError
+from tests.conftest import ROOT
+
+
+def test_defaults_match_the_reference():
+    config, explicit = parse_args([])
+    assert (config.model, config.dataset, config.seed, config.latent_dim, config.resample_n) == ("DeepNAG", "dollar-gds", 1234, 32, 64)
+    assert (config.lr, config.beta0, config.beta1, config.batch_size) == (1e-4, 0.5, 0.9, 64)
+    assert (config.deepgan_critic_iters, config.deepgan_lambda, config.vis_frequency, config.checkpoint_frequency) == (5, 10.0, 100, 10000)
+    assert config.num_epochs == 25000 and explicit == set()
+    assert parse_args(["--model", "DeepGAN"])[0].num_epochs == 150000
+
+
+def test_dataset_name_alias_and_case():
+    assert parse_args(["--dataset-name", "jk2017-kinect"])[0].dataset == "jk2017-kinect"
+    config, explicit = parse_args(["--dataset=JK2017-Kinect", "--model=deepgan"])
+    assert (config.dataset, config.model) == ("jk2017-kinect", "DeepGAN")
+    assert explicit == {"dataset", "model"}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--dataset", "mnist"], r"unknown data set 'mnist'; known: dollar-gds, jk2017-kinect"),
+        (["--batch-size", "0"], r"--batch-size must be at least 1, got 0"),
+        (["--deepgan-critic-iters", "0"], r"--deepgan-critic-iters must be at least 1"),
+        (["--lr", "-1"], r"--lr must be a positive finite number"),
+        (["--beta0", "1.5"], r"--beta0 must be in \[0, 1\)"),
+        (["--resample-n", "1"], r"--resample-n must be at least 2"),
+        (["--speeds", "medium,turbo"], r"unknown speed\(s\) turbo; known: slow, medium, fast"),
+        (["--dataset", "jk2017-kinect", "--speeds", "fast"], r"--speeds applies to dollar-gds only"),
+        (["--evaluate", "a.pt", "--resume", "b.pt"], r"cannot be combined"),
+        (["--epochs", "ten"], r"--epochs must be an integer, got 'ten'"),
+        (["--bogus"], r"unrecognized arguments: --bogus"),
+        (["--seed", "-5"], r"--seed must be -1"),
+    ],
+)
+def test_bad_flags_are_one_line_errors(argv, message):
+    with pytest.raises(UserError, match=message):
+        parse_args(argv)
+
+
+def test_config_round_trips_through_a_dict():
+    config = parse_args(["--classes", "arrow,star", "--speeds", "fast,slow"])[0]
+    assert Config.from_dict(config.to_dict()) == config
+
+
+def test_help_lists_every_flag_with_its_default():
+    result = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    for flag in ("--datapath", "--dataset", "--dataset-name", "--seed", "--model", "--latent-dim", "--resample-n",
+                 "--lr", "--beta0", "--beta1", "--batch-size", "--epochs", "--deepgan-critic-iters",
+                 "--deepgan-lambda", "--use-tensorboard", "--vis-frequency", "--checkpoint-frequency",
+                 "--experiment-name", "--evaluate", "--resume", "--device", "--download-url"):
+        assert flag in result.stdout
+    assert "(default: 1234)" in result.stdout and "(default: 0.0001)" in result.stdout
+
+
+def test_cli_error_has_no_traceback():
+    result = subprocess.run([sys.executable, "main.py", "--batch-size=0"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: argument --batch-size: --batch-size must be at least 1, got 0 (see python main.py --help)"]

@@ -1,0 +1,79 @@
+"""Batches: SPEC's same-class partner rule, seeding, and the preprocessed real data."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from deepnag.data import GestureData, load_data, same_class_partners
+from deepnag.datasets import RawGestures
+
+
+def _toy(counts: list[int]) -> GestureData:
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(len(counts)), counts)
+    raw = RawGestures(
+        sequences=tuple(rng.normal(size=(rng.integers(3, 30), 2)) for _ in labels),
+        labels=labels,
+        class_names=tuple(f"c{i}" for i in range(len(counts))),
+        display_names=tuple(f"C{i}" for i in range(len(counts))),
+        subjects=tuple("s1" for _ in labels),
+    )
+    return GestureData.from_raw(raw, 16)
+
+
+def test_partners_are_same_class_distinct_and_never_self():
+    labels = torch.tensor([0] * 5 + [1] * 2 + [2] * 9 + [3] * 1)
+    generator = torch.Generator().manual_seed(3)
+    for _ in range(50):
+        partner = same_class_partners(labels, generator)
+        assert torch.equal(labels[partner], labels)
+        many = labels != 3
+        assert (partner[many] != torch.arange(len(labels))[many]).all()
+        assert len(set(partner.tolist())) == len(labels)  # all distinct
+    assert partner[-1] == len(labels) - 1  # a class of one has no other choice
+
+
+def test_partners_are_uniform_over_the_other_samples():
+    labels = torch.zeros(4, dtype=torch.long)
+    generator = torch.Generator().manual_seed(0)
+    hits = torch.zeros(4, 4)
+    for _ in range(3000):
+        hits[torch.arange(4), same_class_partners(labels, generator)] += 1
+    assert hits.diagonal().sum() == 0
+    off = hits[~torch.eye(4, dtype=torch.bool)] / 3000
+    assert (off - 1 / 3).abs().max() < 0.04
+
+
+def test_epoch_covers_every_sample_once_and_is_seeded():
+    data = _toy([7, 5, 11])
+    batches = list(data.batches(4, torch.Generator().manual_seed(9)))
+    assert [len(b.labels) for b in batches] == [4, 4, 4, 4, 4, 3]
+    seen = torch.cat([b.real_1 for b in batches])
+    assert torch.equal(torch.sort(seen.flatten())[0], torch.sort(data.samples.flatten())[0])
+    for b in batches:
+        # real_2 holds samples of the same class as real_1
+        partner_labels = [data.labels[(data.samples == x).all(-1).all(-1)].item() for x in b.real_2]
+        assert partner_labels == b.labels.tolist()
+    again = list(data.batches(4, torch.Generator().manual_seed(9)))
+    assert all(torch.equal(a.real_1, b.real_1) and torch.equal(a.real_2, b.real_2) for a, b in zip(batches, again))
+
+
+def test_from_raw_normalises_then_resamples():
+    data = _toy([3, 3])
+    assert data.samples.shape == (6, 16, 2) and data.samples.dtype == torch.float32
+    assert data.samples.min() >= -1 - 1e-6 and data.samples.max() <= 1 + 1e-6
+    assert data.num_classes == 2 and data.num_features == 2 and data.seq_len == 16
+
+
+@pytest.mark.parametrize("name, count, classes, features", [("dollar-gds", 1600, 16, 2), ("jk2017-kinect", 560, 14, 63)])
+def test_real_data_loads_and_preprocesses_quickly(shared_data, name, count, classes, features):
+    start = time.perf_counter()
+    data = load_data(name, str(shared_data))
+    elapsed = time.perf_counter() - start
+    assert (len(data), data.num_classes, data.num_features, data.seq_len) == (count, classes, features, 64)
+    assert data.samples.abs().max() <= 1.0 + 1e-6
+    assert elapsed < 30  # generous bound for a loaded CI machine; the benchmark figure is ~1-2 s

@@ -1,0 +1,172 @@
+"""Downloads against a local HTTP server serving the real data sets."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from deepnag import download
+from deepnag.datasets import DataFormatError, dollar_gds, jk2017, load_raw
+from deepnag.download import DownloadError
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch):
+    monkeypatch.setattr(download, "_BACKOFF_S", 0.0)
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith((".part", ".download")) or p.name.startswith(".extract-")]
+
+
+def test_dollar_gds_downloads_extracts_and_loads(shared_data, serve, tmp_path):
+    server = serve(shared_data)
+    raw = load_raw("dollar-gds", tmp_path, download_url=f"{server.url}/dollar_gds/xml.zip")
+    assert len(raw.sequences) == 1600
+    assert (tmp_path / "dollar_gds" / "xml_logs" / "s02" / "medium" / "arrow01.xml").is_file()
+    assert not _leftovers(tmp_path)
+    # Second load: data on disk, no network at all.
+    server.requests.clear()
+    again = load_raw("dollar-gds", tmp_path, download_url="http://127.0.0.1:9/unreachable.zip")
+    assert len(again.sequences) == 1600 and server.requests == []
+
+
+def test_dollar_gds_url_from_environment_variable(shared_data, serve, tmp_path, monkeypatch):
+    server = serve(shared_data)
+    monkeypatch.setenv(dollar_gds.URL_ENV, f"{server.url}/dollar_gds/xml.zip")
+    raw = load_raw("dollar-gds", tmp_path)
+    assert len(raw.sequences) == 1600
+    assert server.requests == ["/dollar_gds/xml.zip"]
+
+
+def test_404_is_a_clear_error_and_leaves_nothing(shared_data, serve, tmp_path):
+    server = serve(shared_data)
+    with pytest.raises(DownloadError, match=r"HTTP 404.*--download-url"):
+        load_raw("dollar-gds", tmp_path, download_url=f"{server.url}/nope/xml.zip")
+    folder = tmp_path / "dollar_gds"
+    assert not (folder / "xml.zip").exists() and not (folder / "xml_logs").exists()
+    assert not _leftovers(tmp_path)
+    assert len(server.requests) == 1  # a 404 is not retried
+
+
+def test_truncated_zip_is_refused_and_leaves_nothing(shared_data, serve, tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    data = (shared_data / "dollar_gds" / "xml.zip").read_bytes()
+    (mirror / "xml.zip").write_bytes(data[: len(data) // 2])
+    server = serve(mirror)
+    target = tmp_path / "data"
+    with pytest.raises(DataFormatError, match="not a zip archive"):
+        load_raw("dollar-gds", target, download_url=f"{server.url}/xml.zip")
+    assert not (target / "dollar_gds" / "xml.zip").exists()
+    assert not (target / "dollar_gds" / "xml_logs").exists()
+    assert not _leftovers(target)
+
+
+def test_zip_with_parent_member_is_refused(serve, tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    with zipfile.ZipFile(mirror / "xml.zip", "w") as archive:
+        archive.writestr("xml_logs/s02/medium/arrow01.xml", '<Gesture Name="arrow01"><Point X="1" Y="2" T="0"/></Gesture>')
+        archive.writestr("../evil.txt", "owned")
+    server = serve(mirror)
+    target = tmp_path / "data"
+    with pytest.raises(DataFormatError, match=r"unsafe member path '\.\./evil\.txt'"):
+        load_raw("dollar-gds", target, download_url=f"{server.url}/xml.zip")
+    assert not list(tmp_path.rglob("evil.txt"))
+    assert not (target / "dollar_gds" / "xml_logs").exists()
+    assert not (target / "dollar_gds" / "xml.zip").exists()
+
+
+def test_transfer_cut_short_is_retried_then_reported_without_partial_file(shared_data, serve, tmp_path):
+    server = serve(shared_data)
+
+    def cut_short(handler) -> bool:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        handler.wfile.write(b"PK\x03\x04" + b"\0" * 500)
+        handler.close_connection = True
+        return True
+
+    server.set_fault(cut_short)
+    with pytest.raises(DownloadError, match=r"after 3 attempts"):
+        load_raw("dollar-gds", tmp_path, download_url=f"{server.url}/dollar_gds/xml.zip")
+    assert len(server.requests) == 3
+    assert not (tmp_path / "dollar_gds" / "xml.zip").exists()
+    assert not _leftovers(tmp_path)
+
+
+def test_jk2017_interrupted_download_resumes_keeping_complete_files(shared_data, serve, tmp_path, caplog):
+    server = serve(shared_data / "jk2017" / "kinect" / "training")
+    served = 0
+
+    def fail_after_50(handler) -> bool:
+        nonlocal served
+        served += 1
+        if served <= 50:
+            return False
+        handler.send_error(503, "maintenance")
+        return True
+
+    server.set_fault(fail_after_50)
+    with caplog.at_level(logging.INFO, logger="deepnag"):
+        with pytest.raises(DownloadError, match=r"could not download .*ex_\d\.txt"):
+            load_raw("jk2017-kinect", tmp_path, download_url=server.url)
+    assert sum("non-commercial" in r.message for r in caplog.records) == 1
+    folder = tmp_path / jk2017.FOLDER
+    kept = sorted(p for p in folder.rglob("*.txt"))
+    assert len(kept) == 50
+    source = shared_data / jk2017.FOLDER
+    assert all(p.read_bytes() == (source / p.relative_to(folder)).read_bytes() for p in kept)
+    assert not _leftovers(tmp_path)
+
+    server.set_fault(None)
+    server.requests.clear()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="deepnag"):
+        raw = load_raw("jk2017-kinect", tmp_path, download_url=server.url)
+    assert len(raw.sequences) == 560
+    assert len(server.requests) == 560 - 50  # complete files are kept, not fetched again
+    assert not any("non-commercial" in r.message for r in caplog.records)  # the notice is shown once
+    assert all(re.fullmatch(r"/Sub_U\d{3}/[a-z_]+/ex_[12]\.txt", r) for r in server.requests)  # SPEC's URL layout
+
+
+def test_unwritable_datapath_is_a_clear_error(shared_data, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(Exception, match=r"cannot create .*choose a writable --datapath"):
+        load_raw("dollar-gds", blocker / "data", download_url="http://127.0.0.1:9/xml.zip")
+
+
+def test_shared_read_only_layout_loads_without_network(shared_data):
+    raw = load_raw("dollar-gds", shared_data, download_url="http://127.0.0.1:9/never")
+    assert len(raw.sequences) == 1600
+    raw = load_raw("jk2017-kinect", shared_data, download_url="http://127.0.0.1:9/never")
+    assert len(raw.sequences) == 560
+
+
+def test_download_file_is_atomic_under_interruption(serve, tmp_path, monkeypatch):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f.bin").write_bytes(b"x" * 300_000)
+    server = serve(tmp_path / "src")
+    destination = tmp_path / "out" / "f.bin"
+    monkeypatch.setattr(download, "CHUNK", 1024)
+    original = download._fetch_once
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(download, "_fetch_once", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        download.download_file(f"{server.url}/f.bin", destination)
+    assert not destination.exists() and not _leftovers(tmp_path / "out")
+    monkeypatch.setattr(download, "_fetch_once", original)
+    download.download_file(f"{server.url}/f.bin", destination)
+    assert destination.read_bytes() == b"x" * 300_000
+    shutil.rmtree(tmp_path / "out")
