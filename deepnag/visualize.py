@@ -1,0 +1,399 @@
+"""Figures and animations of real and generated gestures (SPEC "Visual evaluation").
+
+Pure functions over NumPy arrays in the data's units; nothing here needs torch.
+Figures are built with matplotlib's object API (`Figure` + `FigureCanvasAgg`), so
+they never open a window and work headless; nothing touches pyplot's global state.
+
+- 2D pen gestures: `gesture_grid_figure`, a column per class (SPEC's grid).
+- 3D Kinect skeletons (21 joints x (x, y, z) = 63 features per time step):
+  `skeleton_strip_figure` (frames side by side) and `save_skeleton_animation`
+  (a GIF per class), front view (x-y), centred on the real sample's mean.
+- `samples_figure`: what the trainer logs every vis-frequency epochs, for any D.
+- `save_figure` / `figure_to_array`: atomic PNG files and arrays for TensorBoard.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from deepnag.errors import UserError
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------
+# The JK2017 Kinect skeleton (SPEC "Data sets")
+# ---------------------------------------------------------------------------
+
+JOINT_NAMES: tuple[str, ...] = (
+    "hip center", "spine center", "neck", "head",
+    "shoulder L", "elbow L", "wrist L", "hand L",
+    "shoulder R", "elbow R", "wrist R", "hand R",
+    "hip L", "knee L", "ankle L", "foot L",
+    "hip R", "knee R", "ankle R", "foot R",
+    "spine top",
+)  # fmt: skip
+NUM_JOINTS = len(JOINT_NAMES)  # 21
+SKELETON_FEATURES = 3 * NUM_JOINTS  # 63: (x, y, z) per joint, flattened per time step
+BONES: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 20), (20, 2), (2, 4), (2, 8), (4, 5), (8, 9), (5, 6), (9, 10), (6, 7),
+    (10, 11), (2, 3), (0, 12), (0, 16), (12, 13), (16, 17), (13, 14), (17, 18), (14, 15),
+    (18, 19),
+)  # fmt: skip
+_BONE_A = np.array([a for a, _ in BONES])
+_BONE_B = np.array([b for _, b in BONES])
+
+# ---------------------------------------------------------------------------
+# Look
+# ---------------------------------------------------------------------------
+
+REAL_2D_COLOR = "red"  # the real example row of the 2D grid
+GENERATED_2D_COLOR = "black"
+REAL_3D_COLOR = "black"  # the real skeleton
+FAINT_ALPHA = 0.3  # overlays and generated skeletons
+_CELL_INCHES = 1.0  # one panel of the 2D grid
+_MARGIN = 0.08  # fraction of a sample's extent left around it
+
+
+def _distinct_colors(k: int) -> np.ndarray:
+    """(k, 4) RGBA colours, distinct for up to 10 (tab10, cycled beyond)."""
+    return colormaps["tab10"](np.arange(k) % 10)
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    """A figure bound to the Agg canvas: renders headless, never opens a window."""
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _grid_axes(fig: Figure, rows: int, cols: int, left: float, right: float,
+               top: float, bottom: float, space: float) -> np.ndarray:
+    """A (rows, cols) array of tick-less axes with margins given in inches."""
+    width, height = fig.get_size_inches()
+    return fig.subplots(
+        rows, cols, squeeze=False,
+        subplot_kw={"xticks": [], "yticks": []},
+        gridspec_kw={
+            "left": left / width, "right": 1 - right / width,
+            "top": 1 - top / height, "bottom": bottom / height,
+            "wspace": space, "hspace": space,
+        },
+    )  # fmt: skip
+
+
+def _fit_equal(ax: Axes, points: np.ndarray, margin: float = _MARGIN) -> None:
+    """Set limits that fit `points` (..., 2) with equal aspect in the axes' box.
+
+    Limits are widened along one axis to the box's own aspect ratio, so no
+    autoscaling is needed (which is slow and fights fixed limits).
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) == 0:
+        lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    else:
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+    centre = (lo + hi) / 2
+    half = np.maximum((hi - lo) / 2 * (1 + 2 * margin), 1e-6 + 1e-3 * np.abs(centre).max())
+    pos = ax.get_position()
+    fig_w, fig_h = ax.figure.get_size_inches()
+    box_ratio = (pos.height * fig_h) / (pos.width * fig_w)  # height / width of the box
+    half_x = max(half[0], half[1] / box_ratio)
+    half_y = half_x * box_ratio
+    ax.set_xlim(centre[0] - half_x, centre[0] + half_x)
+    ax.set_ylim(centre[1] - half_y, centre[1] + half_y)
+    ax.set_aspect("equal", adjustable="box")
+
+
+def _check_shape(name: str, array: np.ndarray, ndim: int, last: int | None = None) -> np.ndarray:
+    """`array` as float, with a clear message when its rank or feature size is wrong."""
+    array = np.asarray(array, dtype=float)
+    if array.ndim != ndim or (last is not None and array.shape[-1] != last):
+        want = f"{ndim} dimensions" + (f" with {last} features last" if last is not None else "")
+        raise ValueError(f"{name} must have {want}, got shape {array.shape}")
+    return array
+
+
+def _check_classes(class_names: Sequence[str], count: int) -> None:
+    """Every class of the arrays needs a name (and no more)."""
+    if len(class_names) != count:
+        raise ValueError(f"{len(class_names)} class names given for {count} classes")
+
+
+# ---------------------------------------------------------------------------
+# 2D pen gestures
+# ---------------------------------------------------------------------------
+
+
+def _flip_y(samples: np.ndarray) -> np.ndarray:
+    """Pen data has y growing down; negate it so gestures appear upright."""
+    return samples * np.array([1.0, -1.0])
+
+
+def _draw_single(ax: Axes, sample: np.ndarray, color: str) -> None:
+    """One gesture (n, 2) as a polyline with a dot on its first point, fit to the panel."""
+    ax.plot(sample[:, 0], sample[:, 1], color=color, linewidth=1.2)
+    ax.plot(sample[:1, 0], sample[:1, 1], "o", color=color, markersize=3)
+    _fit_equal(ax, sample)
+
+
+def _draw_overlay(ax: Axes, samples: np.ndarray, color: str) -> None:
+    """Many gestures (K, n, 2) faintly on top of each other, first points marked."""
+    ax.add_collection(LineCollection(samples, colors=color, linewidths=0.8, alpha=FAINT_ALPHA))
+    ax.plot(samples[:, 0, 0], samples[:, 0, 1], "o", color=color, markersize=2, alpha=FAINT_ALPHA)
+    _fit_equal(ax, samples)
+
+
+def _gesture_grid(columns: Sequence[Sequence[tuple[str, str, np.ndarray]]],
+                  row_labels: Sequence[str], class_names: Sequence[str]) -> Figure:
+    """Grid with a column per class; each cell is ("single"|"overlay", color, data)."""
+    rows, cols = len(row_labels), len(class_names)
+    left, top, space = 0.35, 0.3, 0.08
+    fig = _new_figure(left + cols * _CELL_INCHES * (1 + space) + 0.1,
+                      top + rows * _CELL_INCHES * (1 + space) + 0.1)
+    axes = _grid_axes(fig, rows, cols, left=left, right=0.1, top=top, bottom=0.1, space=space)
+    for c, cells in enumerate(columns):
+        axes[0, c].set_title(class_names[c], fontsize=7)
+        for r, (kind, color, data) in enumerate(cells):
+            (_draw_single if kind == "single" else _draw_overlay)(axes[r, c], data, color)
+    for r, label in enumerate(row_labels):
+        axes[r, 0].set_ylabel(label, fontsize=7)
+    return fig
+
+
+def gesture_grid_figure(real_examples: np.ndarray, generated: np.ndarray,
+                        real_pool: np.ndarray, class_names: Sequence[str]) -> Figure:
+    """SPEC's 2D figure: per class a real example (red), K generated, and two faint overlays.
+
+    real_examples (C, n, 2), generated (C, K, n, 2), real_pool (C, R, n, 2); rows are the
+    real example, the K generated samples, all K overlaid, the R real samples overlaid.
+    """
+    real_examples = _check_shape("real_examples", real_examples, 3, 2)
+    generated = _check_shape("generated", generated, 4, 2)
+    real_pool = _check_shape("real_pool", real_pool, 4, 2)
+    num_classes = len(class_names)
+    for name, array in (("real_examples", real_examples), ("generated", generated),
+                        ("real_pool", real_pool)):
+        if array.shape[0] != num_classes:
+            raise ValueError(f"{name} has {array.shape[0]} classes, class_names {num_classes}")
+    real_examples, generated, real_pool = map(_flip_y, (real_examples, generated, real_pool))
+    k = generated.shape[1]
+    columns = [
+        [("single", REAL_2D_COLOR, real_examples[c])]
+        + [("single", GENERATED_2D_COLOR, generated[c, i]) for i in range(k)]
+        + [("overlay", GENERATED_2D_COLOR, generated[c]), ("overlay", REAL_2D_COLOR, real_pool[c])]
+        for c in range(num_classes)
+    ]
+    labels = ["real"] + [f"gen {i + 1}" for i in range(k)] + ["all gen", "real pool"]
+    return _gesture_grid(columns, labels, class_names)
+
+
+# ---------------------------------------------------------------------------
+# 3D skeletons
+# ---------------------------------------------------------------------------
+
+
+def centre_skeletons(real: np.ndarray, generated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Joints (…, n, 21, 3) of real (n, 63) and generated (K, n, 63), shifted so the real mean is 0.
+
+    The shift is the mean of the real sample over frames and joints, per axis; the
+    generated skeletons move by the same amount so their offset stays visible.
+    """
+    real = _check_shape("real", real, 2, SKELETON_FEATURES).reshape(-1, NUM_JOINTS, 3)
+    generated = _check_shape("generated", generated, 3, SKELETON_FEATURES)
+    generated = generated.reshape(generated.shape[0], generated.shape[1], NUM_JOINTS, 3)
+    mean = real.mean(axis=(0, 1))
+    return real - mean, generated - mean
+
+
+def bone_segments(joints: np.ndarray) -> np.ndarray:
+    """Front-view (x-y) bone segments (…, 20, 2, 2) of joints (…, 21, 3), for a LineCollection."""
+    xy = joints[..., :2]
+    return np.stack([xy[..., _BONE_A, :], xy[..., _BONE_B, :]], axis=-2)
+
+
+def _skeleton_collections(ax: Axes, colors: np.ndarray) -> tuple[LineCollection, LineCollection]:
+    """Empty collections for the generated skeletons (faint, one colour each) and the real one."""
+    per_bone = np.repeat(colors, len(BONES), axis=0)
+    generated = LineCollection([], colors=per_bone, linewidths=1.5, alpha=FAINT_ALPHA + 0.2)
+    real = LineCollection([], colors=REAL_3D_COLOR, linewidths=2.0)
+    ax.add_collection(generated)
+    ax.add_collection(real)  # drawn last, on top
+    return generated, real
+
+
+def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray,
+                          class_names: Sequence[str], num_frames: int = 8) -> Figure:
+    """A row per class of `num_frames` evenly spaced frames: real skeleton black, generated faint.
+
+    real (C, n, 63), generated (C, K, n, 63); front view, centred on each real sample's
+    mean; one set of limits per row so motion between frames shows.
+    """
+    real = _check_shape("real", real, 3, SKELETON_FEATURES)
+    generated = _check_shape("generated", generated, 4, SKELETON_FEATURES)
+    _check_classes(class_names, real.shape[0])
+    if generated.shape[0] != real.shape[0]:
+        raise ValueError(f"generated has {generated.shape[0]} classes, real {real.shape[0]}")
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be at least 1, got {num_frames}")
+    num_classes, k = real.shape[0], generated.shape[1]
+    cell, left, top = 1.3, 0.4, 0.35
+    fig = _new_figure(left + num_frames * cell + 0.1, top + num_classes * cell + 0.1)
+    axes = _grid_axes(fig, num_classes, num_frames, left=left, right=0.1, top=top, bottom=0.1,
+                      space=0.05)
+    colors = _distinct_colors(k)
+    for c in range(num_classes):
+        real_joints, gen_joints = centre_skeletons(real[c], generated[c])
+        real_bones, gen_bones = bone_segments(real_joints), bone_segments(gen_joints)
+        length = min(len(real_bones), gen_bones.shape[1])
+        frames = np.unique(np.linspace(0, length - 1, num_frames).round().astype(int))
+        extent = np.concatenate([real_bones[frames].reshape(-1, 2), gen_bones[:, frames].reshape(-1, 2)])
+        for col, ax in enumerate(axes[c]):
+            if col >= len(frames):  # fewer frames than panels
+                ax.set_axis_off()
+                continue
+            t = frames[col]
+            gen_lc, real_lc = _skeleton_collections(ax, colors)
+            gen_lc.set_segments(gen_bones[:, t].reshape(-1, 2, 2))
+            real_lc.set_segments(real_bones[t])
+            _fit_equal(ax, extent)
+            if c == 0:
+                ax.set_title(f"t = {t}", fontsize=8)
+        axes[c, 0].set_ylabel(class_names[c], fontsize=8)
+    return fig
+
+
+def _checked_output(path: str | Path) -> Path:
+    """`path` as a Path, or a UserError naming its folder when that folder is missing."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
+    return path
+
+
+def _atomic_write(path: str | Path, suffix: str, write: Callable[[str], None]) -> Path:
+    """Call `write(temp)` on a temporary file beside `path`, then rename it over `path`."""
+    path = _checked_output(path)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    log.debug("wrote %s", path)
+    return path
+
+
+def save_skeleton_animation(path: str | Path, real: np.ndarray, generated: np.ndarray,
+                            title: str, fps: int = 15) -> Path:
+    """Write a GIF of one class: the real skeleton (n, 63) in black, generated (K, n, 63) faint.
+
+    Front view, centred on the real mean, fixed limits over the whole animation; one
+    GIF frame per time step.
+    """
+    path = _checked_output(path)  # before any drawing work
+    real_joints, gen_joints = centre_skeletons(real, generated)
+    real_bones, gen_bones = bone_segments(real_joints), bone_segments(gen_joints)
+    length = min(len(real_bones), gen_bones.shape[1])
+    fig = _new_figure(4.0, 4.4)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.88), xticks=[], yticks=[])
+    ax.set_title(title, fontsize=10)
+    gen_lc, real_lc = _skeleton_collections(ax, _distinct_colors(gen_bones.shape[0]))
+    _fit_equal(ax, np.concatenate([real_bones[:length].reshape(-1, 2),
+                                   gen_bones[:, :length].reshape(-1, 2)]))
+    clock = ax.text(0.02, 0.98, "", transform=ax.transAxes, va="top", fontsize=8)
+
+    def show(t: int) -> tuple:
+        gen_lc.set_segments(gen_bones[:, t].reshape(-1, 2, 2))
+        real_lc.set_segments(real_bones[t])
+        clock.set_text(f"{t + 1}/{length}")  # also keeps GIF frames distinct
+        return gen_lc, real_lc, clock
+
+    animation = FuncAnimation(fig, show, frames=length, blit=False, repeat=False)
+    return _atomic_write(path, ".gif",
+                         lambda temp: animation.save(temp, writer=PillowWriter(fps=fps), dpi=80))
+
+
+# ---------------------------------------------------------------------------
+# Any data: what the trainer logs
+# ---------------------------------------------------------------------------
+
+
+def _curves_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str]) -> Figure:
+    """A panel per class of every feature over time: generated faint (a colour per feature), real black."""
+    num_classes, k, n, d = generated.shape
+    cols = min(num_classes, 4)
+    rows = -(-num_classes // cols)
+    fig = _new_figure(0.3 + cols * 3.0, 0.6 + rows * 2.2)
+    fig.suptitle("real: black; generated: faint, a colour per feature", fontsize=9)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    feature_colors = np.tile(_distinct_colors(d), (k, 1))  # curve k * D + d has feature d's colour
+    time = np.broadcast_to(np.arange(n, dtype=float)[None, :, None], (k, n, d))
+    for c, ax in enumerate(axes.flat):
+        if c >= num_classes:
+            ax.set_axis_off()
+            continue
+        curves = np.stack([time, generated[c]], axis=-1).transpose(0, 2, 1, 3)  # (K, D, n, 2)
+        ax.add_collection(LineCollection(curves.reshape(k * d, n, 2), colors=feature_colors,
+                                         linewidths=0.8, alpha=FAINT_ALPHA))
+        ax.plot(np.arange(real.shape[2]), real[c, 0], color="black", linewidth=1.0)
+        ax.autoscale_view()
+        ax.set_title(class_names[c], fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str]) -> Figure:
+    """The figure logged during training: generated (C, K, n, D) beside real (C, R, n, D).
+
+    D = 2: grid of the real example then K generated (pen gestures); D = 63: skeleton
+    strip; any other D: features over time, so arbitrary data can be shown.
+    """
+    generated = _check_shape("generated", generated, 4)
+    real = _check_shape("real", real, 4)
+    num_classes, d = generated.shape[0], generated.shape[-1]
+    _check_classes(class_names, num_classes)
+    if real.shape[0] != num_classes or real.shape[1] < 1 or real.shape[-1] != d:
+        raise ValueError(f"real {real.shape} does not match generated {generated.shape}")
+    if d == 2:
+        real_examples, generated = _flip_y(real[:, 0]), _flip_y(generated)
+        columns = [[("single", REAL_2D_COLOR, real_examples[c])]
+                   + [("single", GENERATED_2D_COLOR, g) for g in generated[c]]
+                   for c in range(num_classes)]
+        labels = ["real"] + [f"gen {i + 1}" for i in range(generated.shape[1])]
+        return _gesture_grid(columns, labels, class_names)
+    if d == SKELETON_FEATURES:
+        return skeleton_strip_figure(real[:, 0], generated, class_names)
+    return _curves_figure(generated, real, class_names)
+
+
+# ---------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
+    """Save `fig` as a PNG of figsize * dpi pixels, atomically (temp file, then rename)."""
+    return _atomic_write(path, ".png", lambda temp: fig.savefig(temp, format="png", dpi=dpi))
+
+
+def figure_to_array(fig: Figure) -> np.ndarray:
+    """Render `fig` to an (H, W, 3) uint8 RGB array, e.g. for TensorBoard's add_image (HWC)."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
