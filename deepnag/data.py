@@ -96,6 +96,13 @@ class GestureData:
             yield Batch(self.samples[index.to(device)], self.labels[index.to(device)],
                         self.samples[partner.to(device)])
 
+    def random_batch(self, batch_size: int, generator: torch.Generator) -> Batch:
+        """A fresh batch of distinct random samples (DeepGAN draws one per critic step)."""
+        index = torch.randperm(len(self), generator=generator)[:batch_size]
+        partner = same_class_partners(self.labels.cpu(), generator)[index]
+        device = self.samples.device
+        return Batch(self.samples[index.to(device)], self.labels[index.to(device)], self.samples[partner.to(device)])
+
 
 def same_class_partners(labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """For every sample, a random other sample of the same class, all distinct.

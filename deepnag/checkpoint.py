@@ -1,0 +1,99 @@
+"""Checkpoints: dictionaries of tensors and plain values, written atomically, loaded safely.
+
+A checkpoint loads with `torch.load(path, weights_only=True)`: no pickled
+classes, so opening one from a stranger cannot run code. It holds the networks'
+weights, the normaliser factors, class names, the configuration, the epoch, the
+best loss, RNG states, optimiser states and versions. A "generator" checkpoint
+(for sharing) keeps only what generation needs.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import deepnag
+from deepnag.errors import UserError
+
+FORMAT = "deepnag-checkpoint"
+FORMAT_VERSION = 1
+REQUIRED = ("format", "format_version", "kind", "model", "dataset", "config", "class_names",
+            "display_names", "normalizer", "num_features", "seq_len", "generator")
+
+
+class CheckpointError(UserError):
+    """A checkpoint is missing, damaged, foreign, or does not fit what was asked."""
+
+
+def versions() -> dict[str, str]:
+    return {"deepnag": deepnag.__version__, "torch": str(torch.__version__)}
+
+
+def save(state: dict[str, Any], path: str | Path) -> Path:
+    """Write `state` to `path` atomically: a crash mid-write leaves the old file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            torch.save(state, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load and check a checkpoint; every problem is a one-line CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; give the path of a .pt file in a run's checkpoints/ folder")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        unsafe = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+        if unsafe:
+            raise CheckpointError(
+                f"{path} is not a DeepNAG checkpoint: it holds a pickled {unsafe.group(1)}, which is refused "
+                "because loading it could run code"
+            ) from None
+        raise CheckpointError(f"{path} is damaged or not a PyTorch checkpoint; use another checkpoint") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
+        raise CheckpointError(f"{path} is damaged or not a PyTorch checkpoint ({_first_line(error)}); use another checkpoint") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a PyTorch file but not a DeepNAG checkpoint")
+    if state.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} was written by a newer DeepNAG (format {state['format_version']}); upgrade this project"
+        )
+    missing = [k for k in REQUIRED if k not in state]
+    if missing:
+        raise CheckpointError(f"{path} lacks {', '.join(missing)}; it is incomplete")
+    return state
+
+
+def generator_only(state: dict[str, Any]) -> dict[str, Any]:
+    """What sharing a trained model needs: no optimiser, critic or RNG state."""
+    kept = {k: v for k, v in state.items() if k not in ("optimizers", "critic", "rng")}
+    kept["kind"] = "generator"
+    return kept
+
+
+def normalizer_state(minimum, maximum) -> dict[str, torch.Tensor]:
+    return {"minimum": torch.as_tensor(minimum, dtype=torch.float64), "maximum": torch.as_tensor(maximum, dtype=torch.float64)}
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    return first.split(". ")[0][:160]

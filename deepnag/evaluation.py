@@ -1,0 +1,152 @@
+"""Visual evaluation of a trained checkpoint (`python main.py --evaluate=CHECKPOINT`).
+
+Model and data set come from the checkpoint. Writes, into `evaluation/` beside
+the checkpoint's run (or `--output`): for 2D data SPEC's grid as `samples.png`;
+for skeletons one GIF per class and a PNG strip; for other data, feature curves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepnag import checkpoint, visualize
+from deepnag.config import Config
+from deepnag.data import GestureData, load_data
+from deepnag.errors import UserError
+from deepnag.models import Generator, sample_latent
+from deepnag.preprocessing import MinMaxNormalizer
+
+log = logging.getLogger(__name__)
+
+GENERATED_PER_CLASS = 16  # SPEC's 2D grid rows
+ANIMATED_PER_CLASS = 5  # SPEC's 3D animations
+# Flags that make sense with --evaluate; any other explicit flag must agree with the checkpoint.
+EVALUATE_FLAGS = ("evaluate", "output", "show", "datapath", "download_url", "device", "num_threads", "seed", "logdir")
+
+
+def load_generator(state: dict[str, Any], source: str, device: torch.device | str = "cpu") -> Generator:
+    """The generator stored in a checkpoint, ready for sampling."""
+    config = Config.from_dict(state["config"])
+    generator = Generator(len(state["class_names"]), int(state["num_features"]), config.latent_dim)
+    try:
+        generator.load_state_dict(state["generator"])
+    except (RuntimeError, KeyError, TypeError) as error:
+        raise checkpoint.CheckpointError(
+            f"{source}: its generator weights do not fit this project's generator ({str(error).splitlines()[0][:160]})"
+        ) from None
+    return generator.to(device).eval()
+
+
+def normalizer_from(state: dict[str, Any]) -> MinMaxNormalizer:
+    norm = state["normalizer"]
+    return MinMaxNormalizer(norm["minimum"].numpy(), norm["maximum"].numpy())
+
+
+def generate(generator: Generator, labels: torch.Tensor, length: int, seed: int) -> np.ndarray:
+    """Samples for `labels` from a seeded latent, in normalised units: (len(labels), length, D)."""
+    device = next(generator.parameters()).device
+    stream = torch.Generator(device=device).manual_seed(seed)
+    with torch.no_grad():
+        z = sample_latent(len(labels), length, generator.latent_dim, stream, device)
+        return generator(z, labels.to(device)).cpu().numpy()
+
+
+def _check_flags(config: Config, explicit: set[str], saved: Config, source: str) -> None:
+    for name in sorted(explicit - set(EVALUATE_FLAGS)):
+        if getattr(config, name) != getattr(saved, name):
+            raise UserError(
+                f"--{name.replace('_', '-')}={getattr(config, name)} conflicts with {source}, "
+                f"which holds {getattr(saved, name)}; --evaluate takes model and data set from the checkpoint"
+            )
+
+
+def _output_folder(config: Config, source: Path) -> Path:
+    if config.output:
+        folder = Path(config.output)
+    elif source.resolve().parent.name == "checkpoints":
+        folder = source.resolve().parent.parent / "evaluation"
+    else:
+        folder = source.resolve().parent / "evaluation"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create the output folder {folder} ({error.strerror}); choose another --output") from None
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"the output folder {folder} is not writable; choose another --output")
+    return folder
+
+
+def evaluate(config: Config, explicit: set[str]) -> list[Path]:
+    """Draw what a checkpoint's generator learned beside real samples; returns the files written."""
+    source = Path(config.evaluate)
+    state = checkpoint.load(source)
+    saved = Config.from_dict(state["config"])
+    _check_flags(config, explicit, saved, str(source))
+    device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+    generator = load_generator(state, str(source), device)
+    data = load_data(saved.dataset, config.datapath if "datapath" in explicit else saved.datapath,
+                     resample_n=saved.resample_n, speeds=saved.speeds, classes=saved.classes,
+                     max_per_class=saved.max_per_class, download_url=config.download_url)
+    if data.class_names != tuple(state["class_names"]):
+        raise UserError(
+            f"the {saved.dataset} data found has classes {', '.join(data.class_names)}, but {source} was trained on "
+            f"{', '.join(state['class_names'])}"
+        )
+    folder = _output_folder(config, source)
+    seed = config.seed if "seed" in explicit else saved.seed
+    written = draw(generator, data, normalizer_from(state), folder, seed)
+    for path in written:
+        log.info("wrote %s", path)
+    if config.show:
+        _show(written)
+    return written
+
+
+def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, folder: Path, seed: int) -> list[Path]:
+    """SPEC's evaluation figures for `generator`, in data units."""
+    c, n, d = data.num_classes, data.seq_len, data.num_features
+    k = GENERATED_PER_CLASS
+    labels = torch.arange(c).repeat_interleave(k)
+    fake = normalizer.inverse(generate(generator, labels, n, seed)).reshape(c, k, n, d)
+    real = data.normalizer.inverse(data.samples.numpy())
+    by_class = [real[data.labels.numpy() == i] for i in range(c)]
+    rng = np.random.default_rng(seed)
+    pool = np.stack([cls[rng.choice(len(cls), size=k, replace=len(cls) < k)] for cls in by_class])
+    examples = pool[:, 0]
+    names = data.display_names
+    if d == 2:
+        fig = visualize.gesture_grid_figure(examples, fake, pool, names)
+        return [visualize.save_figure(fig, folder / "samples.png")]
+    if d == visualize.SKELETON_FEATURES:
+        written = [visualize.save_figure(
+            visualize.skeleton_strip_figure(examples, fake[:, :ANIMATED_PER_CLASS], names), folder / "samples.png")]
+        for i, name in enumerate(data.class_names):
+            written.append(visualize.save_skeleton_animation(
+                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], names[i]))
+        return written
+    fig = visualize.samples_figure(fake, pool, names)
+    return [visualize.save_figure(fig, folder / "samples.png")]
+
+
+def _show(paths: list[Path]) -> None:
+    """Open the PNGs in a window when a display is there; never fail headless."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.name == "nt"):
+        log.warning("--show: no display found; the figures are in %s", paths[0].parent)
+        return
+    try:
+        import matplotlib.image as mpimg
+        import matplotlib.pyplot as plt
+
+        for path in (p for p in paths if p.suffix == ".png"):
+            plt.figure(path.name)
+            plt.imshow(mpimg.imread(path))
+            plt.axis("off")
+        plt.show()
+    except Exception as error:  # a broken GUI backend must not lose the written files
+        log.warning("--show: could not open a window (%s); the figures are in %s", error, paths[0].parent)

@@ -1,0 +1,138 @@
+"""Training methods: what one epoch of DeepNAG or DeepGAN does to its networks.
+
+A method owns its networks and optimisers and runs one epoch given the data and
+the random streams; the loop around it (`deepnag/training.py`) is shared. For
+DeepNAG an epoch is one pass over the shuffled training set; for DeepGAN it is
+one generator step (as the reference counts them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from deepnag.config import Config
+from deepnag.data import GestureData
+from deepnag.losses import deepnag_loss, gradient_penalty
+from deepnag.models import Critic, Generator, sample_latent
+
+
+@dataclass
+class RandomStreams:
+    """Every source of randomness of a run, so a resumed run continues them exactly."""
+
+    data: torch.Generator  # batches and partners (CPU)
+    latent: torch.Generator  # latent noise and WGAN-GP mixing (on the training device)
+
+    @classmethod
+    def seeded(cls, seed: int, device: torch.device) -> "RandomStreams":
+        return cls(torch.Generator().manual_seed(seed), torch.Generator(device=device).manual_seed(seed + 1))
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"data": self.data.get_state(), "latent": self.latent.get_state()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.data.set_state(state["data"])
+        self.latent.set_state(state["latent"].cpu() if self.latent.device.type == "cpu" else state["latent"])
+
+
+def _adam(module: nn.Module, config: Config) -> torch.optim.Adam:
+    return torch.optim.Adam(module.parameters(), lr=config.lr, betas=(config.beta0, config.beta1))
+
+
+def _mean(history: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    """Epoch means of per-step metrics, with one device sync for all of them."""
+    keys = list(history[0])
+    stacked = torch.stack([torch.stack([step[k] for k in keys]) for step in history]).mean(0)
+    return dict(zip(keys, stacked.tolist()))
+
+
+class DeepNAGMethod:
+    """SPEC's DeepNAG step: soft-DTW Hausdorff loss between real and generated batches."""
+
+    name = "DeepNAG"
+    selection_metric = "loss"  # the best model has the lowest epoch-mean loss
+
+    def __init__(self, config: Config, data: GestureData, device: torch.device) -> None:
+        self.config = config
+        self.device = device
+        self.generator = Generator(data.num_classes, data.num_features, config.latent_dim).to(device)
+        self.optimizers = {"generator": _adam(self.generator, config)}
+        self.networks: dict[str, nn.Module] = {"generator": self.generator}
+
+    def step(self, real_1, labels, real_2, streams: RandomStreams) -> dict[str, torch.Tensor]:
+        """One optimiser step on one batch; returns the detached loss terms."""
+        batch, length = real_1.shape[:2]
+        z1 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
+        z2 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
+        fake_1 = self.generator(z1, labels)
+        with torch.no_grad():
+            fake_2 = self.generator(z2, labels)
+        loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels)
+        optimizer = self.optimizers["generator"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return metrics
+
+    def run_epoch(self, data: GestureData, streams: RandomStreams) -> dict[str, float]:
+        self.generator.train()
+        history = [self.step(*batch, streams) for batch in data.batches(self.config.batch_size, streams.data)]
+        return _mean(history)
+
+
+class DeepGANMethod:
+    """SPEC's DeepGAN (WGAN-GP) step: `critic_iters` critic updates, then one generator update."""
+
+    name = "DeepGAN"
+    selection_metric = "neg_loss_d"  # the best model has the lowest −loss_d
+
+    def __init__(self, config: Config, data: GestureData, device: torch.device) -> None:
+        self.config = config
+        self.device = device
+        self.generator = Generator(data.num_classes, data.num_features, config.latent_dim).to(device)
+        self.critic = Critic(data.num_classes, data.num_features).to(device)
+        self.optimizers = {"generator": _adam(self.generator, config), "critic": _adam(self.critic, config)}
+        self.networks = {"generator": self.generator, "critic": self.critic}
+
+    def _fake(self, labels: torch.Tensor, length: int, streams: RandomStreams) -> torch.Tensor:
+        z = sample_latent(labels.shape[0], length, self.config.latent_dim, streams.latent, self.device)
+        return self.generator(z, labels)
+
+    def run_epoch(self, data: GestureData, streams: RandomStreams) -> dict[str, float]:
+        self.generator.train()
+        self.critic.train()
+        history = []
+        for _ in range(self.config.deepgan_critic_iters):
+            real, labels, _ = data.random_batch(self.config.batch_size, streams.data)
+            with torch.no_grad():
+                fake = self._fake(labels, real.shape[1], streams)
+            d_real = self.critic(real, labels).mean()
+            d_fake = self.critic(fake, labels).mean()
+            alpha = torch.rand(real.shape[0], generator=streams.latent, device=self.device)
+            penalty = gradient_penalty(self.critic, real, fake, labels, alpha)
+            loss_d = d_fake - d_real + self.config.deepgan_lambda * penalty
+            self.optimizers["critic"].zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.optimizers["critic"].step()
+            history.append({"loss_d": loss_d.detach(), "neg_loss_d": -loss_d.detach(),
+                            "loss_d_real": d_real.detach(), "loss_d_fake": d_fake.detach(),
+                            "wasserstein": (d_real - d_fake).detach(), "gradient_penalty": penalty.detach()})
+        metrics = _mean(history[-1:])  # the critic's state after its last step, as the reference reports
+        loss_g = -self.critic(self._fake(labels, real.shape[1], streams), labels).mean()
+        self.optimizers["generator"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.optimizers["generator"].step()
+        metrics["loss_g"] = loss_g.item()
+        return metrics
+
+
+METHODS = {"DeepNAG": DeepNAGMethod, "DeepGAN": DeepGANMethod}
+
+
+def build_method(config: Config, data: GestureData, device: torch.device) -> Any:
+    """The training method named by `config.model`, with fresh networks and optimisers."""
+    return METHODS[config.model](config, data, device)

@@ -1,0 +1,101 @@
+"""Networks of SPEC: the generator (shared by DeepNAG and DeepGAN) and DeepGAN's critic.
+
+Plain `nn.Module`s holding layers only; training lives in `deepnag/methods.py`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+GENERATOR_UNITS = (128, 256, 512)
+CRITIC_UNITS = (512, 256, 128)
+
+
+def condition(x: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Append the one-hot class label to every time step: (B, n, F) → (B, n, F + C)."""
+    one_hot = F.one_hot(labels, num_classes).to(x.dtype)
+    return torch.cat([x, one_hot[:, None, :].expand(-1, x.shape[1], -1)], dim=-1)
+
+
+class Generator(nn.Module):
+    """z (B, n, latent) and labels (B,) → gestures (B, n, D) in [-1, 1].
+
+    Three stacked single-layer GRUs (128, 256, 512 units), Linear(512 → D), tanh.
+    """
+
+    def __init__(self, num_classes: int, num_features: int, latent_dim: int = 32) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.latent_dim = latent_dim
+        sizes = (latent_dim + num_classes, *GENERATOR_UNITS)
+        self.grus = nn.ModuleList(nn.GRU(i, o, batch_first=True) for i, o in zip(sizes, sizes[1:]))
+        self.head = nn.Linear(GENERATOR_UNITS[-1], num_features)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        x = condition(z, labels, self.num_classes)
+        for gru in self.grus:
+            x, _ = gru(x)
+        return torch.tanh(self.head(x))
+
+
+def sample_latent(
+    batch: int, length: int, latent_dim: int, generator: torch.Generator, device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """Latent noise N(0, 1), independent for every sample and time step: (batch, length, latent_dim)."""
+    return torch.randn(batch, length, latent_dim, generator=generator, device=device)
+
+
+class DifferentiableGRU(nn.Module):
+    """A single-layer, batch-first GRU written in tensor operations, so it supports double backward.
+
+    cuDNN's GRU cannot be differentiated twice, which WGAN-GP's gradient penalty
+    needs. Parameters have `torch.nn.GRU`'s names, shapes and gate order (r, z, n),
+    so weights copy across and the outputs are equal.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        reference = nn.GRU(input_size, hidden_size, batch_first=True)  # same initialisation as nn.GRU
+        self.hidden_size = hidden_size
+        self.weight_ih_l0 = nn.Parameter(reference.weight_ih_l0.detach().clone())
+        self.weight_hh_l0 = nn.Parameter(reference.weight_hh_l0.detach().clone())
+        self.bias_ih_l0 = nn.Parameter(reference.bias_ih_l0.detach().clone())
+        self.bias_hh_l0 = nn.Parameter(reference.bias_hh_l0.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, I) → (outputs (B, T, H), last hidden state (1, B, H)), as nn.GRU."""
+        inputs = F.linear(x, self.weight_ih_l0, self.bias_ih_l0)  # all time steps at once
+        h = x.new_zeros(x.shape[0], self.hidden_size)
+        outputs = []
+        for t in range(x.shape[1]):  # the recurrence itself is sequential
+            gi_r, gi_z, gi_n = inputs[:, t].chunk(3, dim=1)
+            gh_r, gh_z, gh_n = F.linear(h, self.weight_hh_l0, self.bias_hh_l0).chunk(3, dim=1)
+            r = torch.sigmoid(gi_r + gh_r)
+            z = torch.sigmoid(gi_z + gh_z)
+            n = torch.tanh(gi_n + r * gh_n)
+            h = n + z * (h - n)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h[None]
+
+
+class Critic(nn.Module):
+    """DeepGAN's critic: (x (B, n, D), labels) → score (B,).
+
+    concat(x, one-hot labels) → GRUs of 512, 256, 128 units (double-backward
+    capable) → Linear(128 → 1) on the last time step.
+    """
+
+    def __init__(self, num_classes: int, num_features: int) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        sizes = (num_features + num_classes, *CRITIC_UNITS)
+        self.grus = nn.ModuleList(DifferentiableGRU(i, o) for i, o in zip(sizes, sizes[1:]))
+        self.head = nn.Linear(CRITIC_UNITS[-1], 1)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        h = condition(x, labels, self.num_classes)
+        for gru in self.grus:
+            h, _ = gru(h)
+        return self.head(h[:, -1]).squeeze(-1)

@@ -1,0 +1,266 @@
+"""The training loop shared by DeepNAG and DeepGAN: epochs, logging, best model, checkpoints.
+
+    python main.py --model=DeepNAG --dataset=dollar-gds
+    python main.py --resume=logs/<run>/checkpoints/checkpoint-final.pt
+
+SIGINT or SIGTERM lets the current epoch finish, writes a resumable checkpoint
+and exits with a line saying how to resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from deepnag import checkpoint, run_dir
+from deepnag.config import Config
+from deepnag.data import GestureData, load_data
+from deepnag.errors import UserError
+from deepnag.methods import RandomStreams, build_method
+from deepnag.models import sample_latent
+
+log = logging.getLogger(__name__)
+
+# Flags a resumed run may change; any other flag must match the checkpoint's.
+RESUMABLE_OVERRIDES = ("resume", "epochs", "vis_frequency", "checkpoint_frequency", "use_tensorboard",
+                       "device", "num_threads", "datapath", "download_url", "logdir")
+VIS_SAMPLES_PER_CLASS = 8
+
+
+class TrainingInterrupted(UserError):
+    """Raised after a signal, once the resumable checkpoint is safely written."""
+
+
+def configure_threads(num_threads: int) -> int:
+    """Give torch and Numba the same thread count (default: the cores available) so they never oversubscribe."""
+    n = num_threads or len(os.sched_getaffinity(0))
+    torch.set_num_threads(n)
+    import numba
+
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    return n
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device=cuda but PyTorch sees no CUDA device; use --device=cpu or auto")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str, Any] | None]:
+    """The run's configuration: the flags, or for --resume the checkpoint's with allowed overrides."""
+    if not config.resume:
+        seed = config.seed if config.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
+        return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
+    state = checkpoint.load(config.resume)
+    if state["kind"] != "full":
+        raise UserError(f"{config.resume} is a generator-only checkpoint; resume needs a full one from a run's checkpoints/")
+    saved = Config.from_dict(state["config"])
+    conflicts = [name for name in explicit - set(RESUMABLE_OVERRIDES) if getattr(config, name) != getattr(saved, name)]
+    if conflicts:
+        flag = conflicts[0].replace("_", "-")
+        raise UserError(
+            f"--{flag}={getattr(config, conflicts[0])} conflicts with the checkpoint's {getattr(saved, conflicts[0])}; "
+            "a resumed run keeps its settings (only --epochs and output/runtime flags may change)"
+        )
+    overrides = {name: getattr(config, name) for name in explicit & set(RESUMABLE_OVERRIDES)}
+    overrides["resume"] = config.resume
+    return dataclasses.replace(saved, **overrides), state
+
+
+@contextlib.contextmanager
+def stop_requests() -> Iterator[list[int]]:
+    """Collect SIGINT/SIGTERM instead of dying mid-step; the loop checks the list after each epoch."""
+    received: list[int] = []
+
+    def handler(signum, frame) -> None:  # noqa: ARG001 (signal API)
+        if received:  # a second signal: give up at once
+            raise KeyboardInterrupt
+        received.append(signum)
+        log.warning("%s received: finishing this epoch, then writing a checkpoint (again to quit now)",
+                    signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+class Trainer:
+    """Runs a method for the configured number of epochs and keeps everything it learns safe."""
+
+    def __init__(self, config: Config, data: GestureData, device: torch.device, path: Path,
+                 state: dict[str, Any] | None) -> None:
+        self.config = config
+        self.data = data.to(device)
+        self.device = device
+        self.path = path
+        self.method = build_method(config, data, device)
+        self.streams = RandomStreams.seeded(config.seed, device)
+        self.epoch = 0
+        self.best = math.inf
+        if state is not None:
+            self._restore(state)
+        # A fixed latent for the figures, independent of the training streams.
+        fixed = torch.Generator(device=device).manual_seed(config.seed + 2)
+        self.vis_labels = torch.arange(data.num_classes, device=device).repeat_interleave(VIS_SAMPLES_PER_CLASS)
+        self.vis_latent = sample_latent(len(self.vis_labels), data.seq_len, config.latent_dim, fixed, device)
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        if tuple(state["class_names"]) != self.data.class_names:
+            raise UserError(f"{self.config.resume}: the data set's classes differ from the checkpoint's")
+        for name, network in self.method.networks.items():
+            network.load_state_dict(state[name] if name != "generator" else state["generator"])
+        for name, optimizer in self.method.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        self.streams.load_state_dict(state["rng"])
+        self.epoch = int(state["epoch"])
+        self.best = float(state["best_loss"])
+
+    def state(self) -> dict[str, Any]:
+        """Everything a resumed run needs, as tensors and plain values only."""
+        data = self.data
+        state = {
+            "format": checkpoint.FORMAT,
+            "format_version": checkpoint.FORMAT_VERSION,
+            "kind": "full",
+            "model": self.config.model,
+            "dataset": self.config.dataset,
+            "config": self.config.to_dict(),
+            "class_names": list(data.class_names),
+            "display_names": list(data.display_names),
+            "normalizer": checkpoint.normalizer_state(data.normalizer.minimum, data.normalizer.maximum),
+            "num_features": data.num_features,
+            "seq_len": data.seq_len,
+            "epoch": self.epoch,
+            "best_loss": self.best,
+            "optimizers": {k: o.state_dict() for k, o in self.method.optimizers.items()},
+            "rng": self.streams.state_dict(),
+            "versions": checkpoint.versions(),
+        }
+        state.update({k: n.state_dict() for k, n in self.method.networks.items()})
+        return state
+
+    def save(self, name: str) -> Path:
+        return checkpoint.save(self.state(), self.path / "checkpoints" / name)
+
+    def figure(self) -> np.ndarray:
+        """Samples from the fixed latent beside real samples, as an image for TensorBoard."""
+        from deepnag import visualize
+
+        generator = self.method.generator
+        generator.eval()
+        with torch.no_grad():
+            fake = generator(self.vis_latent, self.vis_labels).cpu().numpy()
+        generator.train()
+        data, c, k = self.data, self.data.num_classes, VIS_SAMPLES_PER_CLASS
+        fake = data.normalizer.inverse(fake).reshape(c, k, data.seq_len, data.num_features)
+        real = np.stack([data.normalizer.inverse(data.samples_of_class(i)[:1].cpu().numpy()) for i in range(c)])
+        fig = visualize.samples_figure(fake, real, data.display_names)
+        return visualize.figure_to_array(fig)
+
+    def fit(self) -> None:
+        config, total = self.config, self.config.num_epochs
+        writer = None
+        if config.use_tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            writer = SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
+        key = self.method.selection_metric
+        started, first_epoch = time.perf_counter(), self.epoch
+        try:
+            with stop_requests() as stops, logging_redirect_tqdm(), tqdm(
+                total=total, initial=self.epoch, unit="epoch", disable=None, dynamic_ncols=True, leave=False
+            ) as bar:
+                while self.epoch < total:
+                    tick = time.perf_counter()
+                    metrics = self.method.run_epoch(self.data, self.streams)
+                    self.epoch += 1
+                    value = metrics[key]
+                    if not math.isfinite(value):
+                        raise UserError(
+                            f"epoch {self.epoch}: {key} is {value}; training diverged. The last good checkpoints in "
+                            f"{self.path / 'checkpoints'} are untouched"
+                        )
+                    improved = value < self.best
+                    if improved:
+                        self.best = value
+                        self.save("checkpoint-best.pt")
+                    elapsed = time.perf_counter() - tick
+                    rate = (time.perf_counter() - started) / (self.epoch - first_epoch)
+                    terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
+                    log.info("epoch %d/%d  %.2fs  %s %.4f%s  (%s)  best %.4f  ETA %s", self.epoch, total, elapsed,
+                             key, value, " *" if improved else "", terms, self.best,
+                             _format_duration(rate * (total - self.epoch)))
+                    bar.set_postfix({key: f"{value:.4f}", "best": f"{self.best:.4f}"}, refresh=False)
+                    bar.update(1)
+                    if writer is not None:
+                        for name, v in metrics.items():
+                            writer.add_scalar(f"train/{name}", v, self.epoch)
+                        writer.add_scalar(f"train/best_{key}", self.best, self.epoch)
+                        writer.add_scalar("train/epoch_seconds", elapsed, self.epoch)
+                        if config.vis_frequency and (self.epoch % config.vis_frequency == 0 or self.epoch == 1):
+                            writer.add_image("samples", self.figure(), self.epoch, dataformats="HWC")
+                    if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
+                        self.save(f"checkpoint-epoch-{self.epoch}.pt")
+                    if stops:
+                        path = self.save("checkpoint-last.pt")
+                        raise TrainingInterrupted(
+                            f"stopped by {signal.Signals(stops[0]).name} after epoch {self.epoch}; "
+                            f"resume with: python main.py --resume={path}"
+                        )
+            path = self.save("checkpoint-final.pt")
+            log.info("done: %d epochs, best %s %.4f; final checkpoint %s", total, key, self.best, path)
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+def train(config: Config, explicit: set[str]) -> Path:
+    """Train (or resume) the configured model; returns the run directory."""
+    config, state = resolve_config(config, explicit)
+    threads = configure_threads(config.num_threads)
+    device = resolve_device(config.device)
+    if state is not None:
+        path = Path(config.resume).resolve().parent.parent
+        run_dir.check_writable(path)
+    else:
+        path = run_dir.create(config.logdir, config.dataset, config.model, config.experiment_name)
+    with run_dir.log_to_file(path / "logs" / "train.log"):
+        if state is None:
+            log.info("run directory %s", path)
+            run_dir.save_config(path, config.to_dict())
+        else:
+            log.info("resuming %s from epoch %d", path, state["epoch"])
+        data = load_data(config.dataset, config.datapath, resample_n=config.resample_n, speeds=config.speeds,
+                         classes=config.classes, max_per_class=config.max_per_class,
+                         download_url=config.download_url)
+        log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads",
+                 config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
+                 config.model, device, threads)
+        trainer = Trainer(config, data, device, path, state)
+        trainer.fit()
+    return path

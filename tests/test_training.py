@@ -1,0 +1,137 @@
+"""DeepNAG end to end: run directory, checkpoints, resume, evaluation, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import main
+from deepnag import checkpoint
+from deepnag.config import parse_args
+from deepnag.data import load_data
+from deepnag.methods import DeepNAGMethod, RandomStreams
+from tests.conftest import ROOT
+
+TINY = ["--max-per-class=4", "--resample-n=16", "--batch-size=6", "--vis-frequency=2", "--checkpoint-frequency=2"]
+DOLLAR = ["--dataset=dollar-gds", "--classes=arrow,star,circle"]
+JK = ["--dataset=jk2017-kinect", "--classes=duck,push"]
+
+
+def _train(tmp_path: Path, shared_data: Path, *flags: str) -> Path:
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, *flags]) == 0
+    (run,) = list(logdir.iterdir())
+    return run
+
+
+def _parameters(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)["generator"]
+
+
+@pytest.mark.parametrize("dataset", [DOLLAR, JK], ids=["dollar-gds", "jk2017-kinect"])
+def test_tiny_training_writes_a_complete_run_directory(tmp_path, shared_data, dataset):
+    run = _train(tmp_path, shared_data, *dataset, "--epochs=3", "--experiment-name=smoke")
+    assert run.name.startswith(f"{dataset[0].split('=')[1]}-DeepNAG-") and run.name.endswith("-smoke")
+    config = json.loads((run / "config.json").read_text())
+    assert config["epochs"] == 3 and config["seed"] == 1234 and config["model"] == "DeepNAG"
+    log = (run / "logs" / "train.log").read_text()
+    assert "epoch 3/3" in log and "ETA" in log and "final checkpoint" in log
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    names = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert names == ["checkpoint-best.pt", "checkpoint-epoch-2.pt", "checkpoint-final.pt"]
+    state = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert state["epoch"] == 3 and state["model"] == "DeepNAG" and state["kind"] == "full"
+    assert isinstance(state["normalizer"]["minimum"], torch.Tensor)
+    assert "generator" in state["optimizers"] and set(state["rng"]) == {"data", "latent"}
+
+
+def test_tensorboard_holds_losses_best_and_figures(tmp_path, shared_data):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=2")
+    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"images": 0}).Reload()
+    tags = events.Tags()
+    assert {"train/loss", "train/loss_ed", "train/loss_cos", "train/loss_resample", "train/best_loss"} <= set(tags["scalars"])
+    assert [e.step for e in events.Scalars("train/loss")] == [1, 2]
+    assert "samples" in tags["images"] and [e.step for e in events.Images("samples")] == [1, 2]
+
+
+def test_loss_goes_down_on_a_small_fixed_subset(shared_data):
+    torch.manual_seed(0)
+    config = parse_args(["--resample-n=16", "--batch-size=8"])[0]
+    data = load_data("dollar-gds", str(shared_data), resample_n=16, classes=("arrow", "circle"), max_per_class=4)
+    method = DeepNAGMethod(config, data, torch.device("cpu"))
+    streams = RandomStreams.seeded(0, torch.device("cpu"))
+    losses = [method.run_epoch(data, streams)["loss"] for _ in range(50)]
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+
+
+def test_resume_equals_an_uninterrupted_run(tmp_path, shared_data):
+    straight = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=4")
+    first = _train(tmp_path / "b", shared_data, *DOLLAR, "--epochs=2")
+    assert main.main([f"--resume={first / 'checkpoints' / 'checkpoint-final.pt'}", "--epochs=4"]) == 0
+    a = _parameters(straight / "checkpoints" / "checkpoint-final.pt")
+    b = _parameters(first / "checkpoints" / "checkpoint-final.pt")
+    assert max((a[k] - b[k]).abs().max().item() for k in a) <= 1e-6
+    assert torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)["epoch"] == 4
+    assert "resuming" in (first / "logs" / "train.log").read_text()
+
+
+def test_evaluate_writes_the_2d_grid(tmp_path, shared_data):
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=1")
+    assert main.main([f"--evaluate={run / 'checkpoints' / 'checkpoint-best.pt'}"]) == 0
+    image = Image.open(run / "evaluation" / "samples.png")
+    assert image.width >= 200 and image.height > 5 * image.width  # 3 columns, 16 + 3 rows
+
+
+def test_evaluate_writes_gifs_for_skeletons(tmp_path, shared_data):
+    run = _train(tmp_path, shared_data, *JK, "--epochs=1")
+    out = tmp_path / "figures"
+    assert main.main([f"--evaluate={run / 'checkpoints' / 'checkpoint-final.pt'}", f"--output={out}"]) == 0
+    for name in ("duck", "push"):
+        gif = Image.open(out / f"{name}.gif")
+        assert gif.n_frames == 16 and gif.width > 100
+    assert Image.open(out / "samples.png").width > 100
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_bad_checkpoints_are_one_line_errors(tmp_path, shared_data):
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=1")
+    good = run / "checkpoints" / "checkpoint-final.pt"
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(good.read_bytes()[:5000])
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"net": torch.nn.Linear(2, 2)}, foreign)
+    plain = tmp_path / "plain.pt"
+    torch.save({"weights": torch.zeros(3)}, plain)
+    state = torch.load(good, weights_only=True)
+    state["class_names"] = list(reversed(state["class_names"]))
+    relabelled = checkpoint.save(state, tmp_path / "relabelled.pt")
+    cases = [
+        (["--evaluate", str(tmp_path / "missing.pt")], r"checkpoint .*missing\.pt does not exist"),
+        (["--evaluate", str(corrupt)], r"corrupt\.pt is damaged or not a PyTorch checkpoint"),
+        (["--evaluate", str(foreign)], r"foreign\.pt is not a DeepNAG checkpoint: it holds a pickled torch\.nn"),
+        (["--evaluate", str(plain)], r"plain\.pt is a PyTorch file but not a DeepNAG checkpoint"),
+        (["--evaluate", str(good), "--model=DeepGAN"], r"--model=DeepGAN conflicts with .*which holds DeepNAG"),
+        (["--evaluate", str(good), "--dataset=jk2017-kinect"], r"--dataset=jk2017-kinect conflicts"),
+        (["--resume", str(good), "--model=DeepGAN"], r"--model=DeepGAN conflicts with the checkpoint's DeepNAG"),
+        (["--evaluate", str(relabelled), f"--datapath={shared_data}"], r"has classes arrow, circle, star, but .* was trained on star, circle, arrow"),
+    ]
+    import re
+
+    for argv, message in cases:
+        result = _cli(*argv)
+        assert result.returncode == 2, (argv, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert re.search(message, lines[0]), lines[0]
