@@ -26,9 +26,12 @@ log = logging.getLogger("deepnag")
 
 def configure_console_logging() -> None:
     """What the console shows: INFO and above from the project, warnings from the rest."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "deepnag_console", False)]:
+        root.removeHandler(old)  # main() called again in the same process (tests)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
-    root = logging.getLogger()
+    handler.deepnag_console = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("deepnag").setLevel(logging.INFO)

@@ -122,10 +122,14 @@ class DeepGANMethod:
                             "loss_d_real": d_real.detach(), "loss_d_fake": d_fake.detach(),
                             "wasserstein": (d_real - d_fake).detach(), "gradient_penalty": penalty.detach()})
         metrics = _mean(history[-1:])  # the critic's state after its last step, as the reference reports
-        loss_g = -self.critic(self._fake(labels, real.shape[1], streams), labels).mean()
-        self.optimizers["generator"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optimizers["generator"].step()
+        self.critic.requires_grad_(False)  # the generator step needs no critic gradients
+        try:
+            loss_g = -self.critic(self._fake(labels, real.shape[1], streams), labels).mean()
+            self.optimizers["generator"].zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.optimizers["generator"].step()
+        finally:
+            self.critic.requires_grad_(True)
         metrics["loss_g"] = loss_g.item()
         return metrics
 

@@ -118,7 +118,9 @@ class Trainer:
         self.data = data.to(device)
         self.device = device
         self.path = path
-        self.method = build_method(config, data, device)
+        with torch.random.fork_rng(devices=[]):  # seeded initial weights, without touching global state
+            torch.manual_seed(config.seed)
+            self.method = build_method(config, data, device)
         self.streams = RandomStreams.seeded(config.seed, device)
         self.epoch = 0
         self.best = math.inf
