@@ -3,6 +3,7 @@
     python main.py --model=DeepNAG --dataset=dollar-gds        # train
     python main.py --resume=logs/<run>/checkpoints/checkpoint-final.pt
     python main.py --evaluate=logs/<run>/checkpoints/checkpoint-best.pt
+    python main.py --generate=logs/<run>/checkpoints/checkpoint-best.pt --output=synthetic --num-per-class=100
     tensorboard --logdir logs                                   # monitor
 
 The path of the data: `deepnag/datasets/` reads the files (downloading them if
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from deepnag.evaluation import evaluate
 
             evaluate(config, explicit)
+        elif config.generate:
+            from deepnag.export import generate_command
+
+            generate_command(config, explicit)
         else:
             from deepnag.training import train
 

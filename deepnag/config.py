@@ -29,6 +29,7 @@ class Config:
     dataset: str = "dollar-gds"
     evaluate: str | None = None
     resume: str | None = None
+    generate: str | None = None
     # Data.
     datapath: str = "data"
     download_url: str | None = None
@@ -57,6 +58,9 @@ class Config:
     checkpoint_frequency: int = 10_000
     output: str | None = None
     show: bool = False
+    num_per_class: int = 10
+    format: str = "npz"
+    metrics: bool = False
 
     @property
     def num_epochs(self) -> int:
@@ -182,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "(model and data set come from the checkpoint)")
     run.add_argument("--resume", metavar="CHECKPOINT", default=d.resume,
                      help="continue the run that wrote CHECKPOINT, in its run directory")
+    run.add_argument("--generate", metavar="CHECKPOINT", default=d.generate,
+                     help="write synthetic samples of a trained checkpoint to --output (see --num-per-class, --format)")
 
     data = p.add_argument_group("data")
     data.add_argument("--datapath", default=d.datapath,
@@ -236,8 +242,16 @@ def build_parser() -> argparse.ArgumentParser:
                      default=d.checkpoint_frequency,
                      help="epochs between periodic checkpoints (0 disables; best and final are always kept)")
     out.add_argument("--output", default=d.output,
-                     help="with --evaluate: folder for the figures (default: evaluation/ in the run directory)")
+                     help="with --evaluate: folder for the figures (default: evaluation/ in the run directory); "
+                     "with --generate: the output path, PATH.npz (and PATH/ with --format native)")
     out.add_argument("--show", action="store_true", help="with --evaluate: also open a window (needs a display)")
+    out.add_argument("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
+                     help="with --generate: synthetic samples per class")
+    out.add_argument("--format", choices=("npz", "native"), default=d.format,
+                     help="with --generate: npz only, or also a folder in the data set's own file format")
+    out.add_argument("--metrics", action="store_true",
+                     help="with --evaluate or --generate: measure quality (recognition accuracy, fidelity, "
+                     "diversity) into metrics.json")
     return p
 
 
@@ -256,8 +270,16 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
     explicit = {k for k, v in vars(probe.parse_args(argv)).items() if v is not sentinel}
     if args.resample_n < 2:
         raise UserError("--resample-n must be at least 2 (a gesture needs two points)")
-    if args.evaluate and args.resume:
-        raise UserError("--evaluate and --resume cannot be combined: pick one")
+    actions = [f"--{name}" for name in ("evaluate", "resume", "generate") if values[name]]
+    if len(actions) > 1:
+        raise UserError(f"{' and '.join(actions)} cannot be combined: pick one")
+    if args.generate and not args.output:
+        raise UserError("--generate needs --output=PATH (samples go to PATH.npz)")
+    for flag, name in (("--num-per-class", "num_per_class"), ("--format", "format")):
+        if name in explicit and not args.generate and not (name == "num_per_class" and args.metrics):
+            raise UserError(f"{flag} applies to --generate only")
+    if args.metrics and not (args.evaluate or args.generate):
+        raise UserError("--metrics needs --evaluate=CHECKPOINT or --generate=CHECKPOINT")
     if "speeds" in explicit and args.dataset != "dollar-gds":
         raise UserError("--speeds applies to dollar-gds only")
     if args.seed < -1:

@@ -19,8 +19,9 @@ from deepnag import checkpoint, visualize
 from deepnag.config import Config
 from deepnag.data import GestureData, load_data
 from deepnag.errors import UserError
-from deepnag.models import Generator, sample_latent
+from deepnag.models import Generator
 from deepnag.preprocessing import MinMaxNormalizer
+from deepnag.sampling import generate, load_generator, normalizer_from
 
 log = logging.getLogger(__name__)
 
@@ -28,33 +29,6 @@ GENERATED_PER_CLASS = 16  # SPEC's 2D grid rows
 ANIMATED_PER_CLASS = 5  # SPEC's 3D animations
 # Flags that make sense with --evaluate; any other explicit flag must agree with the checkpoint.
 EVALUATE_FLAGS = ("evaluate", "output", "show", "datapath", "download_url", "device", "num_threads", "seed", "logdir")
-
-
-def load_generator(state: dict[str, Any], source: str, device: torch.device | str = "cpu") -> Generator:
-    """The generator stored in a checkpoint, ready for sampling."""
-    config = Config.from_dict(state["config"])
-    generator = Generator(len(state["class_names"]), int(state["num_features"]), config.latent_dim)
-    try:
-        generator.load_state_dict(state["generator"])
-    except (RuntimeError, KeyError, TypeError) as error:
-        raise checkpoint.CheckpointError(
-            f"{source}: its generator weights do not fit this project's generator ({str(error).splitlines()[0][:160]})"
-        ) from None
-    return generator.to(device).eval()
-
-
-def normalizer_from(state: dict[str, Any]) -> MinMaxNormalizer:
-    norm = state["normalizer"]
-    return MinMaxNormalizer(norm["minimum"].numpy(), norm["maximum"].numpy())
-
-
-def generate(generator: Generator, labels: torch.Tensor, length: int, seed: int) -> np.ndarray:
-    """Samples for `labels` from a seeded latent, in normalised units: (len(labels), length, D)."""
-    device = next(generator.parameters()).device
-    stream = torch.Generator(device=device).manual_seed(seed)
-    with torch.no_grad():
-        z = sample_latent(len(labels), length, generator.latent_dim, stream, device)
-        return generator(z, labels.to(device)).cpu().numpy()
 
 
 def _check_flags(config: Config, explicit: set[str], saved: Config, source: str) -> None:

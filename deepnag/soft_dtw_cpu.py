@@ -148,12 +148,13 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
         R = ws_R[t]  # (2, M + 1, LANES): two rolling rows of R
         W = ws_W[t]  # (3, N + 2, M + 2, LANES): soft-min weights (diag, up, left)
         Eb = ws_E[t]  # (2, M + 2, LANES): two rolling rows of E
-        V = ws_V[t]  # (N + 2 M + 3, LANES): alpha block, beta block, column sums, row sum, NaN flags
+        V = ws_V[t]  # (N + 3 M + 3, LANES): alpha, beta, column sums, one row of costs, row sum, NaN flags
         A = V[:N]
         Bt = V[N:N + M]
         CS = V[N + M:N + 2 * M]
-        RS = V[N + 2 * M]
-        BAD = V[N + 2 * M + 1]
+        crow = V[N + 2 * M:N + 3 * M + 1]  # crow[j] for j = 1..M
+        RS = V[N + 3 * M + 1]
+        BAD = V[N + 3 * M + 2]
         poff = np.empty(LANES, np.int64)
         pidx = np.empty(LANES, np.int64)
         Wd = W[0]
@@ -190,12 +191,17 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                 for j in range(jhi + 1, M + 1):
                     for lane in range(LANES):
                         cur[j, lane] = inf
-                ai = A[i - 1]
+                # this row's costs, pair index innermost (a strided gather does not vectorise)
                 roff = (i - 1) * M - 1
+                for lane in range(LANES):
+                    a = A[i - 1, lane]
+                    base = poff[lane] + roff
+                    for j in range(jlo, jhi + 1):
+                        crow[j, lane] = kappa * Gf[base + j] + a + Bt[j - 1, lane]
                 if want_grad:
                     for j in range(jlo, jhi + 1):
                         for lane in range(LANES):
-                            c = kappa * Gf[poff[lane] + roff + j] + ai[lane] + Bt[j - 1, lane]
+                            c = crow[j, lane]
                             BAD[lane] += c * zero
                             rd = prev[j - 1, lane]
                             ru = prev[j, lane]
@@ -218,7 +224,7 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                 else:
                     for j in range(jlo, jhi + 1):
                         for lane in range(LANES):
-                            c = kappa * Gf[poff[lane] + roff + j] + ai[lane] + Bt[j - 1, lane]
+                            c = crow[j, lane]
                             BAD[lane] += c * zero
                             rd = prev[j - 1, lane]
                             ru = prev[j, lane]
@@ -267,11 +273,13 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                              + cur[j + 1, lane] * Wl[i, j + 1, lane]
                              + nxt[j + 1, lane] * Wd[i + 1, j + 1, lane])
                         cur[j, lane] = e
-                        Ef[poff[lane] + roff + j] = e
                         RS[lane] += e
                         CS[j - 1, lane] += e
                 for lane in range(LANES):
                     out_rs[pidx[lane], i - 1] = RS[lane]
+                    base = poff[lane] + roff
+                    for j in range(jlo, jhi + 1):
+                        Ef[base + j] = cur[j, lane]
             for lane in range(LANES):
                 p = pidx[lane]
                 for j in range(M):
@@ -297,7 +305,7 @@ def _workspace(threads: int, n: int, m: int, dtype: np.dtype, want_grad: bool) -
         ws = (np.zeros((threads, 2, m + 1, LANES), dtype),
               np.zeros((threads, 3, wn, wm, LANES), dtype),
               np.zeros((threads, 2, m + 2, LANES), dtype),
-              np.zeros((threads, n + 2 * m + 2, LANES), dtype))
+              np.zeros((threads, n + 3 * m + 3, LANES), dtype))
         if len(cache) > 8:
             cache.clear()
         cache[key] = ws

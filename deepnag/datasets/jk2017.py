@@ -139,10 +139,24 @@ def _is_number(text: str) -> bool:
 def load(datapath: Path, url: str | None = None) -> RawGestures:
     """Load all 560 training samples (20 subjects × 14 classes × 2), 63 features each."""
     folder = fetch(datapath, url)
+    return load_folder(folder, [folder / p for p in relative_paths()])
+
+
+def load_folder(folder: Path, paths: list[Path] | None = None) -> RawGestures:
+    """Parse `<subject>/<class>/ex_<k>.txt` files under `folder` (default: every such file there).
+
+    Also reads what `--generate --format native` writes (subject `Sub_synthetic`).
+    """
+    folder = Path(folder)
+    if paths is None:
+        paths = sorted(folder.glob("*/*/ex_*.txt"))
+        if not paths:
+            raise DataFormatError(f"{folder}: no <subject>/<class>/ex_<k>.txt files found")
     sequences, labels, subjects = [], [], []
-    for relative in relative_paths():
-        path = folder / relative
-        subject, class_name = relative.parts[0], relative.parts[1]
+    for path in paths:
+        subject, class_name = path.parent.parent.name, path.parent.name
+        if class_name not in CLASSES:
+            raise DataFormatError(f"{path}: unknown class folder {class_name!r}; known: {', '.join(CLASSES)}")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:

@@ -1,0 +1,48 @@
+"""From a checkpoint to synthetic gestures: load its generator and sample from a seeded latent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepnag import checkpoint
+from deepnag.config import Config
+from deepnag.models import Generator, sample_latent
+from deepnag.preprocessing import MinMaxNormalizer
+
+
+def load_generator(state: dict[str, Any], source: str, device: torch.device | str = "cpu") -> Generator:
+    """The generator stored in a checkpoint, ready for sampling."""
+    config = Config.from_dict(state["config"])
+    generator = Generator(len(state["class_names"]), int(state["num_features"]), config.latent_dim)
+    try:
+        generator.load_state_dict(state["generator"])
+    except (RuntimeError, KeyError, TypeError) as error:
+        raise checkpoint.CheckpointError(
+            f"{source}: its generator weights do not fit this project's generator ({str(error).splitlines()[0][:160]})"
+        ) from None
+    return generator.to(device).eval()
+
+
+def normalizer_from(state: dict[str, Any]) -> MinMaxNormalizer:
+    """The checkpoint's normalisation factors (to map samples back to the data's units)."""
+    norm = state["normalizer"]
+    return MinMaxNormalizer(norm["minimum"].numpy(), norm["maximum"].numpy())
+
+
+def generate(generator: Generator, labels: torch.Tensor, length: int, seed: int) -> np.ndarray:
+    """Samples for `labels` from a seeded latent, in normalised units: (len(labels), length, D)."""
+    device = next(generator.parameters()).device
+    stream = torch.Generator(device=device).manual_seed(seed)
+    with torch.no_grad():
+        z = sample_latent(len(labels), length, generator.latent_dim, stream, device)
+        return generator(z, labels.to(device)).cpu().numpy()
+
+
+def generate_per_class(state: dict[str, Any], generator: Generator, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`per_class` samples of every class in the data's units: (C·K, n, D) float32 and labels (C·K,) int64."""
+    labels = torch.arange(len(state["class_names"])).repeat_interleave(per_class)
+    samples = normalizer_from(state).inverse(generate(generator, labels, int(state["seq_len"]), seed))
+    return samples.astype(np.float32), labels.numpy().astype(np.int64)

@@ -1,0 +1,85 @@
+"""--generate: the npz archive and the native formats, read back by the project's own loaders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import main
+from deepnag.datasets import dollar_gds, jk2017
+
+TINY = ["--max-per-class=3", "--resample-n=12", "--batch-size=6", "--vis-frequency=0", "--checkpoint-frequency=0", "--epochs=1"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, shared_data) -> dict[str, Path]:
+    """One tiny checkpoint per data set."""
+    out = {}
+    for name, classes in (("dollar-gds", "arrow,star"), ("jk2017-kinect", "duck,push")):
+        logdir = tmp_path_factory.mktemp(name)
+        assert main.main([f"--dataset={name}", f"--classes={classes}", f"--datapath={shared_data}", f"--logdir={logdir}", *TINY]) == 0
+        (run,) = list(logdir.iterdir())
+        out[name] = run / "checkpoints" / "checkpoint-final.pt"
+    return out
+
+
+def test_npz_holds_samples_in_data_units(trained, tmp_path):
+    assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--num-per-class=5"]) == 0
+    archive = np.load(tmp_path / "synth.npz", allow_pickle=False)
+    samples, labels, names = archive["samples"], archive["labels"], archive["class_names"]
+    assert samples.dtype == np.float32 and samples.shape == (10, 12, 2)
+    assert labels.dtype == np.int64 and labels.tolist() == [0] * 5 + [1] * 5
+    assert names.tolist() == ["arrow", "star"]
+    state = torch.load(trained["dollar-gds"], weights_only=True)
+    lo, hi = state["normalizer"]["minimum"].numpy(), state["normalizer"]["maximum"].numpy()
+    assert (samples >= lo - 1e-3).all() and (samples <= hi + 1e-3).all()  # tanh output mapped back
+    assert samples.std() > 1.0  # data units (pixels), not [-1, 1]
+
+
+def test_generation_is_seeded(trained, tmp_path):
+    for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
+        assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / name}", f"--seed={seed}"]) == 0
+    a, b, c = (np.load(tmp_path / f"{n}.npz")["samples"] for n in "abc")
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_native_dollar_gds_xml_loads_with_the_loader(trained, tmp_path):
+    assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--num-per-class=4", "--format=native"]) == 0
+    raw = dollar_gds.load(tmp_path / "synth")
+    names = [raw.class_names[i] for i in raw.labels]
+    assert len(raw.sequences) == 8 and names == ["arrow"] * 4 + ["star"] * 4
+    first = (tmp_path / "synth" / "dollar_gds" / "xml_logs" / "synthetic" / "medium" / "arrow01.xml").read_text()
+    assert '<Gesture Name="arrow01"' in first
+    times = [int(t) for t in __import__("re").findall(r'T="(\d+)"', first)]
+    assert times == sorted(times) and len(set(times)) == len(times) == 12
+    npz = np.load(tmp_path / "synth.npz")["samples"]
+    np.testing.assert_allclose(np.stack(raw.sequences)[:4], npz[:4], atol=1e-3)
+
+
+def test_native_jk2017_text_loads_with_the_loader(trained, tmp_path):
+    assert main.main([f"--generate={trained['jk2017-kinect']}", f"--output={tmp_path / 'synth'}", "--num-per-class=3", "--format=native"]) == 0
+    folder = tmp_path / "synth" / jk2017.FOLDER
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))[:3] == [
+        "Sub_synthetic/duck/ex_1.txt", "Sub_synthetic/duck/ex_2.txt", "Sub_synthetic/duck/ex_3.txt"]
+    raw = jk2017.load_folder(folder)
+    assert len(raw.sequences) == 6 and raw.sequences[0].shape == (12, 63)
+    npz = np.load(tmp_path / "synth.npz")["samples"]
+    np.testing.assert_allclose(np.stack(raw.sequences), npz, rtol=1e-5, atol=1e-5)
+
+
+def test_generate_bad_inputs(trained, tmp_path, capsys):
+    cases = [
+        ([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'no' / 'such' / 'x'}"], r"folder .*such does not exist"),
+        ([f"--generate={tmp_path / 'missing.pt'}", f"--output={tmp_path / 'x'}"], r"missing\.pt does not exist"),
+        ([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'x'}", "--num-per-class=0"], r"--num-per-class must be at least 1"),
+    ]
+    import re
+
+    for argv, message in cases:
+        assert main.main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert re.search(message, err), err
+    assert not list(tmp_path.glob("x*"))
