@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             train(config, explicit)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

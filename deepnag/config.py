@@ -50,6 +50,7 @@ class Config:
     # Runtime.
     device: str = "auto"
     num_threads: int = 0
+    skip_nonfinite: bool = False
     # Monitoring and outputs.
     logdir: str = "logs"
     experiment_name: str = ""
@@ -227,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     runtime = p.add_argument_group("runtime")
     runtime.add_argument("--device", type=_choice("device", DEVICES), default=d.device,
                          help="where to train: auto picks CUDA when available")
+    runtime.add_argument("--skip-nonfinite", action="store_true",
+                         help="skip an optimiser step whose loss or gradient is NaN/inf instead of stopping the run")
     runtime.add_argument("--num-threads", type=_non_negative_int("--num-threads"), default=d.num_threads,
                          help="CPU threads for torch and Numba (0: the cores available)")
 

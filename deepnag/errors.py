@@ -5,5 +5,7 @@ class UserError(Exception):
     """A problem the user can fix (a flag, a path, a file, a checkpoint).
 
     The message names the thing that is wrong and what to do about it; the CLI
-    prints it on one line, without a traceback, and exits with status 2.
+    prints it on one line, without a traceback, and exits with `exit_code`.
     """
+
+    exit_code: int = 2

@@ -9,6 +9,7 @@ one generator step (as the reference counts them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+import logging
 from typing import Any
 
 import torch
@@ -18,6 +19,8 @@ from deepnag.config import Config
 from deepnag.data import GestureData
 from deepnag.losses import deepnag_loss, gradient_penalty
 from deepnag.models import Critic, Generator, sample_latent
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,6 +46,38 @@ def _adam(module: nn.Module, config: Config) -> torch.optim.Adam:
     return torch.optim.Adam(module.parameters(), lr=config.lr, betas=(config.beta0, config.beta1))
 
 
+class NonFiniteError(Exception):
+    """A loss or gradient became NaN or infinite at `step` (1-based, within the epoch)."""
+
+    def __init__(self, step: int, what: str) -> None:
+        super().__init__(f"step {step}: {what}")
+        self.step = step
+        self.what = what
+
+
+def finite_update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, step: int, name: str, skip: bool) -> bool:
+    """Backpropagate `loss` and step `optimizer` only if the loss and every gradient are finite.
+
+    Otherwise raise NonFiniteError, or with `skip` leave the parameters untouched
+    and return False. One device sync per update.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    if torch.isfinite(loss):
+        loss.backward()
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if torch.isfinite(torch.stack(torch._foreach_norm(grads))).all():
+            optimizer.step()
+            return True
+        what = f"a gradient of {name} is not finite"
+    else:
+        what = f"{name} is {loss.item()}"
+    optimizer.zero_grad(set_to_none=True)
+    if not skip:
+        raise NonFiniteError(step, what)
+    log.warning("skipping step %d: %s (--skip-nonfinite)", step, what)
+    return False
+
+
 def _mean(history: list[dict[str, torch.Tensor]]) -> dict[str, float]:
     """Epoch means of per-step metrics, with one device sync for all of them."""
     keys = list(history[0])
@@ -63,8 +98,8 @@ class DeepNAGMethod:
         self.optimizers = {"generator": _adam(self.generator, config)}
         self.networks: dict[str, nn.Module] = {"generator": self.generator}
 
-    def step(self, real_1, labels, real_2, streams: RandomStreams) -> dict[str, torch.Tensor]:
-        """One optimiser step on one batch; returns the detached loss terms."""
+    def step(self, real_1, labels, real_2, streams: RandomStreams, number: int = 1) -> dict[str, torch.Tensor] | None:
+        """One optimiser step on one batch; returns the detached loss terms (None if skipped)."""
         batch, length = real_1.shape[:2]
         z1 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
         z2 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
@@ -72,15 +107,19 @@ class DeepNAGMethod:
         with torch.no_grad():
             fake_2 = self.generator(z2, labels)
         loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels)
-        optimizer = self.optimizers["generator"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        if not finite_update(self.optimizers["generator"], loss, number, "the loss", self.config.skip_nonfinite):
+            return None
         return metrics
 
     def run_epoch(self, data: GestureData, streams: RandomStreams) -> dict[str, float]:
         self.generator.train()
-        history = [self.step(*batch, streams) for batch in data.batches(self.config.batch_size, streams.data)]
+        history = []
+        for number, batch in enumerate(data.batches(self.config.batch_size, streams.data), start=1):
+            metrics = self.step(*batch, streams, number=number)
+            if metrics is not None:
+                history.append(metrics)
+        if not history:
+            raise NonFiniteError(number, "every step of the epoch was skipped")
         return _mean(history)
 
 
@@ -115,19 +154,17 @@ class DeepGANMethod:
             alpha = torch.rand(real.shape[0], generator=streams.latent, device=self.device)
             penalty = gradient_penalty(self.critic, real, fake, labels, alpha)
             loss_d = d_fake - d_real + self.config.deepgan_lambda * penalty
-            self.optimizers["critic"].zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.optimizers["critic"].step()
-            history.append({"loss_d": loss_d.detach(), "neg_loss_d": -loss_d.detach(),
-                            "loss_d_real": d_real.detach(), "loss_d_fake": d_fake.detach(),
-                            "wasserstein": (d_real - d_fake).detach(), "gradient_penalty": penalty.detach()})
+            if finite_update(self.optimizers["critic"], loss_d, 1, "the critic loss", self.config.skip_nonfinite):
+                history.append({"loss_d": loss_d.detach(), "neg_loss_d": -loss_d.detach(),
+                                "loss_d_real": d_real.detach(), "loss_d_fake": d_fake.detach(),
+                                "wasserstein": (d_real - d_fake).detach(), "gradient_penalty": penalty.detach()})
+        if not history:
+            raise NonFiniteError(1, "every critic step was skipped")
         metrics = _mean(history[-1:])  # the critic's state after its last step, as the reference reports
         self.critic.requires_grad_(False)  # the generator step needs no critic gradients
         try:
             loss_g = -self.critic(self._fake(labels, real.shape[1], streams), labels).mean()
-            self.optimizers["generator"].zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.optimizers["generator"].step()
+            finite_update(self.optimizers["generator"], loss_g, 1, "the generator loss", self.config.skip_nonfinite)
         finally:
             self.critic.requires_grad_(True)
         metrics["loss_g"] = loss_g.item()

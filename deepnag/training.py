@@ -28,19 +28,23 @@ from deepnag import checkpoint, run_dir
 from deepnag.config import Config
 from deepnag.data import GestureData, load_data
 from deepnag.errors import UserError
-from deepnag.methods import RandomStreams, build_method
+from deepnag.methods import NonFiniteError, RandomStreams, build_method
 from deepnag.models import sample_latent
 
 log = logging.getLogger(__name__)
 
 # Flags a resumed run may change; any other flag must match the checkpoint's.
 RESUMABLE_OVERRIDES = ("resume", "epochs", "vis_frequency", "checkpoint_frequency", "use_tensorboard",
-                       "device", "num_threads", "datapath", "download_url", "logdir")
+                       "device", "num_threads", "datapath", "download_url", "logdir", "skip_nonfinite")
 VIS_SAMPLES_PER_CLASS = 8
 
 
 class TrainingInterrupted(UserError):
-    """Raised after a signal, once the resumable checkpoint is safely written."""
+    """Raised after a signal, once the resumable checkpoint is safely written; exits with 128 + signal."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
 
 
 def configure_threads(num_threads: int) -> int:
@@ -199,7 +203,13 @@ class Trainer:
             ) as bar:
                 while self.epoch < total:
                     tick = time.perf_counter()
-                    metrics = self.method.run_epoch(self.data, self.streams)
+                    try:
+                        metrics = self.method.run_epoch(self.data, self.streams)
+                    except NonFiniteError as error:
+                        raise UserError(
+                            f"epoch {self.epoch + 1}, {error}; training stopped, the checkpoints in "
+                            f"{self.path / 'checkpoints'} are untouched (--skip-nonfinite skips such steps)"
+                        ) from None
                     self.epoch += 1
                     value = metrics[key]
                     if not math.isfinite(value):
@@ -232,7 +242,8 @@ class Trainer:
                         path = self.save("checkpoint-last.pt")
                         raise TrainingInterrupted(
                             f"stopped by {signal.Signals(stops[0]).name} after epoch {self.epoch}; "
-                            f"resume with: python main.py --resume={path}"
+                            f"resume with: python main.py --resume={path}",
+                            stops[0],
                         )
             path = self.save("checkpoint-final.pt")
             log.info("done: %d epochs, best %s %.4f; final checkpoint %s", total, key, self.best, path)

@@ -1,0 +1,141 @@
+"""Faults: signals, non-finite losses, crashes while saving, truncated checkpoints, unwritable logs."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import main
+from deepnag import checkpoint, losses, methods, run_dir
+from deepnag.checkpoint import CheckpointError
+from deepnag.errors import UserError
+from tests.conftest import ROOT
+
+TINY = ["--dataset=dollar-gds", "--classes=arrow,star", "--max-per-class=4", "--resample-n=12", "--batch-size=4",
+        "--vis-frequency=0", "--checkpoint-frequency=0"]
+
+
+def _run_dir(logdir: Path) -> Path:
+    (run,) = list(logdir.iterdir())
+    return run
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_writes_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, shared_data, signum):
+    logdir = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [sys.executable, "main.py", f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=100000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        logs = list(logdir.glob("*/logs/train.log"))
+        if logs and "epoch 3/" in logs[0].read_text():
+            break
+        time.sleep(0.2)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=240)
+    assert process.returncode == 128 + signum
+    last = err.strip().splitlines()[-1]
+    match = re.fullmatch(rf"error: stopped by {signal.Signals(signum).name} after epoch (\d+); resume with: python main.py --resume=(\S+)", last)
+    assert match, err
+    stopped_at, resume_path = int(match.group(1)), Path(match.group(2))
+    assert resume_path.name == "checkpoint-last.pt" and resume_path.is_file()
+
+    target = stopped_at + 2
+    assert main.main([f"--resume={resume_path}", f"--epochs={target}"]) == 0
+    assert main.main([f"--datapath={shared_data}", f"--logdir={tmp_path / 'straight'}", *TINY, f"--epochs={target}"]) == 0
+    a = torch.load(_run_dir(logdir) / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    b = torch.load(_run_dir(tmp_path / "straight") / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert a["epoch"] == b["epoch"] == target
+    assert max((a["generator"][k] - b["generator"][k]).abs().max().item() for k in a["generator"]) <= 1e-6
+
+
+def _poison_at(monkeypatch, epoch_step: tuple[int, int], steps_per_epoch: int) -> None:
+    """Make the DeepNAG loss NaN at one (epoch, step)."""
+    calls = {"n": 0}
+    real = losses.deepnag_loss
+
+    def poisoned(*args, **kwargs):
+        calls["n"] += 1
+        loss, metrics = real(*args, **kwargs)
+        epoch, step = epoch_step
+        if calls["n"] == (epoch - 1) * steps_per_epoch + step:
+            loss = loss * float("nan")
+        return loss, metrics
+
+    monkeypatch.setattr(methods, "deepnag_loss", poisoned)
+
+
+def test_nan_loss_stops_naming_epoch_and_step_and_keeps_checkpoints(tmp_path, shared_data, monkeypatch, capsys):
+    _poison_at(monkeypatch, (3, 2), steps_per_epoch=2)  # 8 samples / batch 4
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=5", "--checkpoint-frequency=1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert re.search(r"epoch 3, step 2: the loss is nan; training stopped, the checkpoints in .* are untouched", err), err
+    checkpoints = _run_dir(logdir) / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir() if p.suffix == ".pt") == [
+        "checkpoint-best.pt", "checkpoint-epoch-1.pt", "checkpoint-epoch-2.pt"]
+    state = checkpoint.load(checkpoints / "checkpoint-epoch-2.pt")
+    assert all(torch.isfinite(v).all() for v in state["generator"].values())
+
+
+def test_skip_nonfinite_skips_the_step_and_finishes(tmp_path, shared_data, monkeypatch, caplog):
+    _poison_at(monkeypatch, (2, 1), steps_per_epoch=2)
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=3", "--skip-nonfinite"]) == 0
+    assert "skipping step 1: the loss is nan" in caplog.text
+    state = checkpoint.load(_run_dir(logdir) / "checkpoints" / "checkpoint-final.pt")
+    assert state["epoch"] == 3 and all(torch.isfinite(v).all() for v in state["generator"].values())
+
+
+def test_crash_while_saving_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint-best.pt"
+    checkpoint.save({"format": "x", "value": torch.arange(3)}, path)
+    before = path.read_bytes()
+
+    def dies_halfway(obj, f, *args, **kwargs):
+        f.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", dies_halfway)
+    with pytest.raises(OSError):
+        checkpoint.save({"format": "x", "value": torch.arange(5)}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint-best.pt"]  # no temporary file left
+
+
+def test_truncated_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "c.pt"
+    checkpoint.save({"format": checkpoint.FORMAT, "w": torch.randn(1000)}, path)
+    path.write_bytes(path.read_bytes()[:1500])
+    with pytest.raises(CheckpointError, match=r"c\.pt is damaged or not a PyTorch checkpoint"):
+        checkpoint.load(path)
+
+
+def test_unwritable_log_directory_is_detected_before_training(tmp_path, shared_data, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    assert main.main([f"--datapath={shared_data}", f"--logdir={blocker / 'logs'}", *TINY, "--epochs=1"]) == 2
+    assert re.search(r"cannot write the run directory .*not-a-folder/logs/.*choose another --logdir",
+                     capsys.readouterr().err)
+
+
+def test_full_disk_is_detected_before_training(tmp_path, monkeypatch):
+    real_write = Path.write_bytes
+
+    def full(self, data):
+        if self.name == ".write-test":
+            raise OSError(28, os.strerror(28))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(UserError, match="No space left on device"):
+        run_dir.create(tmp_path, "dollar-gds", "DeepNAG")
