@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from deepnag.errors import UserError
 
 MODELS = ("DeepNAG", "DeepGAN")
-DATASETS = ("dollar-gds", "jk2017-kinect")
+DATASETS = ("dollar-gds", "jk2017-kinect", "folder")
 DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
@@ -34,6 +34,7 @@ class Config:
     datapath: str = "data"
     download_url: str | None = None
     speeds: tuple[str, ...] = ("medium",)
+    subject_pattern: str = ""
     classes: tuple[str, ...] = ()
     max_per_class: int = 0
     # Model and optimisation.
@@ -193,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = p.add_argument_group("data")
     data.add_argument("--datapath", default=d.datapath,
                       help="folder holding (or receiving) the data sets; data found there is used "
-                      "without any network access")
+                      "without any network access. With --dataset=folder: your folder of class subfolders")
     data.add_argument("--download-url", default=d.download_url,
                       help="mirror to download from: for dollar-gds the URL of xml.zip, for jk2017-kinect "
                       "the URL of the training folder (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL); "
@@ -201,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--speeds", type=_speeds, default=d.speeds,
                       help="dollar-gds only: comma-separated writing speeds to load "
                       f"({', '.join(DOLLAR_GDS_SPEEDS)})")
+    data.add_argument("--subject-pattern", default=d.subject_pattern,
+                      help="folder only: regular expression whose first group, found in a file name, is its subject "
+                      "(used when DIR/subjects.csv is absent)")
     data.add_argument("--classes", type=_names, default=d.classes,
                       help="comma-separated class names to keep (default: all)")
     data.add_argument("--max-per-class", type=_non_negative_int("--max-per-class"), default=d.max_per_class,
@@ -283,6 +287,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
             raise UserError(f"{flag} applies to --generate only")
     if args.metrics and not (args.evaluate or args.generate):
         raise UserError("--metrics needs --evaluate=CHECKPOINT or --generate=CHECKPOINT")
+    if args.dataset == "folder" and "datapath" not in explicit and not (args.evaluate or args.resume or args.generate):
+        raise UserError("--dataset=folder needs --datapath=DIR, a folder with one subfolder of sample files per class")
+    if "subject_pattern" in explicit and args.dataset != "folder":
+        raise UserError("--subject-pattern applies to --dataset=folder only")
     if "speeds" in explicit and args.dataset != "dollar-gds":
         raise UserError("--speeds applies to dollar-gds only")
     if args.seed < -1:

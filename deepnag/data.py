@@ -9,7 +9,7 @@ class of `real_1[i]`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
 import torch
@@ -17,6 +17,9 @@ import torch
 from deepnag.datasets import RawGestures, load_raw
 from deepnag.errors import UserError
 from deepnag.preprocessing import MinMaxNormalizer, resample
+
+if TYPE_CHECKING:
+    from deepnag.config import Config
 
 
 class Batch(NamedTuple):
@@ -133,7 +136,15 @@ def load_data(
     classes: tuple[str, ...] = (),
     max_per_class: int = 0,
     download_url: str | None = None,
+    subject_pattern: str = "",
 ) -> GestureData:
     """Files on disk (downloaded if missing) → preprocessed training data."""
-    raw = load_raw(dataset, datapath, speeds=speeds, download_url=download_url)
+    raw = load_raw(dataset, datapath, speeds=speeds, download_url=download_url, subject_pattern=subject_pattern)
     return GestureData.from_raw(raw.select(classes, max_per_class), resample_n)
+
+
+def load_data_for(config: "Config", datapath: str | None = None) -> GestureData:
+    """The training data a configuration describes (optionally from another `datapath`)."""
+    return load_data(config.dataset, datapath or config.datapath, resample_n=config.resample_n,
+                     speeds=config.speeds, classes=config.classes, max_per_class=config.max_per_class,
+                     download_url=config.download_url, subject_pattern=config.subject_pattern)

@@ -7,17 +7,18 @@ for skeletons one GIF per class and a PNG strip; for other data, feature curves.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from deepnag import checkpoint, visualize
 from deepnag.config import Config
-from deepnag.data import GestureData, load_data
+from deepnag.data import GestureData, load_data_for
+from deepnag.datasets import SKELETON_DATASETS
 from deepnag.errors import UserError
 from deepnag.models import Generator
 from deepnag.preprocessing import MinMaxNormalizer
@@ -64,9 +65,8 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
     _check_flags(config, explicit, saved, str(source))
     device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
     generator = load_generator(state, str(source), device)
-    data = load_data(saved.dataset, config.datapath if "datapath" in explicit else saved.datapath,
-                     resample_n=saved.resample_n, speeds=saved.speeds, classes=saved.classes,
-                     max_per_class=saved.max_per_class, download_url=config.download_url)
+    saved_with_mirror = dataclasses.replace(saved, download_url=config.download_url or saved.download_url)
+    data = load_data_for(saved_with_mirror, config.datapath if "datapath" in explicit else None)
     if data.class_names != tuple(state["class_names"]):
         raise UserError(
             f"the {saved.dataset} data found has classes {', '.join(data.class_names)}, but {source} was trained on "
@@ -74,7 +74,7 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
         )
     folder = _output_folder(config, source)
     seed = config.seed if "seed" in explicit else saved.seed
-    written = draw(generator, data, normalizer_from(state), folder, seed)
+    written = draw(generator, data, normalizer_from(state), folder, seed, saved.dataset in SKELETON_DATASETS)
     for path in written:
         log.info("wrote %s", path)
     if config.show:
@@ -82,7 +82,8 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
     return written
 
 
-def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, folder: Path, seed: int) -> list[Path]:
+def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, folder: Path, seed: int,
+         skeleton: bool = False) -> list[Path]:
     """SPEC's evaluation figures for `generator`, in data units."""
     c, n, d = data.num_classes, data.seq_len, data.num_features
     k = GENERATED_PER_CLASS
@@ -97,14 +98,14 @@ def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, 
     if d == 2:
         fig = visualize.gesture_grid_figure(examples, fake, pool, names)
         return [visualize.save_figure(fig, folder / "samples.png")]
-    if d == visualize.SKELETON_FEATURES:
+    if skeleton:
         written = [visualize.save_figure(
             visualize.skeleton_strip_figure(examples, fake[:, :ANIMATED_PER_CLASS], names), folder / "samples.png")]
         for i, name in enumerate(data.class_names):
             written.append(visualize.save_skeleton_animation(
                 folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], names[i]))
         return written
-    fig = visualize.samples_figure(fake, pool, names)
+    fig = visualize.samples_figure(fake, pool, names, skeleton=False)
     return [visualize.save_figure(fig, folder / "samples.png")]
 
 

@@ -3,8 +3,9 @@
 Always `PATH.npz` (`samples` float32 (N, n, D) in the data's units, `labels`
 int64 (N,), `class_names` unicode (C,); loads with `allow_pickle=False`). With
 `--format native` also a folder `PATH/` in the data set's own format, readable by
-this project's loaders: $1-GDS XML (`PATH/dollar_gds/xml_logs/synthetic/medium/`)
-or JK2017 text files (`PATH/jk2017/kinect/training/Sub_synthetic/<class>/`).
+this project's loaders: $1-GDS XML (`PATH/dollar_gds/xml_logs/synthetic/medium/`),
+JK2017 text files (`PATH/jk2017/kinect/training/Sub_synthetic/<class>/`), or for a
+folder data set the same CSV layout (`PATH/<class>/synthetic_001.csv`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import torch
 from deepnag import checkpoint
 from deepnag.config import Config
 from deepnag.datasets import dollar_gds, jk2017
+from deepnag.datasets import folder as folder_dataset
 from deepnag.errors import UserError
 from deepnag.sampling import generate_per_class, load_generator
 
@@ -72,10 +74,14 @@ def jk2017_text(class_name: str, frames: np.ndarray) -> str:
     return f"{class_name}\n{len(frames)}\n{body}\n"
 
 
+def csv_text(sample: np.ndarray) -> str:
+    """One sample as CSV: a header `f0,f1,…`, then one row per time step."""
+    header = ",".join(f"f{i}" for i in range(sample.shape[1]))
+    return header + "\n" + "\n".join(",".join(f"{v:.7g}" for v in row) for row in sample) + "\n"
+
+
 def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> Path:
     """The data set's own file layout under `folder`, written to a staging folder then renamed into place."""
-    if dataset not in (dollar_gds.NAME, jk2017.NAME):
-        raise UserError(f"--format native is not available for data set {dataset}; use the npz file")
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         counters = np.zeros(len(class_names), dtype=int)
@@ -85,6 +91,9 @@ def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.nda
             if dataset == dollar_gds.NAME:
                 path = staging / dollar_gds.FOLDER / dollar_gds.ROOT / SYNTHETIC_SUBJECT / "medium" / f"{name}{k:02d}.xml"
                 text = dollar_gds_xml(f"{name}{k:02d}", sample, k)
+            elif dataset == folder_dataset.NAME:
+                path = staging / name / f"{SYNTHETIC_SUBJECT}_{k:03d}.csv"
+                text = csv_text(sample)
             else:
                 path = staging / jk2017.FOLDER / f"Sub_{SYNTHETIC_SUBJECT}" / name / f"ex_{k}.txt"
                 text = jk2017_text(name, sample)

@@ -26,7 +26,8 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from deepnag import checkpoint, run_dir
 from deepnag.config import Config
-from deepnag.data import GestureData, load_data
+from deepnag.data import GestureData, load_data_for
+from deepnag.datasets import SKELETON_DATASETS
 from deepnag.errors import UserError
 from deepnag.methods import NonFiniteError, RandomStreams, build_method
 from deepnag.models import sample_latent
@@ -185,7 +186,8 @@ class Trainer:
         data, c, k = self.data, self.data.num_classes, VIS_SAMPLES_PER_CLASS
         fake = data.normalizer.inverse(fake).reshape(c, k, data.seq_len, data.num_features)
         real = np.stack([data.normalizer.inverse(data.samples_of_class(i)[:1].cpu().numpy()) for i in range(c)])
-        fig = visualize.samples_figure(fake, real, data.display_names)
+        fig = visualize.samples_figure(fake, real, data.display_names,
+                                       skeleton=self.config.dataset in SKELETON_DATASETS)
         return visualize.figure_to_array(fig)
 
     def fit(self) -> None:
@@ -268,9 +270,7 @@ def train(config: Config, explicit: set[str]) -> Path:
             run_dir.save_config(path, config.to_dict())
         else:
             log.info("resuming %s from epoch %d", path, state["epoch"])
-        data = load_data(config.dataset, config.datapath, resample_n=config.resample_n, speeds=config.speeds,
-                         classes=config.classes, max_per_class=config.max_per_class,
-                         download_url=config.download_url)
+        data = load_data_for(config)
         log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads",
                  config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
                  config.model, device, threads)

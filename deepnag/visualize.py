@@ -358,11 +358,31 @@ def _curves_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequenc
     return fig
 
 
-def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str]) -> Figure:
+def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str]) -> Figure:
+    """A 3D panel per class: the real path in black, generated paths faint, one colour each."""
+    num_classes, k = generated.shape[:2]
+    cols = min(num_classes, 4)
+    rows = -(-num_classes // cols)
+    fig = _new_figure(0.3 + cols * 3.0, 0.3 + rows * 3.0)
+    colors = _distinct_colors(k)
+    for c in range(num_classes):
+        ax = fig.add_subplot(rows, cols, c + 1, projection="3d")
+        for g in range(k):
+            ax.plot(*generated[c, g].T, color=colors[g], linewidth=0.8, alpha=FAINT_ALPHA)
+        ax.plot(*real[c, 0].T, color="black", linewidth=1.2)
+        ax.scatter(*real[c, 0, 0], color="black", s=8)
+        ax.set_title(class_names[c], fontsize=9)
+        ax.tick_params(labelsize=6)
+    return fig
+
+
+def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str],
+                   skeleton: bool | None = None) -> Figure:
     """The figure logged during training: generated (C, K, n, D) beside real (C, R, n, D).
 
-    D = 2: grid of the real example then K generated (pen gestures); D = 63: skeleton
-    strip; any other D: features over time, so arbitrary data can be shown.
+    D = 2: grid of the real example then K generated (pen gestures); skeletons
+    (`skeleton`, default D = 63): skeleton strip; D = 3: 3D paths; any other D:
+    features over time, so arbitrary data can be shown.
     """
     generated = _check_shape("generated", generated, 4)
     real = _check_shape("real", real, 4)
@@ -377,8 +397,10 @@ def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequenc
                    for c in range(num_classes)]
         labels = ["real"] + [f"gen {i + 1}" for i in range(generated.shape[1])]
         return _gesture_grid(columns, labels, class_names)
-    if d == SKELETON_FEATURES:
+    if (d == SKELETON_FEATURES) if skeleton is None else skeleton:
         return skeleton_strip_figure(real[:, 0], generated, class_names)
+    if d == 3:
+        return _lines3d_figure(generated, real, class_names)
     return _curves_figure(generated, real, class_names)
 
 
