@@ -16,6 +16,7 @@ missing) → `deepnag/preprocessing.py` normalises and resamples →
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -35,7 +36,9 @@ def configure_console_logging() -> None:
     handler.deepnag_console = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
-    logging.getLogger("deepnag").setLevel(logging.INFO)
+    # Under torchrun only rank 0 reports progress; other ranks show warnings and errors.
+    rank = os.environ.get("RANK", "0")
+    logging.getLogger("deepnag").setLevel(logging.INFO if rank == "0" else logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -89,10 +89,17 @@ class GestureData:
     def batches_per_epoch(self, batch_size: int) -> int:
         return -(-len(self) // batch_size)
 
-    def batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
-        """One epoch: a seeded shuffle split into batches (the last may be smaller)."""
+    def batches(self, batch_size: int, generator: torch.Generator, rank: int = 0, world_size: int = 1) -> Iterator[Batch]:
+        """One epoch: a seeded shuffle split into batches (the last may be smaller).
+
+        With several ranks (same generator state on each), rank r takes the r-th of
+        `world_size` disjoint, equal shards of the shuffle (a remainder of fewer than
+        `world_size` samples is left out that epoch, so every rank runs as many steps).
+        """
         order = torch.randperm(len(self), generator=generator)
-        for start in range(0, len(self), batch_size):
+        if world_size > 1:
+            order = order[: len(order) - len(order) % world_size][rank::world_size]
+        for start in range(0, len(order), batch_size):
             index = order[start:start + batch_size]
             partner = same_class_partners(self.labels.cpu(), generator)[index]
             device = self.samples.device

@@ -52,11 +52,21 @@ def deepnag_loss(
     return loss, metrics
 
 
+def mix(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP's interpolates x̂ = α·real + (1 − α)·fake, α per sample, ready for differentiation."""
+    a = alpha[:, None, None]
+    return (a * real + (1 - a) * fake).requires_grad_(True)
+
+
+def penalty_from(scores: torch.Tensor, mixed: torch.Tensor) -> torch.Tensor:
+    """mean over samples of (‖∇_x̂ D(x̂)‖₂ − 1)², from the critic's scores on `mixed` (double-backward graph kept)."""
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
 def gradient_penalty(
     critic: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor, alpha: torch.Tensor
 ) -> torch.Tensor:
-    """WGAN-GP: mean over samples of (‖∇_x̂ D(x̂)‖₂ − 1)², x̂ = α·real + (1 − α)·fake, α per sample."""
-    mixed = (alpha[:, None, None] * real + (1 - alpha[:, None, None]) * fake).requires_grad_(True)
-    scores = critic(mixed, labels)
-    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+    """WGAN-GP's penalty for `critic` at the interpolates of `real` and `fake`."""
+    mixed = mix(real, fake, alpha)
+    return penalty_from(critic(mixed, labels), mixed)

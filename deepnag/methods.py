@@ -8,8 +8,8 @@ one generator step (as the reference counts them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -17,10 +17,14 @@ from torch import nn
 
 from deepnag.config import Config
 from deepnag.data import GestureData
-from deepnag.losses import deepnag_loss, gradient_penalty
+from deepnag import distributed
+from deepnag.distributed import Context
+from deepnag.losses import deepnag_loss, mix, penalty_from
 from deepnag.models import Critic, Generator, sample_latent
 
 log = logging.getLogger(__name__)
+
+LATENT_SEED_STRIDE = 104_729  # rank r's latent stream is seeded with seed + 1 + stride * r
 
 
 @dataclass
@@ -31,8 +35,10 @@ class RandomStreams:
     latent: torch.Generator  # latent noise and WGAN-GP mixing (on the training device)
 
     @classmethod
-    def seeded(cls, seed: int, device: torch.device) -> "RandomStreams":
-        return cls(torch.Generator().manual_seed(seed), torch.Generator(device=device).manual_seed(seed + 1))
+    def seeded(cls, seed: int, device: torch.device, rank: int = 0) -> "RandomStreams":
+        """Data order is shared by all ranks (each takes its shard); latent noise differs per rank."""
+        latent_seed = seed + 1 + LATENT_SEED_STRIDE * rank
+        return cls(torch.Generator().manual_seed(seed), torch.Generator(device=device).manual_seed(latent_seed))
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"data": self.data.get_state(), "latent": self.latent.get_state()}
@@ -55,27 +61,37 @@ class NonFiniteError(Exception):
         self.what = what
 
 
-def finite_update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, step: int, name: str, skip: bool) -> bool:
+def finite_update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, step: int, name: str, skip: bool,
+                  context: Context = Context()) -> bool:
     """Backpropagate `loss` and step `optimizer` only if the loss and every gradient are finite.
 
     Otherwise raise NonFiniteError, or with `skip` leave the parameters untouched
-    and return False. One device sync per update.
+    and return False. The decision is taken jointly by all ranks (DDP needs every
+    rank to run the backward pass), with one device sync per update.
     """
     optimizer.zero_grad(set_to_none=True)
-    if torch.isfinite(loss):
-        loss.backward()
-        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        if torch.isfinite(torch.stack(torch._foreach_norm(grads))).all():
-            optimizer.step()
-            return True
-        what = f"a gradient of {name} is not finite"
-    else:
-        what = f"{name} is {loss.item()}"
+    loss.backward()
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    loss_ok = torch.isfinite(loss.detach())
+    ok = distributed.all_ranks(loss_ok & torch.isfinite(torch.stack(torch._foreach_norm(grads))).all(), context)
+    if ok:
+        optimizer.step()
+        return True
     optimizer.zero_grad(set_to_none=True)
+    what = f"a gradient of {name} is not finite" if loss_ok else f"{name} is {loss.item()}"
     if not skip:
         raise NonFiniteError(step, what)
     log.warning("skipping step %d: %s (--skip-nonfinite)", step, what)
     return False
+
+
+def _wrap(module: nn.Module, context: Context, device: torch.device) -> nn.Module:
+    """The module DDP-wrapped when training with several processes (gradients averaged over ranks)."""
+    if not context.enabled:
+        return module
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
 
 
 def _mean(history: list[dict[str, torch.Tensor]]) -> dict[str, float]:
@@ -91,10 +107,12 @@ class DeepNAGMethod:
     name = "DeepNAG"
     selection_metric = "loss"  # the best model has the lowest epoch-mean loss
 
-    def __init__(self, config: Config, data: GestureData, device: torch.device) -> None:
+    def __init__(self, config: Config, data: GestureData, device: torch.device, context: Context = Context()) -> None:
         self.config = config
         self.device = device
+        self.context = context
         self.generator = Generator(data.num_classes, data.num_features, config.latent_dim).to(device)
+        self.trained_generator = _wrap(self.generator, context, device)
         self.optimizers = {"generator": _adam(self.generator, config)}
         self.networks: dict[str, nn.Module] = {"generator": self.generator}
 
@@ -103,18 +121,20 @@ class DeepNAGMethod:
         batch, length = real_1.shape[:2]
         z1 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
         z2 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
-        fake_1 = self.generator(z1, labels)
+        fake_1 = self.trained_generator(z1, labels)
         with torch.no_grad():
             fake_2 = self.generator(z2, labels)
         loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels)
-        if not finite_update(self.optimizers["generator"], loss, number, "the loss", self.config.skip_nonfinite):
+        if not finite_update(self.optimizers["generator"], loss, number, "the loss", self.config.skip_nonfinite,
+                             self.context):
             return None
         return metrics
 
     def run_epoch(self, data: GestureData, streams: RandomStreams) -> dict[str, float]:
         self.generator.train()
         history = []
-        for number, batch in enumerate(data.batches(self.config.batch_size, streams.data), start=1):
+        batches = data.batches(self.config.batch_size, streams.data, self.context.rank, self.context.world_size)
+        for number, batch in enumerate(batches, start=1):
             metrics = self.step(*batch, streams, number=number)
             if metrics is not None:
                 history.append(metrics)
@@ -129,11 +149,14 @@ class DeepGANMethod:
     name = "DeepGAN"
     selection_metric = "neg_loss_d"  # the best model has the lowest −loss_d
 
-    def __init__(self, config: Config, data: GestureData, device: torch.device) -> None:
+    def __init__(self, config: Config, data: GestureData, device: torch.device, context: Context = Context()) -> None:
         self.config = config
         self.device = device
+        self.context = context
         self.generator = Generator(data.num_classes, data.num_features, config.latent_dim).to(device)
         self.critic = Critic(data.num_classes, data.num_features).to(device)
+        self.trained_generator = _wrap(self.generator, context, device)
+        self.trained_critic = _wrap(self.critic, context, device)
         self.optimizers = {"generator": _adam(self.generator, config), "critic": _adam(self.critic, config)}
         self.networks = {"generator": self.generator, "critic": self.critic}
 
@@ -149,12 +172,15 @@ class DeepGANMethod:
             real, labels, _ = data.random_batch(self.config.batch_size, streams.data)
             with torch.no_grad():
                 fake = self._fake(labels, real.shape[1], streams)
-            d_real = self.critic(real, labels).mean()
-            d_fake = self.critic(fake, labels).mean()
             alpha = torch.rand(real.shape[0], generator=streams.latent, device=self.device)
-            penalty = gradient_penalty(self.critic, real, fake, labels, alpha)
+            mixed = mix(real, fake, alpha)
+            # One critic forward over real, fake and mixed samples (one DDP forward per backward).
+            scores = self.trained_critic(torch.cat([real, fake, mixed]), labels.repeat(3)).split(len(labels))
+            d_real, d_fake = scores[0].mean(), scores[1].mean()
+            penalty = penalty_from(scores[2], mixed)
             loss_d = d_fake - d_real + self.config.deepgan_lambda * penalty
-            if finite_update(self.optimizers["critic"], loss_d, 1, "the critic loss", self.config.skip_nonfinite):
+            if finite_update(self.optimizers["critic"], loss_d, 1, "the critic loss", self.config.skip_nonfinite,
+                             self.context):
                 history.append({"loss_d": loss_d.detach(), "neg_loss_d": -loss_d.detach(),
                                 "loss_d_real": d_real.detach(), "loss_d_fake": d_fake.detach(),
                                 "wasserstein": (d_real - d_fake).detach(), "gradient_penalty": penalty.detach()})
@@ -163,8 +189,10 @@ class DeepGANMethod:
         metrics = _mean(history[-1:])  # the critic's state after its last step, as the reference reports
         self.critic.requires_grad_(False)  # the generator step needs no critic gradients
         try:
-            loss_g = -self.critic(self._fake(labels, real.shape[1], streams), labels).mean()
-            finite_update(self.optimizers["generator"], loss_g, 1, "the generator loss", self.config.skip_nonfinite)
+            z = sample_latent(len(labels), real.shape[1], self.config.latent_dim, streams.latent, self.device)
+            loss_g = -self.critic(self.trained_generator(z, labels), labels).mean()
+            finite_update(self.optimizers["generator"], loss_g, 1, "the generator loss", self.config.skip_nonfinite,
+                          self.context)
         finally:
             self.critic.requires_grad_(True)
         metrics["loss_g"] = loss_g.item()
@@ -174,6 +202,6 @@ class DeepGANMethod:
 METHODS = {"DeepNAG": DeepNAGMethod, "DeepGAN": DeepGANMethod}
 
 
-def build_method(config: Config, data: GestureData, device: torch.device) -> Any:
+def build_method(config: Config, data: GestureData, device: torch.device, context: Context = Context()) -> Any:
     """The training method named by `config.model`, with fresh networks and optimisers."""
-    return METHODS[config.model](config, data, device)
+    return METHODS[config.model](config, data, device, context)

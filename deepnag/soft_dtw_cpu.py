@@ -36,11 +36,12 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import intrinsic, overload
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,7 @@ def _fast_exp_impl(x):
 
         def exp_f32(x):
             # Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, scale by 2**n.
-            x = max(x, np.float32(-87.33))
-            x = min(x, np.float32(0.0))
+            x = max(x, np.float32(-87.33))  # exp(-inf) -> 1e-38; callers pass x <= 0
             fx = np.floor(x * np.float32(1.4426950408889634) + np.float32(0.5))
             r = x - fx * np.float32(0.693359375) - fx * np.float32(-2.12194440e-4)
             y = np.float32(1.9875691500e-4)
@@ -133,18 +133,57 @@ def _fast_log_impl(s):
 # ----------------------------------------------------------------------------------------------------------------------
 # The kernel
 # ----------------------------------------------------------------------------------------------------------------------
-@njit(parallel=True, cache=True, fastmath=_FASTMATH, boundscheck=False, nogil=True)
+_TILE = 8
+
+
+@njit(inline="always", fastmath=_FASTMATH, boundscheck=False)
+def _gather_row(Gf, poff, roff, jlo, jhi, kappa, a, Bt, crow):  # pragma: no cover (compiled)
+    """crow[j, lane] = kappa*G[pair(lane), i, j-1] + alpha + beta for j in [jlo, jhi]: a tiled transpose."""
+    j = jlo
+    while j + _TILE <= jhi + 1:
+        for lane in range(LANES):
+            base = poff[lane] + roff + j
+            al = a[lane]
+            for k in range(_TILE):
+                crow[j + k, lane] = kappa * Gf[base + k] + al + Bt[j + k - 1, lane]
+        j += _TILE
+    for lane in range(LANES):
+        base = poff[lane] + roff
+        al = a[lane]
+        for jj in range(j, jhi + 1):
+            crow[jj, lane] = kappa * Gf[base + jj] + al + Bt[jj - 1, lane]
+
+
+@njit(inline="always", fastmath=_FASTMATH, boundscheck=False)
+def _scatter_row(cur, poff, roff, jlo, jhi, Ef):  # pragma: no cover (compiled)
+    """E[pair(lane), i, j-1] = cur[j, lane] for j in [jlo, jhi]: the transpose back."""
+    j = jlo
+    while j + _TILE <= jhi + 1:
+        for lane in range(LANES):
+            base = poff[lane] + roff + j
+            for k in range(_TILE):
+                Ef[base + k] = cur[j + k, lane]
+        j += _TILE
+    for lane in range(LANES):
+        base = poff[lane] + roff
+        for jj in range(j, jhi + 1):
+            Ef[base + jj] = cur[jj, lane]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------------------
+@njit(cache=True, fastmath=_FASTMATH, boundscheck=False, nogil=True)
 def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad,
-                 out_val, out_bad, out_E, out_rs, out_cs, ws_R, ws_W, ws_E, ws_V):  # pragma: no cover (compiled)
+                 out_val, out_bad, out_E, out_rs, out_cs, ws_R, ws_W, ws_E, ws_V, t, T):  # pragma: no cover (compiled)
+    """Blocks t, t + T, t + 2T, ... of LANES pairs each, with the work buffers of slot t."""
     P, N, M = G.shape
-    T = ws_R.shape[0]
     nblocks = (P + LANES - 1) // LANES
     Gf = G.reshape(-1)
     Ef = out_E.reshape(-1)
     NM = N * M
     zero = one - one  # constants in the working dtype (a float64 literal would promote float32)
     inf = np.inf
-    for t in prange(T):
+    if True:
         R = ws_R[t]  # (2, M + 1, LANES): two rolling rows of R
         W = ws_W[t]  # (3, N + 2, M + 2, LANES): soft-min weights (diag, up, left)
         Eb = ws_E[t]  # (2, M + 2, LANES): two rolling rows of E
@@ -193,11 +232,7 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                         cur[j, lane] = inf
                 # this row's costs, pair index innermost (a strided gather does not vectorise)
                 roff = (i - 1) * M - 1
-                for lane in range(LANES):
-                    a = A[i - 1, lane]
-                    base = poff[lane] + roff
-                    for j in range(jlo, jhi + 1):
-                        crow[j, lane] = kappa * Gf[base + j] + a + Bt[j - 1, lane]
+                _gather_row(Gf, poff, roff, jlo, jhi, kappa, A[i - 1], Bt, crow)
                 if want_grad:
                     for j in range(jlo, jhi + 1):
                         for lane in range(LANES):
@@ -277,9 +312,7 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                         CS[j - 1, lane] += e
                 for lane in range(LANES):
                     out_rs[pidx[lane], i - 1] = RS[lane]
-                    base = poff[lane] + roff
-                    for j in range(jlo, jhi + 1):
-                        Ef[base + j] = cur[j, lane]
+                _scatter_row(cur, poff, roff, jlo, jhi, Ef)
             for lane in range(LANES):
                 p = pidx[lane]
                 for j in range(M):
@@ -290,6 +323,22 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
 # Python face
 # ----------------------------------------------------------------------------------------------------------------------
 _workspaces = threading.local()
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """Worker threads for the kernel's slots (the kernel releases the GIL).
+
+    Plain threads that sleep when idle, rather than Numba's OpenMP layer: on a
+    2-core machine the spinning OpenMP team left behind by each parallel region
+    competed with torch's own OpenMP team and made everything around the loss ~5x slower.
+    """
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="soft-dtw")
+        return pool
 
 
 def _workspace(threads: int, n: int, m: int, dtype: np.dtype, want_grad: bool) -> tuple:
@@ -324,7 +373,7 @@ def soft_dtw_cpu(G: np.ndarray, alpha: np.ndarray, beta: np.ndarray, kappa: floa
     P, N, M = G.shape
     dtype = G.dtype
     nblocks = (P + LANES - 1) // LANES
-    threads = max(1, min(threads, nblocks, numba.config.NUMBA_NUM_THREADS))
+    threads = max(1, min(threads, nblocks))
     ws = _workspace(threads, N, M, dtype, want_grad)
     val = np.empty(P, dtype)
     bad = np.empty(P, dtype)
@@ -335,13 +384,16 @@ def soft_dtw_cpu(G: np.ndarray, alpha: np.ndarray, beta: np.ndarray, kappa: floa
     else:
         E = np.empty((1, 1, 1), dtype)
         rs = cs = np.empty((1, 1), dtype)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
-        _sdtw_kernel(G, alpha, beta, dtype.type(kappa), lo, hi, dtype.type(gamma), dtype.type(1.0 / gamma),
-                     dtype.type(1.0), want_grad, val, bad, E, rs, cs, *ws)
-    finally:
-        numba.set_num_threads(previous)
+    args = (G, alpha, beta, dtype.type(kappa), lo, hi, dtype.type(gamma), dtype.type(1.0 / gamma), dtype.type(1.0),
+            want_grad, val, bad, E, rs, cs, *ws)
+    if threads == 1:
+        _sdtw_kernel(*args, 0, 1)
+    else:
+        pool = _pool(threads - 1)
+        futures = [pool.submit(_sdtw_kernel, *args, t, threads) for t in range(1, threads)]
+        _sdtw_kernel(*args, 0, threads)
+        for f in futures:
+            f.result()
     if want_grad:
         return val, bad, E, rs, cs
     return val, bad, None, None, None

@@ -24,8 +24,9 @@ import torch
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from deepnag import checkpoint, run_dir
+from deepnag import checkpoint, distributed, run_dir
 from deepnag.config import Config
+from deepnag.distributed import Context
 from deepnag.data import GestureData, load_data_for
 from deepnag.datasets import SKELETON_DATASETS
 from deepnag.errors import UserError
@@ -118,15 +119,16 @@ class Trainer:
     """Runs a method for the configured number of epochs and keeps everything it learns safe."""
 
     def __init__(self, config: Config, data: GestureData, device: torch.device, path: Path,
-                 state: dict[str, Any] | None) -> None:
+                 state: dict[str, Any] | None, context: Context = Context()) -> None:
         self.config = config
         self.data = data.to(device)
         self.device = device
         self.path = path
-        with torch.random.fork_rng(devices=[]):  # seeded initial weights, without touching global state
+        self.context = context
+        with torch.random.fork_rng(devices=[]):  # seeded initial weights (equal on every rank), no global state
             torch.manual_seed(config.seed)
-            self.method = build_method(config, data, device)
-        self.streams = RandomStreams.seeded(config.seed, device)
+            self.method = build_method(config, data, device, context)
+        self.streams = RandomStreams.seeded(config.seed, device, context.rank)
         self.epoch = 0
         self.best = math.inf
         if state is not None:
@@ -143,13 +145,26 @@ class Trainer:
             network.load_state_dict(state[name] if name != "generator" else state["generator"])
         for name, optimizer in self.method.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
-        self.streams.load_state_dict(state["rng"])
+        rng = dict(state["rng"])
+        per_rank = rng.pop("latent_ranks", None)
+        if self.context.enabled:
+            if per_rank is not None and len(per_rank) == self.context.world_size:
+                rng["latent"] = per_rank[self.context.rank]
+            elif self.context.rank:
+                log.warning("the checkpoint was written by another number of processes: rank %d reseeds its noise",
+                            self.context.rank)
+                rng["latent"] = self.streams.latent.get_state()
+        self.streams.load_state_dict(rng)
         self.epoch = int(state["epoch"])
         self.best = float(state["best_loss"])
 
     def state(self) -> dict[str, Any]:
-        """Everything a resumed run needs, as tensors and plain values only."""
+        """Everything a resumed run needs, as tensors and plain values only (collective with several ranks)."""
         data = self.data
+        rng = self.streams.state_dict()
+        if self.context.enabled:
+            mine = rng["latent"].to(self.device if self.device.type == "cuda" else "cpu")
+            rng["latent_ranks"] = distributed.gather_rows(mine, self.context).cpu()
         state = {
             "format": checkpoint.FORMAT,
             "format_version": checkpoint.FORMAT_VERSION,
@@ -165,14 +180,18 @@ class Trainer:
             "epoch": self.epoch,
             "best_loss": self.best,
             "optimizers": {k: o.state_dict() for k, o in self.method.optimizers.items()},
-            "rng": self.streams.state_dict(),
+            "rng": rng,
             "versions": checkpoint.versions(),
         }
         state.update({k: n.state_dict() for k, n in self.method.networks.items()})
         return state
 
     def save(self, name: str) -> Path:
-        return checkpoint.save(self.state(), self.path / "checkpoints" / name)
+        """Write a checkpoint (rank 0 writes; with several ranks all must call this together)."""
+        state, path = self.state(), self.path / "checkpoints" / name
+        if self.context.is_main:
+            checkpoint.save(state, path)
+        return path
 
     def figure(self) -> np.ndarray:
         """Samples from the fixed latent beside real samples, as an image for TensorBoard."""
@@ -193,7 +212,8 @@ class Trainer:
     def fit(self) -> None:
         config, total = self.config, self.config.num_epochs
         writer = None
-        if config.use_tensorboard:
+        main = self.context.is_main
+        if config.use_tensorboard and main:
             from torch.utils.tensorboard import SummaryWriter
 
             writer = SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
@@ -201,12 +221,12 @@ class Trainer:
         started, first_epoch = time.perf_counter(), self.epoch
         try:
             with stop_requests() as stops, logging_redirect_tqdm(), tqdm(
-                total=total, initial=self.epoch, unit="epoch", disable=None, dynamic_ncols=True, leave=False
+                total=total, initial=self.epoch, unit="epoch", disable=None if main else True, dynamic_ncols=True, leave=False
             ) as bar:
                 while self.epoch < total:
                     tick = time.perf_counter()
                     try:
-                        metrics = self.method.run_epoch(self.data, self.streams)
+                        metrics, per_rank = self._global(self.method.run_epoch(self.data, self.streams))
                     except NonFiniteError as error:
                         raise UserError(
                             f"epoch {self.epoch + 1}, {error}; training stopped, the checkpoints in "
@@ -226,6 +246,8 @@ class Trainer:
                     elapsed = time.perf_counter() - tick
                     rate = (time.perf_counter() - started) / (self.epoch - first_epoch)
                     terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
+                    if self.context.enabled:
+                        terms += f"  ranks' {key}: " + ", ".join(f"{v:.6f}" for v in per_rank)
                     log.info("epoch %d/%d  %.2fs  %s %.4f%s  (%s)  best %.4f  ETA %s", self.epoch, total, elapsed,
                              key, value, " *" if improved else "", terms, self.best,
                              _format_duration(rate * (total - self.epoch)))
@@ -240,13 +262,19 @@ class Trainer:
                             writer.add_image("samples", self.figure(), self.epoch, dataformats="HWC")
                     if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
                         self.save(f"checkpoint-epoch-{self.epoch}.pt")
-                    if stops:
+                    if distributed.any_rank(bool(stops), self.context, self.device):
+                        signum = stops[0] if stops else signal.SIGTERM
                         path = self.save("checkpoint-last.pt")
                         raise TrainingInterrupted(
-                            f"stopped by {signal.Signals(stops[0]).name} after epoch {self.epoch}; "
+                            f"stopped by {signal.Signals(signum).name} after epoch {self.epoch}; "
                             f"resume with: python main.py --resume={path}",
-                            stops[0],
+                            signum,
                         )
+            if self.context.enabled:
+                agree = distributed.parameters_agree(self.method.generator, self.context, self.device)
+                if not agree:
+                    raise UserError("the ranks' generator parameters differ after training; please report this")
+                log.info("parameters identical on all %d ranks", self.context.world_size)
             path = self.save("checkpoint-final.pt")
             log.info("done: %d epochs, best %s %.4f; final checkpoint %s", total, key, self.best, path)
         finally:
@@ -254,26 +282,49 @@ class Trainer:
                 writer.close()
 
 
+    def _global(self, metrics: dict[str, float]) -> tuple[dict[str, float], list[float]]:
+        """Epoch metrics averaged over ranks, and every rank's value of the selection metric."""
+        if not self.context.enabled:
+            return metrics, [metrics[self.method.selection_metric]]
+        keys = list(metrics)
+        rows = distributed.gather_rows(torch.tensor([metrics[k] for k in keys], dtype=torch.float64,
+                                                    device=self.device), self.context).cpu()
+        index = keys.index(self.method.selection_metric)
+        return dict(zip(keys, rows.mean(0).tolist())), rows[:, index].tolist()
+
+
 def train(config: Config, explicit: set[str]) -> Path:
     """Train (or resume) the configured model; returns the run directory."""
     config, state = resolve_config(config, explicit)
     threads = configure_threads(config.num_threads)
-    device = resolve_device(config.device)
-    if state is not None:
-        path = Path(config.resume).resolve().parent.parent
-        run_dir.check_writable(path)
-    else:
-        path = run_dir.create(config.logdir, config.dataset, config.model, config.experiment_name)
-    with run_dir.log_to_file(path / "logs" / "train.log"):
-        if state is None:
-            log.info("run directory %s", path)
-            run_dir.save_config(path, config.to_dict())
-        else:
-            log.info("resuming %s from epoch %d", path, state["epoch"])
-        data = load_data_for(config)
-        log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads",
-                 config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
-                 config.model, device, threads)
-        trainer = Trainer(config, data, device, path, state)
-        trainer.fit()
-    return path
+    context = distributed.setup(config.device)
+    try:
+        device = resolve_device(config.device)
+        if device.type == "cuda" and context.enabled:
+            device = torch.device("cuda", context.local_rank)
+        path = None
+        if context.is_main:
+            if state is not None:
+                path = Path(config.resume).resolve().parent.parent
+                run_dir.check_writable(path)
+            else:
+                path = run_dir.create(config.logdir, config.dataset, config.model, config.experiment_name)
+        path = Path(distributed.broadcast_text(str(path), context))
+        logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
+        with logs:
+            if state is None:
+                log.info("run directory %s", path)
+                if context.is_main:
+                    run_dir.save_config(path, config.to_dict())
+            else:
+                log.info("resuming %s from epoch %d", path, state["epoch"])
+            data = load_data_for(config)
+            log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",
+                     config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
+                     config.model, device, threads,
+                     f", {context.world_size} processes (batch {config.batch_size} per process)" if context.enabled else "")
+            trainer = Trainer(config, data, device, path, state, context)
+            trainer.fit()
+        return path
+    finally:
+        distributed.teardown(context)

@@ -1,0 +1,307 @@
+"""Measured quality of synthetic gestures: recognition accuracy, fidelity and diversity.
+
+- `tstr`: train-on-synthetic, test-on-real accuracy of a standard recogniser
+  (`deepnag.recognizers`), the measure of the DeepNAG paper.
+- `subject_disjoint_yardstick`: the same recogniser trained on the real samples
+  of half the subjects and tested on the other half (both ways, averaged): what
+  real data of unseen writers achieves, the number TSTR is read against.
+- `fidelity_diversity`: soft-DTW numbers in normalised units. Fidelity is the
+  class-aware average Hausdorff distance (SPEC) from a reference half of the real
+  subjects to the synthetic set, beside the same distance to the other half of
+  the real subjects; diversity is the mean soft-DTW between two samples of one
+  class, synthetic beside real.
+- `all_metrics`: everything above in one JSON-serialisable dict.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepnag.preprocessing import MinMaxNormalizer, resample
+from deepnag.recognizers import accuracy, recognizer_for
+from deepnag.soft_dtw import soft_dtw_pairs
+
+log = logging.getLogger(__name__)
+
+PAIR_CHUNK = 4096
+"""Sequence pairs given to soft-DTW at once (bounds the memory of the cost matrices)."""
+
+MAX_DIVERSITY_PAIRS = 50_000
+"""Above this many same-class pairs, diversity is the mean over a seeded random subset of them."""
+
+DISTANCES = ("ed", "cos")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Recognition accuracy
+# ----------------------------------------------------------------------------------------------------------------------
+def tstr(
+    synthetic: Sequence[np.ndarray],
+    synthetic_labels: np.ndarray,
+    real: Sequence[np.ndarray],
+    real_labels: np.ndarray,
+    num_features: int,
+) -> float:
+    """Train-on-synthetic, test-on-real accuracy of `recognizer_for(num_features)` (samples in data units)."""
+    return accuracy(synthetic, synthetic_labels, real, real_labels, num_features)
+
+
+def split_subjects(subjects: Sequence[str], seed: int = 0) -> np.ndarray:
+    """A seeded split of the subjects into two halves: a boolean mask over the samples, True for the first half."""
+    subjects = np.asarray(subjects)
+    names = np.unique(subjects)
+    if len(names) < 2:
+        raise ValueError(f"a subject-disjoint split needs at least 2 subjects, got {len(names)}")
+    first = np.random.default_rng(seed).permutation(names)[: len(names) // 2]
+    return np.isin(subjects, first)
+
+
+def subject_disjoint_yardstick(
+    real: Sequence[np.ndarray],
+    labels: np.ndarray,
+    subjects: Sequence[str],
+    num_features: int,
+    seed: int = 0,
+) -> float:
+    """Accuracy on real samples of unseen subjects.
+
+    Trained on the samples of one half of the subjects and tested on the other
+    half, then the other way round; the mean of the two.
+    """
+    labels = np.asarray(labels)
+    half = split_subjects(subjects, seed)
+    accuracies = []
+    for train in (half, ~half):
+        tr, te = np.flatnonzero(train), np.flatnonzero(~train)
+        accuracies.append(accuracy([real[i] for i in tr], labels[tr], [real[i] for i in te], labels[te], num_features))
+    return float(np.mean(accuracies))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Soft-DTW fidelity and diversity
+# ----------------------------------------------------------------------------------------------------------------------
+def pairwise_soft_dtw(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    first: torch.Tensor,
+    second: torch.Tensor,
+    distance: str = "ed",
+    gamma: float = 0.1,
+) -> torch.Tensor:
+    """soft-DTW between x[first[p]] and y[second[p]] for every p, (P,), in chunks of PAIR_CHUNK pairs.
+
+    `distance` is SPEC's 'ed' (squared Euclidean between points) or 'cos' (1 − cosine between direction vectors).
+    """
+    out = torch.empty(len(first), dtype=x.dtype)
+    with torch.no_grad():
+        for start in range(0, len(first), PAIR_CHUNK):
+            a = x[first[start:start + PAIR_CHUNK]]
+            b = y[second[start:start + PAIR_CHUNK]]
+            out[start:start + PAIR_CHUNK] = soft_dtw_pairs(a, b, gamma, distance)
+    return out
+
+
+def average_hausdorff(
+    a: torch.Tensor,
+    a_labels: torch.Tensor,
+    b: torch.Tensor,
+    b_labels: torch.Tensor,
+    distance: str = "ed",
+    gamma: float = 0.1,
+) -> float:
+    """Class-aware average Hausdorff distance per sample between sets of any sizes.
+
+    ½ (mean over a of the distance to the nearest same-class b + mean over b of
+    the distance to the nearest same-class a): SPEC's AHD divided by the batch
+    size, so sets of different sizes give comparable numbers. Samples whose class
+    is missing from the other set are left out.
+    """
+    first, second = torch.nonzero(a_labels[:, None] == b_labels[None, :], as_tuple=True)
+    if len(first) == 0:
+        raise ValueError("the two sets share no class")
+    d = pairwise_soft_dtw(a, b, first, second, distance, gamma)
+    nearest_a = torch.full((len(a),), torch.inf, dtype=d.dtype).scatter_reduce(0, first, d, "amin")
+    nearest_b = torch.full((len(b),), torch.inf, dtype=d.dtype).scatter_reduce(0, second, d, "amin")
+    return 0.5 * float(nearest_a[torch.isfinite(nearest_a)].mean() + nearest_b[torch.isfinite(nearest_b)].mean())
+
+
+def intra_class_distance(
+    x: torch.Tensor, labels: torch.Tensor, distance: str = "ed", gamma: float = 0.1, seed: int = 0
+) -> tuple[float, int]:
+    """Mean soft-DTW between two distinct samples of one class, and the number of pairs used.
+
+    Unordered pairs i < j; the mean of each class, then the mean over classes;
+    a seeded subset of MAX_DIVERSITY_PAIRS pairs when there are more. Note that
+    soft-DTW of a sequence with itself is not 0 (the soft minimum also counts
+    every worse alignment), so a set of identical copies scores about
+    sdtw(x, x), a negative number, not 0. Distinct samples can score below 0 too.
+    """
+    first, second = torch.nonzero((labels[:, None] == labels[None, :]).triu(diagonal=1), as_tuple=True)
+    if len(first) == 0:
+        raise ValueError("no class has two samples")
+    if len(first) > MAX_DIVERSITY_PAIRS:
+        pick = torch.randperm(len(first), generator=torch.Generator().manual_seed(seed))[:MAX_DIVERSITY_PAIRS]
+        first, second = first[pick], second[pick]
+    d = pairwise_soft_dtw(x, x, first, second, distance, gamma).to(torch.float64)
+    pair_class = labels[first]
+    num_classes = int(labels.max()) + 1
+    sums = torch.zeros(num_classes, dtype=torch.float64).index_add_(0, pair_class, d)
+    counts = torch.bincount(pair_class, minlength=num_classes)
+    present = counts > 0
+    return float((sums[present] / counts[present]).mean()), len(first)
+
+
+def _matched_subsets(labels_1: torch.Tensor, labels_2: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded per-class subsets of two labelled sets with equal counts per class (min of the two), as index tensors."""
+    num_classes = int(max(labels_1.max(), labels_2.max())) + 1
+    keep = torch.minimum(
+        torch.bincount(labels_1, minlength=num_classes), torch.bincount(labels_2, minlength=num_classes)
+    )
+    stream = torch.Generator().manual_seed(seed)
+
+    def subset(labels: torch.Tensor) -> torch.Tensor:
+        order = torch.argsort(labels.to(torch.float64) + torch.rand(len(labels), generator=stream, dtype=torch.float64))
+        counts = torch.bincount(labels, minlength=num_classes)
+        starts = torch.cumsum(counts, 0) - counts
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(len(labels)) - starts[labels[order]]
+        return torch.nonzero(rank < keep[labels]).flatten()
+
+    return subset(labels_1), subset(labels_2)
+
+
+def fidelity_diversity(
+    real: torch.Tensor,
+    real_labels: torch.Tensor,
+    synthetic: torch.Tensor,
+    synthetic_labels: torch.Tensor,
+    subjects: Sequence[str],
+    gamma: float = 0.1,
+    seed: int = 0,
+    distances: Sequence[str] = DISTANCES,
+) -> dict[str, Any]:
+    """Soft-DTW fidelity and diversity of a synthetic set (K, n, D) against real samples (S, n, D), normalised units.
+
+    The subjects are split in two halves (seeded, as the yardstick). Fidelity:
+    `real_synthetic_<m>` = per-sample class-aware average Hausdorff distance from
+    the reference half to the synthetic set, beside `real_real_<m>` from the
+    reference half to the other half. Both comparison sets are cut (seeded) to the
+    same count per class, since a larger set has nearer neighbours. So a copy of
+    the other half scores exactly the baseline, and copies of the reference half
+    (memorisation) score below it. Diversity: `intra_synthetic_<m>` beside
+    `intra_real_<m>` (all real samples), from `intra_class_distance`.
+    """
+    real = torch.as_tensor(real, dtype=torch.float32)
+    synthetic = torch.as_tensor(synthetic, dtype=torch.float32)
+    real_labels = torch.as_tensor(np.asarray(real_labels), dtype=torch.int64)
+    synthetic_labels = torch.as_tensor(np.asarray(synthetic_labels), dtype=torch.int64)
+    if real.shape[1:] != synthetic.shape[1:]:
+        raise ValueError(
+            f"real {tuple(real.shape)} and synthetic {tuple(synthetic.shape)} differ in length or features"
+        )
+    half = torch.from_numpy(split_subjects(subjects, seed))
+    other, other_labels = real[~half], real_labels[~half]
+    other_index, synthetic_index = _matched_subsets(other_labels, synthetic_labels, seed)
+    other, other_labels = other[other_index], other_labels[other_index]
+    matched, matched_labels = synthetic[synthetic_index], synthetic_labels[synthetic_index]
+    # Reference samples only of the classes both comparison sets hold, so both distances cover the same classes.
+    shared = half & torch.isin(real_labels, matched_labels)
+    reference, reference_labels = real[shared], real_labels[shared]
+    if len(reference) == 0:
+        raise ValueError("the synthetic set holds none of the real classes")
+
+    result: dict[str, Any] = {
+        "gamma": float(gamma),
+        "counts": {
+            "reference_real": len(reference),
+            "comparison_real": len(other),
+            "comparison_synthetic": len(matched),
+            "synthetic": len(synthetic),
+            "real": len(real),
+        },
+    }
+    for m in distances:
+        result[f"real_synthetic_{m}"] = average_hausdorff(
+            reference, reference_labels, matched, matched_labels, m, gamma
+        )
+        result[f"real_real_{m}"] = average_hausdorff(reference, reference_labels, other, other_labels, m, gamma)
+        diversity, pairs_synthetic = intra_class_distance(synthetic, synthetic_labels, m, gamma, seed)
+        result[f"intra_synthetic_{m}"] = diversity
+        result[f"intra_real_{m}"], pairs_real = intra_class_distance(real, real_labels, m, gamma, seed)
+        result["counts"]["intra_pairs_synthetic"] = pairs_synthetic
+        result["counts"]["intra_pairs_real"] = pairs_real
+    return result
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Everything at once
+# ----------------------------------------------------------------------------------------------------------------------
+def all_metrics(
+    real: Sequence[np.ndarray],
+    real_labels: np.ndarray,
+    subjects: Sequence[str],
+    synthetic: np.ndarray,
+    synthetic_labels: np.ndarray,
+    normalizer: MinMaxNormalizer | None = None,
+    *,
+    seed: int = 0,
+    gamma: float = 0.1,
+) -> dict[str, Any]:
+    """All quality metrics of a synthetic set, as plain JSON-serialisable values.
+
+    `real` are the raw real gestures (variable lengths) and `synthetic` the
+    generated ones, (K, n, D), both in the data's units. For the soft-DTW numbers
+    both are mapped to normalised units with `normalizer` (default: fitted on
+    `real`, as training does) and the real ones resampled to n points.
+    """
+    real_labels = np.asarray(real_labels, dtype=np.int64)
+    synthetic = np.asarray(synthetic, dtype=np.float64)
+    synthetic_labels = np.asarray(synthetic_labels, dtype=np.int64)
+    num_features = int(synthetic.shape[2])
+    seconds: dict[str, float] = {}
+
+    started = time.perf_counter()
+    predicted = recognizer_for(num_features).fit(list(synthetic), synthetic_labels).predict(real)
+    correct = predicted == real_labels
+    num_classes = int(max(real_labels.max(), synthetic_labels.max())) + 1
+    per_class = np.bincount(real_labels, weights=correct, minlength=num_classes) / np.maximum(
+        np.bincount(real_labels, minlength=num_classes), 1
+    )
+    seconds["tstr"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed)
+    seconds["yardstick"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    normalizer = normalizer if normalizer is not None else MinMaxNormalizer.fit(real)
+    real_n = resample([normalizer.transform(s) for s in real], synthetic.shape[1])
+    soft = fidelity_diversity(
+        torch.from_numpy(real_n), real_labels, torch.from_numpy(normalizer.transform(synthetic)), synthetic_labels,
+        subjects, gamma=gamma, seed=seed,
+    )
+    seconds["fidelity_diversity"] = time.perf_counter() - started
+    counts = soft.pop("counts")
+    log.info("TSTR %.4f (yardstick %.4f) in %.1f s", float(correct.mean()), yardstick, sum(seconds.values()))
+    return {
+        "recognizer": type(recognizer_for(num_features)).__name__,
+        "tstr_accuracy": float(correct.mean()),
+        "tstr_accuracy_per_class": [float(a) for a in per_class],
+        "yardstick_accuracy": float(yardstick),
+        **soft,
+        "counts": {
+            "real": len(real),
+            "synthetic": len(synthetic),
+            "classes": num_classes,
+            "subjects": len(set(subjects)),
+            **counts,
+        },
+        "seed": int(seed),
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+    }
