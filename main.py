@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from typing import Sequence
 
 from deepnag.config import parse_args
@@ -38,6 +39,8 @@ def configure_console_logging() -> None:
     root.setLevel(logging.WARNING)
     # Under torchrun only rank 0 reports progress; other ranks show warnings and errors.
     rank = os.environ.get("RANK", "0")
+    # DDP's notice when WGAN-GP's double backward lays out a gradient differently: harmless, not the user's concern.
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     logging.getLogger("deepnag").setLevel(logging.INFO if rank == "0" else logging.WARNING)
 
 

@@ -50,8 +50,11 @@ class TrainingInterrupted(UserError):
 
 
 def configure_threads(num_threads: int) -> int:
-    """Give torch and Numba the same thread count (default: the cores available) so they never oversubscribe."""
-    n = num_threads or len(os.sched_getaffinity(0))
+    """Give torch and Numba the same thread count so they never oversubscribe.
+
+    Default: the cores available, shared among the processes torchrun started on this machine.
+    """
+    n = num_threads or max(1, len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     torch.set_num_threads(n)
     import numba
 
