@@ -97,11 +97,12 @@ class Protractor(NearestNeighbour):
     Translation and scale invariant. With `orientation_sensitive=False` (default)
     the indicative angle (centroid → first point) is rotated to 0, so a rotated
     gesture matches its original; with True it is rotated only to the nearest of
-    eight base orientations (multiples of 45°), so a gesture turned by 90°, say,
-    no longer matches (turns of more than 90° are told apart: 135° or 180°).
-    Either way, the optimal rotation of Li's closed form, θ = atan(b/a) within
-    ±90°, is applied on top; when a < 0 (the two vectors more than 90° apart) that
-    θ gives the worst alignment, as in Li's formula, so such pairs stay far apart.
+    eight base orientations (multiples of 45°). Either way, the optimal rotation
+    of Li's closed form, θ = atan(b/a) within ±90°, is applied on top; when a < 0
+    (the two vectors more than 90° apart) that θ gives the worst alignment, as in
+    Li's formula, so such pairs stay far apart. Hence the sensitive variant tells
+    a gesture from itself turned by more than 90° (135°, 180°), while a turn of
+    up to 90° is still absorbed (exactly 90° sits on the edge, a = 0).
     """
 
     def __init__(self, n: int = 16, orientation_sensitive: bool = False) -> None:
