@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 GENERATED_PER_CLASS = 16  # SPEC's 2D grid rows
 ANIMATED_PER_CLASS = 5  # SPEC's 3D animations
 # Flags that make sense with --evaluate; any other explicit flag must agree with the checkpoint.
-EVALUATE_FLAGS = ("evaluate", "output", "show", "datapath", "download_url", "device", "num_threads", "seed", "logdir")
+EVALUATE_FLAGS = ("evaluate", "output", "show", "datapath", "download_url", "device", "num_threads", "seed", "logdir",
+                  "metrics", "num_per_class")
 
 
 def _check_flags(config: Config, explicit: set[str], saved: Config, source: str) -> None:
@@ -75,6 +76,14 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
     folder = _output_folder(config, source)
     seed = config.seed if "seed" in explicit else saved.seed
     written = draw(generator, data, normalizer_from(state), folder, seed, saved.dataset in SKELETON_DATASETS)
+    if config.metrics:
+        from deepnag import report
+        from deepnag.sampling import generate_per_class
+
+        samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
+        metrics = report.measure(state, samples, labels, config, explicit)
+        written.append(report.write(metrics, folder / "metrics.json"))
+        log.info("quality of %d synthetic samples per class:\n%s", config.num_per_class, report.table(metrics))
     for path in written:
         log.info("wrote %s", path)
     if config.show:

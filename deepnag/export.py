@@ -132,4 +132,11 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
         written.append(write_native(output.with_suffix(""), saved.dataset, samples, labels, class_names))
     for path in written:
         log.info("wrote %s (%d samples, %d per class)", path, len(samples), config.num_per_class)
+    if config.metrics:
+        from deepnag import report
+
+        metrics = report.measure(state, samples, labels, config, explicit)
+        written.append(report.write(metrics, output.with_name(output.stem + ".metrics.json")))
+        log.info("quality of %d synthetic samples per class:\n%s\nwrote %s", config.num_per_class,
+                 report.table(metrics), written[-1])
     return written

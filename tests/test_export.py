@@ -11,7 +11,7 @@ import torch
 import main
 from deepnag.datasets import dollar_gds, jk2017
 
-TINY = ["--max-per-class=3", "--resample-n=12", "--batch-size=6", "--vis-frequency=0", "--checkpoint-frequency=0", "--epochs=1"]
+TINY = ["--max-per-class=12", "--resample-n=12", "--batch-size=6", "--vis-frequency=0", "--checkpoint-frequency=0", "--epochs=1"]
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,25 @@ def test_generate_bad_inputs(trained, tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()[-1]
         assert re.search(message, err), err
     assert not list(tmp_path.glob("x*"))
+
+
+def test_metrics_json_and_table(trained, tmp_path, shared_data, caplog):
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="deepnag"):
+        assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--num-per-class=5",
+                          "--metrics", f"--datapath={shared_data}"]) == 0
+    metrics = json.loads((tmp_path / "synth.metrics.json").read_text())
+    assert 0.0 <= metrics["tstr_accuracy"] <= 1.0 and metrics["yardstick_accuracy"] > 0.9
+    assert metrics["counts"]["synthetic"] == 10 and metrics["counts"]["real"] == 24  # 2 classes x 12 samples, 2 subjects
+    assert metrics["recognizer"] == "Protractor" and metrics["checkpoint"]["model"] == "DeepNAG"
+    assert "recognition (TSTR)" in caplog.text and "fidelity AHD (ed)" in caplog.text
+
+
+def test_metrics_without_the_data_set_is_a_clear_error(trained, tmp_path, capsys):
+    code = main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--metrics",
+                      f"--datapath={tmp_path / 'empty'}", "--download-url=http://127.0.0.1:9/xml.zip"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: could not download http://127.0.0.1:9/xml.zip after 3 attempts")
