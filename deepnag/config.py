@@ -162,6 +162,19 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(",") if s.strip())
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows each flag's default readably: `medium` not `('medium',)`, nothing for unset paths."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        hidden = default is None or default is False or default is argparse.SUPPRESS or default in ((), "")
+        if "default" in text or hidden or not action.option_strings:
+            return text
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        return f"{text} (default: {shown})"
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse that raises UserError (one line, no usage dump) instead of exiting."""
 
@@ -176,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="main.py",
         description="DeepNAG: train a gesture generator (DeepNAG or the DeepGAN baseline), "
         "or evaluate a trained checkpoint.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     run = p.add_argument_group("what to run")
     run.add_argument("--model", type=_choice("model", MODELS), default=d.model,
@@ -206,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="folder only: regular expression whose first group, found in a file name, is its subject "
                       "(used when DIR/subjects.csv is absent)")
     data.add_argument("--classes", type=_names, default=d.classes,
-                      help="comma-separated class names to keep (default: all)")
+                      help="comma-separated class names to keep (default: all classes)")
     data.add_argument("--max-per-class", type=_non_negative_int("--max-per-class"), default=d.max_per_class,
                       help="keep at most this many samples per class (0: all); for quick experiments")
 
