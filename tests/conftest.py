@@ -86,3 +86,15 @@ def serve() -> Iterator:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture(autouse=True)
+def restore_thread_counts():
+    """main.main() sets torch's and Numba's thread counts for the process; undo it after each test."""
+    import numba
+    import torch
+
+    torch_threads, numba_threads = torch.get_num_threads(), numba.get_num_threads()
+    yield
+    torch.set_num_threads(torch_threads)
+    numba.set_num_threads(numba_threads)

@@ -44,8 +44,8 @@ def test_two_processes_agree_and_report_the_global_loss(tmp_path, shared_data, m
 
 
 def test_one_process_equals_a_plain_run(tmp_path, shared_data):
-    _torchrun(1, f"--datapath={shared_data}", f"--logdir={tmp_path / 'torchrun'}", *TINY, "--epochs=2")
-    assert main.main([f"--datapath={shared_data}", f"--logdir={tmp_path / 'plain'}", *TINY, "--epochs=2"]) == 0
+    _torchrun(1, f"--datapath={shared_data}", f"--logdir={tmp_path / 'torchrun'}", *TINY, "--epochs=2", "--num-threads=1")
+    assert main.main([f"--datapath={shared_data}", f"--logdir={tmp_path / 'plain'}", *TINY, "--epochs=2", "--num-threads=1"]) == 0
 
     def final(folder: Path) -> dict:
         (run,) = list(folder.iterdir())
