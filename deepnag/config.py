@@ -52,6 +52,7 @@ class Config:
     device: str = "auto"
     num_threads: int = 0
     skip_nonfinite: bool = False
+    amp: str = "none"
     # Monitoring and outputs.
     logdir: str = "logs"
     experiment_name: str = ""
@@ -245,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     runtime = p.add_argument_group("runtime")
     runtime.add_argument("--device", type=_choice("device", DEVICES), default=d.device,
                          help="where to train: auto picks CUDA when available")
+    runtime.add_argument("--amp", choices=("none", "bf16"), default=d.amp,
+                         help="run the generator under bfloat16 autocast (CPU and CUDA); the loss stays float32")
     runtime.add_argument("--skip-nonfinite", action="store_true",
                          help="skip an optimiser step whose loss or gradient is NaN/inf instead of stopping the run")
     runtime.add_argument("--num-threads", type=_non_negative_int("--num-threads"), default=d.num_threads,

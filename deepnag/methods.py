@@ -85,6 +85,11 @@ def finite_update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, step: in
     return False
 
 
+def autocast(config: Config, device: torch.device):
+    """bfloat16 autocast for the networks' forward passes with --amp bf16; a no-op otherwise."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp == "bf16")
+
+
 def _wrap(module: nn.Module, context: Context, device: torch.device) -> nn.Module:
     """The module DDP-wrapped when training with several processes (gradients averaged over ranks)."""
     if not context.enabled:
@@ -121,9 +126,11 @@ class DeepNAGMethod:
         batch, length = real_1.shape[:2]
         z1 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
         z2 = sample_latent(batch, length, self.config.latent_dim, streams.latent, self.device)
-        fake_1 = self.trained_generator(z1, labels)
-        with torch.no_grad():
-            fake_2 = self.generator(z2, labels)
+        with autocast(self.config, self.device):
+            fake_1 = self.trained_generator(z1, labels)
+            with torch.no_grad():
+                fake_2 = self.generator(z2, labels)
+        fake_1, fake_2 = fake_1.float(), fake_2.float()  # the soft-DTW loss runs in float32
         loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels)
         if not finite_update(self.optimizers["generator"], loss, number, "the loss", self.config.skip_nonfinite,
                              self.context):

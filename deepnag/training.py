@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Flags a resumed run may change; any other flag must match the checkpoint's.
 RESUMABLE_OVERRIDES = ("resume", "epochs", "vis_frequency", "checkpoint_frequency", "use_tensorboard",
-                       "device", "num_threads", "datapath", "download_url", "logdir", "skip_nonfinite")
+                       "device", "num_threads", "datapath", "download_url", "logdir", "skip_nonfinite", "amp")
 VIS_SAMPLES_PER_CLASS = 8
 
 

@@ -1,0 +1,121 @@
+"""Training speed of DeepNAG at the reference's settings, broken down, beside its baselines.
+
+    python benchmarks/bench_train.py                 # both data sets, this machine's cores
+    python benchmarks/bench_train.py --steps 10 --dataset dollar-gds --amp bf16
+
+For each data set (B = 64, n = 64, float32) it times, in the same run:
+  * DeepNAG's step, split into data, generator forward, loss forward, loss
+    backward, generator backward and optimiser;
+  * the generator-alone floor: the same two forward passes, one backward and
+    Adam, with a trivial loss;
+  * the reference-style loss path (benchmarks/reference_loss.py: all B² pairs
+    expanded then masked, the full difference tensor, float64 NumPy round trips
+    into a per-pair Numba loop) on the same generator.
+Per-epoch figures are per-step figures times the batches of one epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from deepnag.config import parse_args  # noqa: E402
+from deepnag.data import load_data  # noqa: E402
+from deepnag.losses import deepnag_loss  # noqa: E402
+from deepnag.methods import DeepNAGMethod, RandomStreams  # noqa: E402
+from deepnag.models import sample_latent  # noqa: E402
+from deepnag.training import configure_threads  # noqa: E402
+from reference_loss import reference_deepnag_loss  # noqa: E402
+
+PHASES = ("data", "gen_forward", "loss_forward", "loss_backward", "gen_backward", "optimiser")
+
+
+def run(method, data, streams, loss_name: str, steps: int, warmup: int, amp: str) -> dict[str, float]:
+    """Mean seconds per step of each phase."""
+    totals = dict.fromkeys(PHASES, 0.0)
+    batches = iter(())
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if amp == "bf16" else nullcontext()
+    generator, optimizer = method.generator, method.optimizers["generator"]
+    for step in range(warmup + steps):
+        t0 = time.perf_counter()
+        batch = next(batches, None)
+        if batch is None:
+            batches = data.batches(64, streams.data)
+            batch = next(batches)
+        real_1, labels, real_2 = batch
+        t1 = time.perf_counter()
+        z1 = sample_latent(len(labels), data.seq_len, 32, streams.latent)
+        z2 = sample_latent(len(labels), data.seq_len, 32, streams.latent)
+        with autocast:
+            fake_1 = generator(z1, labels)
+            with torch.no_grad():
+                fake_2 = generator(z2, labels)
+        fake_1, fake_2 = fake_1.float(), fake_2.float()
+        t2 = time.perf_counter()
+        leaf = fake_1.detach().requires_grad_(True)
+        if loss_name == "deepnag":
+            loss, _ = deepnag_loss(real_1, real_2, leaf, fake_2, labels)
+        elif loss_name == "reference":
+            loss = reference_deepnag_loss(real_1, real_2, leaf, fake_2, labels)
+        else:  # the floor: a loss that costs nothing
+            loss = (leaf - real_1).square().mean()
+        t3 = time.perf_counter()
+        (grad,) = torch.autograd.grad(loss, leaf)
+        t4 = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        fake_1.backward(grad)
+        t5 = time.perf_counter()
+        optimizer.step()
+        t6 = time.perf_counter()
+        if step >= warmup:
+            for name, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+                totals[name] += seconds
+    return {k: v / steps for k, v in totals.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--dataset", action="append", choices=("dollar-gds", "jk2017-kinect"))
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--reference-steps", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--amp", choices=("none", "bf16"), default="none")
+    args = parser.parse_args()
+    threads = configure_threads(args.threads)
+    print(f"torch {torch.__version__}, {threads} threads, B=64, n=64, float32, amp={args.amp}")
+    config = parse_args([])[0]
+    for name in args.dataset or ("dollar-gds", "jk2017-kinect"):
+        data = load_data(name, args.datapath)
+        per_epoch = data.batches_per_epoch(64)
+        results = {}
+        for loss_name, steps in (("floor", args.steps), ("deepnag", args.steps), ("reference", args.reference_steps)):
+            torch.manual_seed(0)
+            method = DeepNAGMethod(config, data, torch.device("cpu"))
+            results[loss_name] = run(method, data, RandomStreams.seeded(0, torch.device("cpu")), loss_name,
+                                     steps, args.warmup if loss_name != "reference" else 1, args.amp)
+        print(f"\n{name}: {len(data)} samples, {per_epoch} batches per epoch, D={data.num_features}")
+        print(f"{'phase (s/step)':<16}" + "".join(f"{k:>12}" for k in results))
+        for phase in PHASES:
+            print(f"{phase:<16}" + "".join(f"{r[phase]:>12.4f}" for r in results.values()))
+        step = {k: sum(r.values()) for k, r in results.items()}
+        print(f"{'step':<16}" + "".join(f"{v:>12.3f}" for v in step.values()))
+        print(f"{'epoch (s)':<16}" + "".join(f"{v * per_epoch:>12.2f}" for v in step.values()))
+        loss = {k: results[k]["loss_forward"] + results[k]["loss_backward"] for k in ("deepnag", "reference")}
+        print(f"DeepNAG epoch / generator-alone floor: {step['deepnag'] / step['floor']:.2f}x; "
+              f"loss forward+backward {loss['deepnag'] * 1000:.1f} ms vs reference-style {loss['reference'] * 1000:.0f} ms "
+              f"({loss['reference'] / loss['deepnag']:.0f}x faster); whole step {step['reference'] / step['deepnag']:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
