@@ -135,3 +135,18 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path, shared_data):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
         assert re.search(message, lines[0]), lines[0]
+
+
+def test_bf16_autocast_trains_and_stays_close_to_float32(shared_data):
+    config = parse_args(["--resample-n=16", "--batch-size=8"])[0]
+    data = load_data("dollar-gds", str(shared_data), resample_n=16, classes=("arrow", "circle"), max_per_class=4)
+    results = {}
+    for amp in ("none", "bf16"):
+        torch.manual_seed(0)
+        method = DeepNAGMethod(parse_args(["--resample-n=16", "--batch-size=8", f"--amp={amp}"])[0], data, torch.device("cpu"))
+        streams = RandomStreams.seeded(0, torch.device("cpu"))
+        results[amp] = [method.run_epoch(data, streams)["loss"] for _ in range(3)]
+    assert all(np.isfinite(results["bf16"]))
+    # bf16 rounding changes the numbers a little, not the loss's scale
+    np.testing.assert_allclose(results["bf16"], results["none"], rtol=0.05)
+    assert config.amp == "none"
