@@ -82,30 +82,28 @@ class Config:
         return cls(**kept)
 
 
-def _positive_int(name: str):
+def _int_at_least(name: str, minimum: int):
+    """argparse type: an integer ≥ minimum, with a message naming the flag."""
+
     def convert(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {value}")
+        if value < minimum:
+            bound = "at least 1" if minimum == 1 else f"{minimum} or more"
+            raise argparse.ArgumentTypeError(f"{name} must be {bound}, got {value}")
         return value
 
     return convert
+
+
+def _positive_int(name: str):
+    return _int_at_least(name, 1)
 
 
 def _non_negative_int(name: str):
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be 0 or more, got {value}")
-        return value
-
-    return convert
+    return _int_at_least(name, 0)
 
 
 def _positive_float(name: str):

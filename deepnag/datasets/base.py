@@ -9,6 +9,15 @@ import numpy as np
 from deepnag.errors import UserError
 
 
+def is_number(text: str | None) -> bool:
+    """Whether `float(text)` succeeds (used to point at the bad cell of a failed bulk conversion)."""
+    try:
+        float(text)  # type: ignore[arg-type]
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
 class DataFormatError(UserError):
     """A data file does not match its format; the message names the file (and line)."""
 

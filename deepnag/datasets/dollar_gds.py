@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from deepnag.datasets.base import DataFormatError, RawGestures
+from deepnag.datasets.base import DataFormatError, RawGestures, is_number
 from deepnag.download import DownloadError, download_with_progress
 from deepnag.errors import UserError
 
@@ -59,7 +59,7 @@ def parse_gesture_xml(data: bytes, source: str) -> tuple[str, np.ndarray]:
     try:
         xy = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):
-        bad = next(i for i, (x, y) in enumerate(raw) if not (_is_number(x) and _is_number(y)))
+        bad = next(i for i, (x, y) in enumerate(raw) if not (is_number(x) and is_number(y)))
         raise DataFormatError(
             f"{source}: point {bad + 1} has X={raw[bad][0]!r}, Y={raw[bad][1]!r}; both must be numbers"
         ) from None
@@ -67,13 +67,6 @@ def parse_gesture_xml(data: bytes, source: str) -> tuple[str, np.ndarray]:
         raise DataFormatError(f"{source}: gesture {name!r} has non-finite coordinates")
     return label, xy
 
-
-def _is_number(text: str | None) -> bool:
-    try:
-        float(text)  # type: ignore[arg-type]
-        return True
-    except (TypeError, ValueError):
-        return False
 
 
 def _member_parts(name: str) -> tuple[str, ...]:

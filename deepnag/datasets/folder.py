@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepnag.datasets.base import DataFormatError, RawGestures
+from deepnag.datasets.base import DataFormatError, RawGestures, is_number
 from deepnag.datasets.dollar_gds import parse_gesture_xml
 from deepnag.errors import UserError
 
@@ -41,7 +41,7 @@ def read_csv(path: Path) -> np.ndarray:
         rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
     except csv.Error as error:
         raise DataFormatError(f"{path}: not a valid CSV file ({error})") from None
-    if rows and not all(_is_number(c) for c in rows[0]):
+    if rows and not all(is_number(c) for c in rows[0]):
         rows = rows[1:]  # header
     if not rows:
         raise DataFormatError(f"{path}: holds no data rows")
@@ -54,17 +54,11 @@ def read_csv(path: Path) -> np.ndarray:
     except ValueError:
         for i, row in enumerate(rows):
             for j, cell in enumerate(row):
-                if not _is_number(cell):
+                if not is_number(cell):
                     raise DataFormatError(f"{path}: row {i + 1}, column {j + 1}: {cell.strip()!r} is not a number") from None
         raise
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def read_sample(path: Path) -> np.ndarray:

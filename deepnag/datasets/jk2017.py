@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepnag.datasets.base import DataFormatError, RawGestures
+from deepnag.datasets.base import DataFormatError, RawGestures, is_number
 from deepnag.download import download_many
 from deepnag.errors import UserError
 
@@ -118,7 +118,7 @@ def parse_skeleton_file(text: str, source: str, expected_class: str | None = Non
         values = np.array(",".join(coordinates).split(","), dtype=np.float64)
     except ValueError:
         fields = np.char.split(coordinates, ",")
-        row = next(i for i, parts in enumerate(fields) if not all(_is_number(p) for p in parts))
+        row = next(i for i, parts in enumerate(fields) if not all(is_number(p) for p in parts))
         raise DataFormatError(
             f"{source}: line {line_numbers[row]}: non-numeric value in {coordinates[row].strip()!r}"
         ) from None
@@ -128,12 +128,6 @@ def parse_skeleton_file(text: str, source: str, expected_class: str | None = Non
     return name, values.reshape(frames, FEATURES)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def load(datapath: Path, url: str | None = None) -> RawGestures:
