@@ -42,6 +42,7 @@ def save(state: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, 0o644)  # mkstemp's 0600 would hide checkpoints from other users
         with os.fdopen(handle, "wb") as out:
             torch.save(state, out)
             out.flush()
