@@ -95,3 +95,8 @@ def cosine_cost(x: Tensor, y: Tensor, eps: float = DIRECTION_EPS) -> Tensor:
 
 TERMS = {"ed": squared_euclidean_terms, "cos": cosine_terms}
 """Distance names used by the loss (SPEC: 'ed' and 'cos') → their bilinear terms."""
+
+
+def features(x: Tensor, distance: str, eps: float = DIRECTION_EPS) -> Tensor:
+    """What the kernel compares for a distance: the points ('ed') or their unit directions ('cos')."""
+    return x if distance == "ed" else directions(x, eps)

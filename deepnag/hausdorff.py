@@ -17,9 +17,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from deepnag.costs import TERMS, BilinearTerms, check_sequences
+from deepnag.costs import TERMS, check_sequences, features
 from deepnag.errors import UserError
-from deepnag.soft_dtw import _check_bandwidth, _check_gamma, _soft_dtw_terms
+from deepnag.soft_dtw import _check_bandwidth, _check_gamma, _soft_dtw_features
 
 VARIANTS = ("ahd", "mhd", "hd")
 
@@ -51,13 +51,11 @@ def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = 
     labels = labels.to(a.device)
     B = a.shape[0]
 
-    # the per-sample terms are computed once on the batch, then gathered per pair
-    ta, tb = TERMS[distance](a, b), TERMS[distance](b, a)
+    if distance == "cos":
+        check_sequences(a, b, "the two batches", min_length=2)
+    # the features (points or directions) are computed once on the batch, then gathered per pair
     i, j = same_class_pairs(labels)
-    pairs = BilinearTerms(ta.f[i], tb.f[j], ta.alpha[i], tb.alpha[j], ta.kappa)
-    if distance == "cos":  # alpha = 1 on the a side, beta = 0 on the b side
-        pairs = pairs._replace(beta=torch.zeros_like(pairs.beta))
-    d = _soft_dtw_terms(pairs, gamma, bandwidth)  # (pairs,)
+    d = _soft_dtw_features(features(a, distance)[i], features(b, distance)[j], distance, gamma, bandwidth)
 
     dm = torch.full((B, B), float("inf"), dtype=d.dtype, device=d.device).index_put((i, j), d)
     a_min = dm.min(dim=1).values  # a_i: closest same-class b to each a

@@ -23,13 +23,13 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from deepnag.costs import TERMS, BilinearTerms, check_sequences, cosine_cost, squared_euclidean_cost
+from deepnag.costs import TERMS, check_sequences, cosine_cost, features, squared_euclidean_cost
 from deepnag.errors import UserError
 from deepnag.soft_dtw_cpu import soft_dtw_cpu
 
@@ -101,33 +101,51 @@ def _band(n: int, m: int, bandwidth: float | None) -> tuple[np.ndarray, np.ndarr
 # ----------------------------------------------------------------------------------------------------------------------
 # Dispatch
 # ----------------------------------------------------------------------------------------------------------------------
-def _run(G: Tensor, alpha: Tensor, beta: Tensor, kappa: float, gamma: float, bandwidth: float | None,
-         want_grad: bool) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]:
-    """Soft-DTW of ``kappa*G + alpha[:,:,None] + beta[:,None,:]``: values and (when asked) E, its row and column sums."""
-    P, N, M = G.shape
+FEATURE_MAX_DIM = 8
+"""Up to this many features the CPU kernel builds the cost from the sequences themselves
+(no Gram matrix in, no E out, no matrix products); above it, torch's bmm does the products."""
+
+
+class _Result(NamedTuple):
+    val: Tensor
+    E: Tensor | None = None  # dvalue/dcost (P,N,M), Gram input
+    gf: Tensor | None = None  # kappa E g (P,N,D), feature input
+    gg: Tensor | None = None  # kappa Eᵀ f (P,M,D), feature input
+    rs: Tensor | None = None  # E summed over j (P,N)
+    cs: Tensor | None = None  # E summed over i (P,M)
+
+
+def _run(G: Tensor | None, alpha: Tensor, beta: Tensor, kappa: float, gamma: float, bandwidth: float | None,
+         want_grad: bool, f: Tensor | None = None, g: Tensor | None = None) -> _Result:
+    """Soft-DTW of ``kappa*G + alpha[:,:,None] + beta[:,None,:]`` (G = f gᵀ when G is None) on the inputs' device."""
+    P, N, M = alpha.shape[0], alpha.shape[1], beta.shape[1]
     lo, hi, full = _band(N, M, bandwidth)
-    if G.is_cuda:
+    if alpha.is_cuda:
         from deepnag import soft_dtw_cuda
 
+        if G is None:
+            G = torch.bmm(f, g.transpose(1, 2))
         cost = (alpha.unsqueeze(2) + beta.unsqueeze(1)).add_(G, alpha=kappa)
         if not bool(torch.isfinite(cost).all()):
             raise UserError("soft-DTW input contains NaN or inf values")
         val, E = soft_dtw_cuda.soft_dtw_cuda(cost, lo, hi, gamma, want_grad)
         if E is None:
-            return val, None, None, None
-        return val, E, E.sum(2), E.sum(1)
-    if G.device.type != "cpu":
-        raise UserError(f"soft-DTW runs on CPU or CUDA tensors; got device {G.device}")
-    g = G.detach().contiguous().numpy()
-    a = alpha.detach().contiguous().numpy()
-    b = beta.detach().contiguous().numpy()
-    out_E = np.zeros((P, N, M), g.dtype) if (want_grad and not full) else None
-    val, bad, E, rs, cs = soft_dtw_cpu(g, a, b, kappa, lo, hi, gamma, want_grad, torch.get_num_threads(), out_E)
-    if not np.isfinite(bad).all():
+            return _Result(val)
+        return _Result(val, E, rs=E.sum(2), cs=E.sum(1))
+    if alpha.device.type != "cpu":
+        raise UserError(f"soft-DTW runs on CPU or CUDA tensors; got device {alpha.device}")
+
+    def arr(t: Tensor | None) -> np.ndarray | None:
+        return None if t is None else t.detach().contiguous().numpy()
+
+    a = arr(alpha)
+    out_E = np.zeros((P, N, M), a.dtype) if (want_grad and G is not None and not full) else None
+    res = soft_dtw_cpu(arr(G), a, arr(beta), kappa, lo, hi, gamma, want_grad, torch.get_num_threads(), out_E,
+                       arr(f), arr(g))
+    if not np.isfinite(res.bad).all():
         raise UserError("soft-DTW input contains NaN or inf values")
-    if E is None:
-        return torch.from_numpy(val), None, None, None
-    return torch.from_numpy(val), torch.from_numpy(E), torch.from_numpy(rs), torch.from_numpy(cs)
+    return _Result(*(None if r is None else torch.from_numpy(r) for r in (res.val, res.E, res.gf, res.gg, res.rs,
+                                                                             res.cs)))
 
 
 class _SoftDTWFunction(torch.autograd.Function):
@@ -135,13 +153,11 @@ class _SoftDTWFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, cost: Tensor, gamma: float, bandwidth: float | None) -> Tensor:  # type: ignore[override]
-        P, N, _ = cost.shape
-        zeros_n = cost.new_zeros(P, N)
-        zeros_m = cost.new_zeros(P, cost.shape[2])
-        val, E, _, _ = _run(cost, zeros_n, zeros_m, 1.0, gamma, bandwidth, ctx.needs_input_grad[0])
-        if E is not None:
-            ctx.save_for_backward(E)
-        return val
+        P, N, M = cost.shape
+        res = _run(cost, cost.new_zeros(P, N), cost.new_zeros(P, M), 1.0, gamma, bandwidth, ctx.needs_input_grad[0])
+        if res.E is not None:
+            ctx.save_for_backward(res.E)
+        return res.val
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
@@ -149,31 +165,61 @@ class _SoftDTWFunction(torch.autograd.Function):
         return E * grad.view(-1, 1, 1), None, None
 
 
-class _BilinearSoftDTWFunction(torch.autograd.Function):
-    """Soft-DTW of ``alpha_i + beta_j + kappa f_i·g_j``: the cost is assembled inside the kernel."""
+class _FeatureSoftDTWFunction(torch.autograd.Function):
+    """Soft-DTW between feature sequences f (P,N,D) and g (P,M,D), cost built in the kernel.
+
+    'ed': cost ‖f_i‖² + ‖g_j‖² − 2 f_i·g_j; 'cos' (f, g unit directions): cost 1 − f_i·g_j.
+    The norms are computed here, not by autograd, and their gradient (2 rowsum(E) f) is
+    folded into the one product with E, which keeps small torch operations off the path.
+    """
 
     @staticmethod
-    def forward(ctx, f: Tensor, g: Tensor, alpha: Tensor, beta: Tensor, kappa: float, gamma: float,  # type: ignore[override]
+    def forward(ctx, f: Tensor, g: Tensor, distance: str, gamma: float,  # type: ignore[override]
                 bandwidth: float | None) -> Tensor:
-        want = ctx.needs_input_grad[:4]
-        G = torch.bmm(f, g.transpose(1, 2))
-        val, E, rs, cs = _run(G, alpha, beta, kappa, gamma, bandwidth, any(want))
-        if E is not None:
-            ctx.save_for_backward(f if want[1] else None, g if want[0] else None, E,
-                                  rs if want[2] else None, cs if want[3] else None)
-        ctx.kappa = kappa
-        return val
+        want_f, want_g = ctx.needs_input_grad[:2]
+        if distance == "ed":
+            alpha, beta, kappa = (f * f).sum(-1), (g * g).sum(-1), -2.0
+        else:
+            alpha, beta, kappa = f.new_ones(f.shape[:2]), g.new_zeros(g.shape[:2]), -1.0
+        if f.is_cuda or f.shape[2] > FEATURE_MAX_DIM:
+            res = _run(torch.bmm(f, g.transpose(1, 2)), alpha, beta, kappa, gamma, bandwidth, want_f or want_g)
+        else:
+            res = _run(None, alpha, beta, kappa, gamma, bandwidth, want_f or want_g, f, g)
+        if want_f or want_g:
+            ctx.save_for_backward(f, g, res.E, res.gf, res.gg, res.rs, res.cs)
+        ctx.kappa, ctx.distance = kappa, distance
+        return res.val
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        f, g, E, rs, cs = ctx.saved_tensors
-        want = ctx.needs_input_grad[:4]
+        f, g, E, gf, gg, rs, cs = ctx.saved_tensors
+        want_f, want_g = ctx.needs_input_grad[:2]
         scale = grad.view(-1, 1, 1)
-        gf = torch.bmm(E, g).mul_(scale * ctx.kappa) if want[0] else None
-        gg = torch.bmm(E.transpose(1, 2), f).mul_(scale * ctx.kappa) if want[1] else None
-        ga = rs * grad.view(-1, 1) if want[2] else None
-        gb = cs * grad.view(-1, 1) if want[3] else None
-        return gf, gg, ga, gb, None, None, None
+        ed = ctx.distance == "ed"
+        grad_f = grad_g = None
+        if want_f:
+            if E is not None:  # Gram path: kappa E g (+ 2 rowsum(E) f) in one product
+                grad_f = (torch.baddbmm(f * (2 * rs).unsqueeze(2), E, g, alpha=ctx.kappa) if ed
+                          else torch.bmm(E, g).mul_(ctx.kappa))
+            else:  # feature path: the kernel returned kappa E g
+                grad_f = gf + f * (2 * rs).unsqueeze(2) if ed else gf
+            grad_f = grad_f * scale
+        if want_g:
+            Et = None if E is None else E.transpose(1, 2)
+            if Et is not None:
+                grad_g = (torch.baddbmm(g * (2 * cs).unsqueeze(2), Et, f, alpha=ctx.kappa) if ed
+                          else torch.bmm(Et, f).mul_(ctx.kappa))
+            else:
+                grad_g = gg + g * (2 * cs).unsqueeze(2) if ed else gg
+            grad_g = grad_g * scale
+        return grad_f, grad_g, None, None, None
+
+
+def _soft_dtw_features(f: Tensor, g: Tensor, distance: str, gamma: float, bandwidth: float | None) -> Tensor:
+    """Soft-DTW between already-validated feature sequences (see ``costs.features``)."""
+    if f.shape[0] == 0:
+        return f.new_zeros(0)
+    return _FeatureSoftDTWFunction.apply(f.contiguous(), g.contiguous(), distance, gamma, bandwidth)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -194,13 +240,6 @@ def soft_dtw(cost: Tensor, gamma: float, bandwidth: float | None = None) -> Tens
     return _SoftDTWFunction.apply(cost, gamma, bandwidth)
 
 
-def _soft_dtw_terms(terms: BilinearTerms, gamma: float, bandwidth: float | None) -> Tensor:
-    if terms.f.shape[0] == 0:
-        return terms.f.new_zeros(0)
-    return _BilinearSoftDTWFunction.apply(terms.f.contiguous(), terms.g.contiguous(), terms.alpha.contiguous(),
-                                          terms.beta.contiguous(), terms.kappa, gamma, bandwidth)
-
-
 def soft_dtw_pairs(x: Tensor, y: Tensor, gamma: float, distance: str = "ed", bandwidth: float | None = None) -> Tensor:
     """Soft-DTW between x[p] (N,D) and y[p] (M,D) for every p → (P,), cost 'ed' or 'cos' built in the kernel.
 
@@ -210,7 +249,8 @@ def soft_dtw_pairs(x: Tensor, y: Tensor, gamma: float, distance: str = "ed", ban
     bandwidth = _check_bandwidth(bandwidth)
     if distance not in TERMS:
         raise UserError(f"soft-DTW distance must be one of {sorted(TERMS)}; got {distance!r}")
-    return _soft_dtw_terms(TERMS[distance](x, y), gamma, bandwidth)
+    check_sequences(x, y, min_length=2 if distance == "cos" else 1)
+    return _soft_dtw_features(features(x, distance), features(y, distance), distance, gamma, bandwidth)
 
 
 _FUSED: dict[Callable, str] = {squared_euclidean_cost: "ed", cosine_cost: "cos"}

@@ -1,53 +1,63 @@
-"""Numba CPU kernels for soft-DTW: forward recursion and, fused with it, the E recursion.
+"""Numba CPU kernels for soft-DTW: the forward recursion and, fused with it, the E recursion.
 
-Layout. Pairs are processed in blocks of ``LANES`` pairs with the pair index
-innermost in every work buffer (``R[j, lane]``, ``W[k, i, j, lane]``), so the
-per-cell update is one straight-line loop over lanes that LLVM vectorises
-across pairs (AVX2: 8 float32 lanes; the block is two vectors deep, which
-hides the latency of the left-neighbour dependency along a row). The cell
-update for float32 calls no ``math.exp``/``math.log``: PyPI's llvmlite has no
-vector maths library, and one scalar libm call keeps the whole loop scalar.
-``fast_exp``/``fast_log`` below are polynomial versions (relative error about
-1e-7) written as plain float32 arithmetic; float64 keeps ``math.exp``/``math.log``
-(exact to the last bit, for gradcheck; it is not the fast path).
+Layout. Pairs are processed in blocks of ``LANES`` pairs with the pair index innermost
+in every work buffer (``R[j, lane]``, ``W[i, j, k, lane]``), so each cell update is a
+loop over lanes that LLVM vectorises across pairs (AVX2 here: 8 float32 lanes; a block
+is four vectors deep, which hides the latency of the left-neighbour dependency along a
+row). For float32 the cell update calls no ``math.exp``/``math.log``: PyPI's llvmlite
+has no vector maths library, and one scalar libm call keeps the whole loop scalar.
+``fast_exp``/``fast_log`` are polynomial versions (relative error about 1e-7) written
+as plain float32 arithmetic; float64 keeps ``math.exp``/``math.log`` (exact, for
+gradcheck; it is not the fast path).
 
-Soft-min. ``softmin(a, b, c) = m - gamma * log(1 + e1 + e2)`` with ``m`` the
-smallest of the three and ``e1``, ``e2`` the exponentials of the other two
-(``exp((m - o) / gamma) <= 1``), so only two exponentials per cell and the
-logarithm's argument lies in [1, 3]. Infinite borders give ``exp(-inf)``,
-clamped to a tiny value (float32) or exactly 0 (float64); never NaN.
+Soft-min. ``softmin(a, b, c) = m - gamma * log(1 + e1 + e2)`` with ``m`` the smallest
+of the three and ``e1``, ``e2`` the exponentials of the other two (``exp((m - o)/gamma)
+<= 1``): two exponentials per cell, and the logarithm's argument lies in [1, 3].
+Infinite borders give ``exp(-inf)``, clamped to 1e-38 (float32) or exactly 0 (float64);
+never NaN.
 
-Gradient. When asked, the forward pass keeps the three soft-min weights of
-every cell of the block (``W``), then runs the E recursion of Cuturi & Blondel
-(2017) backwards over the block as multiply-adds only:
+Gradient. When asked, the forward pass keeps two soft-min weights per cell (``W``: up
+and left; diagonal = 1 − up − left), then runs the E recursion of Cuturi & Blondel
+(2017) backwards over the block as multiply-adds only,
 ``E[i,j] = E[i+1,j] Wu[i+1,j] + E[i,j+1] Wl[i,j+1] + E[i+1,j+1] Wd[i+1,j+1]``,
-``E[N,M] = 1``. Doing it right after the forward keeps the weights in cache;
-the autograd backward is then only a scaling by the upstream gradient.
+``E[N,M] = 1``, while the weights are still in cache; the autograd backward then only
+scales by the upstream gradient.
 
-Costs. The kernel reads ``cost[p,i,j] = kappa * G[p,i,j] + alpha[p,i] + beta[p,j]``:
-with ``alpha = beta = 0, kappa = 1`` that is any cost matrix; with the Gram
-matrix ``G = x yᵀ`` it is the squared Euclidean (``alpha = |x|², beta = |y|²,
-kappa = -2``) or the cosine cost without a B×N×M×D tensor nor a dense cost.
-Row and column sums of E come out too (the gradients of ``alpha`` and ``beta``).
+Costs. ``cost[p,i,j] = kappa * <f_i, g_j> + alpha[p,i] + beta[p,j]``, read either from a
+Gram matrix ``G`` (any cost: ``alpha = beta = 0, kappa = 1``; large D: torch's bmm builds
+``G``) or computed from the features f, g themselves (small D: no N×M matrix enters or
+leaves the kernel, and the gradient products ``kappa E g`` and ``kappa Eᵀ f`` are
+accumulated in the E pass). Row and column sums of E come out too (gradients of alpha
+and beta).
+
+Threads. ``soft_dtw_cpu`` splits the blocks over plain Python threads that sleep when
+idle (the kernel releases the GIL). The kernel is nonetheless compiled with
+``parallel=True`` around a one-iteration ``prange``: Numba compiles a parfor body with
+its arrays marked non-aliasing, and without that LLVM vectorises none of the cell loops.
+Each calling thread sets Numba's (thread-local) thread count to 1, so no OpenMP team is
+started: on a 2-core machine, a spinning OpenMP team beside torch's own made everything
+around the loss several times slower.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
 log = logging.getLogger(__name__)
 
-LANES = 16
-"""Pairs per block: the vector width of the cell loop (two AVX2 float32 vectors)."""
+LANES = 32
+"""Pairs per block: the vector width of the cell loop (four AVX2 float32 vectors, to hide latency)."""
 
 # Contractions and reciprocal approximations only: no 'nnan'/'ninf', the
 # recursion relies on infinite borders and on NaN checks.
@@ -136,7 +146,7 @@ def _fast_log_impl(s):
 _TILE = 8
 
 
-@njit(inline="always", fastmath=_FASTMATH, boundscheck=False)
+@njit(cache=True, fastmath=_FASTMATH, boundscheck=False, nogil=True)
 def _gather_row(Gf, poff, roff, jlo, jhi, kappa, a, Bt, crow):  # pragma: no cover (compiled)
     """crow[j, lane] = kappa*G[pair(lane), i, j-1] + alpha + beta for j in [jlo, jhi]: a tiled transpose."""
     j = jlo
@@ -154,7 +164,7 @@ def _gather_row(Gf, poff, roff, jlo, jhi, kappa, a, Bt, crow):  # pragma: no cov
             crow[jj, lane] = kappa * Gf[base + jj] + al + Bt[jj - 1, lane]
 
 
-@njit(inline="always", fastmath=_FASTMATH, boundscheck=False)
+@njit(cache=True, fastmath=_FASTMATH, boundscheck=False, nogil=True)
 def _scatter_row(cur, poff, roff, jlo, jhi, Ef):  # pragma: no cover (compiled)
     """E[pair(lane), i, j-1] = cur[j, lane] for j in [jlo, jhi]: the transpose back."""
     j = jlo
@@ -172,20 +182,33 @@ def _scatter_row(cur, poff, roff, jlo, jhi, Ef):  # pragma: no cover (compiled)
 
 # ----------------------------------------------------------------------------------------------------------------------
 # ----------------------------------------------------------------------------------------------------------------------
-@njit(cache=True, fastmath=_FASTMATH, boundscheck=False, nogil=True)
-def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad,
-                 out_val, out_bad, out_E, out_rs, out_cs, ws_R, ws_W, ws_E, ws_V, t, T):  # pragma: no cover (compiled)
-    """Blocks t, t + T, t + 2T, ... of LANES pairs each, with the work buffers of slot t."""
-    P, N, M = G.shape
+def _sdtw_kernel_py(P, N, M, G, F, Fg, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad,
+                 out_val, out_bad, out_E, out_gf, out_gg, out_rs, out_cs,
+                 ws_R, ws_W, ws_E, ws_V, ws_F, t0, T):  # pragma: no cover (compiled)
+    """Blocks t0, t0 + T, t0 + 2T, ... of LANES pairs each, with the work buffers of slot t0.
+
+    Cost source: the Gram matrices ``G`` (P,N,M) (gradient out: E), or, when ``F`` is not
+    empty, the features ``F`` (P,N,D) and ``Fg`` (P,M,D) themselves (gradient out:
+    ``kappa * E @ Fg`` and ``kappa * Eᵀ @ F``, no N×M matrix in or out: for small D).
+
+    The one-iteration ``prange`` is there for code generation only: Numba compiles a
+    parfor body with its arrays marked non-aliasing, which is what lets LLVM vectorise
+    the cell loops across lanes. Callers run it with ``numba.set_num_threads(1)``, so
+    no OpenMP team is involved; the parallelism comes from ``soft_dtw_cpu``'s threads.
+    """
     nblocks = (P + LANES - 1) // LANES
+    nlanes = ws_E.shape[3]  # == LANES; a run-time trip count keeps short lane loops from being fully
+    # unrolled, after which the SLP vectoriser (unlike the loop vectoriser) gives up on them
+    features = F.shape[0] > 0
+    D = F.shape[2]
     Gf = G.reshape(-1)
     Ef = out_E.reshape(-1)
     NM = N * M
     zero = one - one  # constants in the working dtype (a float64 literal would promote float32)
     inf = np.inf
-    if True:
+    for t in prange(t0, t0 + 1):
         R = ws_R[t]  # (2, M + 1, LANES): two rolling rows of R
-        W = ws_W[t]  # (3, N + 2, M + 2, LANES): soft-min weights (diag, up, left)
+        W = ws_W[t]  # (N + 2, M + 2, 2, LANES): soft-min weights of the up and left predecessors
         Eb = ws_E[t]  # (2, M + 2, LANES): two rolling rows of E
         V = ws_V[t]  # (N + 3 M + 3, LANES): alpha, beta, column sums, one row of costs, row sum, NaN flags
         A = V[:N]
@@ -194,11 +217,13 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
         crow = V[N + 2 * M:N + 3 * M + 1]  # crow[j] for j = 1..M
         RS = V[N + 3 * M + 1]
         BAD = V[N + 3 * M + 2]
+        WF = ws_F[t]  # (N + 2 M + 1, D, LANES): features of both sides, Eᵀ F accumulators, one row of E Fg
+        FT = WF[:N]
+        GT = WF[N:N + M]
+        GG = WF[N + M:N + 2 * M]
+        GF = WF[N + 2 * M]
         poff = np.empty(LANES, np.int64)
         pidx = np.empty(LANES, np.int64)
-        Wd = W[0]
-        Wu = W[1]
-        Wl = W[2]
         for blk in range(t, nblocks, T):
             p0 = blk * LANES
             for lane in range(LANES):
@@ -212,6 +237,13 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                     A[i, lane] = alpha[p, i]
                 for j in range(M):
                     Bt[j, lane] = beta[p, j]
+                if features:
+                    for i in range(N):
+                        for d in range(D):
+                            FT[i, d, lane] = F[p, i, d]
+                    for j in range(M):
+                        for d in range(D):
+                            GT[j, d, lane] = Fg[p, j, d]
             # ---- forward: R row 0 is (0, inf, inf, ...)
             prev = R[0]
             for j in range(M + 1):
@@ -231,8 +263,23 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                     for lane in range(LANES):
                         cur[j, lane] = inf
                 # this row's costs, pair index innermost (a strided gather does not vectorise)
-                roff = (i - 1) * M - 1
-                _gather_row(Gf, poff, roff, jlo, jhi, kappa, A[i - 1], Bt, crow)
+                if features:
+                    ai = A[i - 1]
+                    fi = FT[i - 1]
+                    if D == 2:  # the pen-gesture case, one pass
+                        for j in range(jlo, jhi + 1):
+                            for lane in range(nlanes):
+                                crow[j, lane] = ai[lane] + Bt[j - 1, lane] + kappa * (
+                                    fi[0, lane] * GT[j - 1, 0, lane] + fi[1, lane] * GT[j - 1, 1, lane])
+                    else:
+                        for j in range(jlo, jhi + 1):
+                            for lane in range(nlanes):
+                                crow[j, lane] = ai[lane] + Bt[j - 1, lane]
+                            for d in range(D):
+                                for lane in range(nlanes):
+                                    crow[j, lane] += kappa * fi[d, lane] * GT[j - 1, d, lane]
+                else:
+                    _gather_row(Gf, poff, (i - 1) * M - 1, jlo, jhi, kappa, A[i - 1], Bt, crow)
                 if want_grad:
                     for j in range(jlo, jhi + 1):
                         for lane in range(LANES):
@@ -252,10 +299,9 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                             w0 = one / s
                             w1 = e1 * w0
                             w2 = e2 * w0
-                            # the weight of a predecessor depends only on its value
-                            Wd[i, j, lane] = w2 if rd == o2 else (w1 if rd == o1 else w0)
-                            Wu[i, j, lane] = w2 if ru == o2 else (w1 if ru == o1 else w0)
-                            Wl[i, j, lane] = w2 if rl == o2 else (w1 if rl == o1 else w0)
+                            # the weight of a predecessor depends only on its value; diag = 1 - up - left
+                            W[i, j, 0, lane] = w2 if ru == o2 else (w1 if ru == o1 else w0)
+                            W[i, j, 1, lane] = w2 if rl == o2 else (w1 if rl == o1 else w0)
                 else:
                     for j in range(jlo, jhi + 1):
                         for lane in range(LANES):
@@ -284,10 +330,16 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                     nxt[j, lane] = zero
             for lane in range(LANES):
                 nxt[M + 1, lane] = one
-                Wd[N + 1, M + 1, lane] = one
+                W[N + 1, M + 1, 0, lane] = zero  # diagonal weight 1
+                W[N + 1, M + 1, 1, lane] = zero
             for j in range(M):
                 for lane in range(LANES):
                     CS[j, lane] = zero
+            if features:
+                for j in range(M):
+                    for d in range(D):
+                        for lane in range(LANES):
+                            GG[j, d, lane] = zero
             for i in range(N, 0, -1):
                 nxt = Eb[(i + 1) & 1]
                 cur = Eb[i & 1]
@@ -299,24 +351,61 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
                 for j in range(jhi + 1, M + 2):
                     for lane in range(LANES):
                         cur[j, lane] = zero
-                for lane in range(LANES):
-                    RS[lane] = zero
-                roff = (i - 1) * M - 1
                 for j in range(jhi, jlo - 1, -1):
-                    for lane in range(LANES):
-                        e = (nxt[j, lane] * Wu[i + 1, j, lane]
-                             + cur[j + 1, lane] * Wl[i, j + 1, lane]
-                             + nxt[j + 1, lane] * Wd[i + 1, j + 1, lane])
+                    for lane in range(nlanes):
+                        wd = one - W[i + 1, j + 1, 0, lane] - W[i + 1, j + 1, 1, lane]
+                        e = (nxt[j, lane] * W[i + 1, j, 0, lane]
+                             + cur[j + 1, lane] * W[i, j + 1, 1, lane]
+                             + nxt[j + 1, lane] * wd)
                         cur[j, lane] = e
-                        RS[lane] += e
                         CS[j - 1, lane] += e
                 for lane in range(LANES):
+                    RS[lane] = zero
+                for j in range(jlo, jhi + 1):
+                    for lane in range(nlanes):
+                        RS[lane] += cur[j, lane]
+                for lane in range(LANES):
                     out_rs[pidx[lane], i - 1] = RS[lane]
-                _scatter_row(cur, poff, roff, jlo, jhi, Ef)
+                if features:
+                    fi = FT[i - 1]
+                    for d in range(D):
+                        for lane in range(LANES):
+                            GF[d, lane] = zero
+                    if D == 2:
+                        for j in range(jlo, jhi + 1):
+                            for lane in range(nlanes):
+                                e = cur[j, lane]
+                                GF[0, lane] += e * GT[j - 1, 0, lane]
+                                GF[1, lane] += e * GT[j - 1, 1, lane]
+                                GG[j - 1, 0, lane] += e * fi[0, lane]
+                                GG[j - 1, 1, lane] += e * fi[1, lane]
+                    else:
+                        for j in range(jlo, jhi + 1):
+                            for d in range(D):
+                                for lane in range(nlanes):
+                                    GF[d, lane] += cur[j, lane] * GT[j - 1, d, lane]
+                                    GG[j - 1, d, lane] += cur[j, lane] * fi[d, lane]
+                    for lane in range(LANES):
+                        p = pidx[lane]
+                        for d in range(D):
+                            out_gf[p, i - 1, d] = kappa * GF[d, lane]
+                else:
+                    _scatter_row(cur, poff, (i - 1) * M - 1, jlo, jhi, Ef)
             for lane in range(LANES):
                 p = pidx[lane]
                 for j in range(M):
                     out_cs[p, j] = CS[j, lane]
+                if features:
+                    for j in range(M):
+                        for d in range(D):
+                            out_gg[p, j, d] = kappa * GG[j, d, lane]
+
+
+_sdtw_kernel = njit(parallel=True, cache=True, fastmath=_FASTMATH, boundscheck=False, nogil=True)(_sdtw_kernel_py)
+# GNU OpenMP cannot run in a process forked after it started, and Numba's parfors go through it:
+# a forked child falls back to the same kernel without the parfor (correct, not vectorised, not cached).
+_sdtw_kernel_forked = njit(fastmath=_FASTMATH, boundscheck=False, nogil=True)(_sdtw_kernel_py)
+_launch_pid: list[int] = []
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -325,15 +414,12 @@ def _sdtw_kernel(G, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad
 _workspaces = threading.local()
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
+if hasattr(os, "register_at_fork"):  # a forked child (a DataLoader worker) has none of the parent's threads
+    os.register_at_fork(after_in_child=_pools.clear)
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
-    """Worker threads for the kernel's slots (the kernel releases the GIL).
-
-    Plain threads that sleep when idle, rather than Numba's OpenMP layer: on a
-    2-core machine the spinning OpenMP team left behind by each parallel region
-    competed with torch's own OpenMP team and made everything around the loss ~5x slower.
-    """
+    """Worker threads for the kernel's slots (see "Threads" in the module docstring)."""
     with _pools_lock:
         pool = _pools.get(workers)
         if pool is None:
@@ -341,9 +427,9 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return pool
 
 
-def _workspace(threads: int, n: int, m: int, dtype: np.dtype, want_grad: bool) -> tuple:
+def _workspace(threads: int, n: int, m: int, d: int, dtype: np.dtype, want_grad: bool) -> tuple:
     """Per-thread work buffers, kept between calls (fresh pages would cost more than the DP)."""
-    key = (threads, n, m, np.dtype(dtype).str, want_grad)
+    key = (threads, n, m, d, np.dtype(dtype).str, want_grad)
     cache = getattr(_workspaces, "cache", None)
     if cache is None:
         cache = _workspaces.cache = {}
@@ -352,48 +438,89 @@ def _workspace(threads: int, n: int, m: int, dtype: np.dtype, want_grad: bool) -
         wn, wm = (n + 2, m + 2) if want_grad else (1, 1)
         # zeros: weights outside the band are read (times E = 0) and must stay finite
         ws = (np.zeros((threads, 2, m + 1, LANES), dtype),
-              np.zeros((threads, 3, wn, wm, LANES), dtype),
+              np.zeros((threads, wn, wm, 2, LANES), dtype),
               np.zeros((threads, 2, m + 2, LANES), dtype),
-              np.zeros((threads, n + 3 * m + 3, LANES), dtype))
+              np.zeros((threads, n + 3 * m + 3, LANES), dtype),
+              np.zeros((threads, n + 2 * m + 1, d, LANES) if d else (threads, 1, 1, LANES), dtype))
         if len(cache) > 8:
             cache.clear()
         cache[key] = ws
+        log.debug("soft-DTW workspace for %s: %.1f MB", key, sum(a.nbytes for a in ws) / 1e6)
     return ws
 
 
-def soft_dtw_cpu(G: np.ndarray, alpha: np.ndarray, beta: np.ndarray, kappa: float,
-                 lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad: bool, threads: int,
-                 out_E: np.ndarray | None = None) -> tuple:
-    """Soft-DTW of ``kappa*G + alpha[:,:,None] + beta[:,None,:]`` for every pair.
+def _run_slot(args: tuple, t: int, threads: int) -> None:
+    """Run slot t of the kernel on this thread, without waking Numba's OpenMP team."""
+    if not _launch_pid:
+        _launch_pid.append(os.getpid())
+    if _launch_pid[0] != os.getpid():
+        if t == 0 and not getattr(_run_slot, "warned", False):
+            _run_slot.warned = True  # type: ignore[attr-defined]
+            log.warning("soft-DTW in a forked process: using the slower kernel that avoids OpenMP")
+        _sdtw_kernel_forked(*args, t, threads)
+        return
+    if numba.get_num_threads() != 1:
+        numba.set_num_threads(1)  # thread-local
+    _sdtw_kernel(*args, t, threads)
 
-    Returns (values (P,), finite flags (P,) that are 0 when every cost in the band was
-    finite and NaN otherwise, E (P,N,M), row sums of E (P,N), column sums (P,M)); the
-    last three only when ``want_grad``. ``out_E`` may be passed (zeros outside the band).
+
+class KernelResult(NamedTuple):
+    """Values (P,), finite flags (P,: 0 when every cost in the band was finite, NaN otherwise),
+    and when the gradient was asked for: E (P,N,M) (Gram input) or kappa·E·Fg (P,N,D) and
+    kappa·Eᵀ·F (P,M,D) (feature input), row sums (P,N) and column sums (P,M) of E."""
+
+    val: np.ndarray
+    bad: np.ndarray
+    E: np.ndarray | None = None
+    gf: np.ndarray | None = None
+    gg: np.ndarray | None = None
+    rs: np.ndarray | None = None
+    cs: np.ndarray | None = None
+
+
+def soft_dtw_cpu(G: np.ndarray | None, alpha: np.ndarray, beta: np.ndarray, kappa: float,
+                 lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad: bool, threads: int,
+                 out_E: np.ndarray | None = None, f: np.ndarray | None = None,
+                 g: np.ndarray | None = None) -> KernelResult:
+    """Soft-DTW of ``cost = kappa*G + alpha[:,:,None] + beta[:,None,:]`` for every pair, G = f gᵀ if G is None.
+
+    All arrays C-contiguous and of one float dtype; ``lo``/``hi`` the band (int64, per row);
+    ``out_E`` may be passed (zeros outside the band). See ``KernelResult`` for the outputs.
     """
-    P, N, M = G.shape
-    dtype = G.dtype
+    dtype = alpha.dtype
+    if G is None:
+        P, N, D = f.shape
+        M = g.shape[1]
+        G = np.empty((1, 1, 1), dtype)
+    else:
+        P, N, M = G.shape
+        D = 0
+        f = g = np.empty((0, 1, 1), dtype)
     nblocks = (P + LANES - 1) // LANES
     threads = max(1, min(threads, nblocks))
-    ws = _workspace(threads, N, M, dtype, want_grad)
+    ws = _workspace(threads, N, M, D, dtype, want_grad)
     val = np.empty(P, dtype)
     bad = np.empty(P, dtype)
+    dummy3, dummy2 = np.empty((1, 1, 1), dtype), np.empty((1, 1), dtype)
+    E, gf, gg, rs, cs = dummy3, dummy3, dummy3, dummy2, dummy2
     if want_grad:
-        E = np.empty((P, N, M), dtype) if out_E is None else out_E
-        rs = np.empty((P, N), dtype)
-        cs = np.empty((P, M), dtype)
-    else:
-        E = np.empty((1, 1, 1), dtype)
-        rs = cs = np.empty((1, 1), dtype)
-    args = (G, alpha, beta, dtype.type(kappa), lo, hi, dtype.type(gamma), dtype.type(1.0 / gamma), dtype.type(1.0),
-            want_grad, val, bad, E, rs, cs, *ws)
+        rs, cs = np.empty((P, N), dtype), np.empty((P, M), dtype)
+        if D:
+            gf, gg = np.empty((P, N, D), dtype), np.empty((P, M, D), dtype)
+        else:
+            E = np.empty((P, N, M), dtype) if out_E is None else out_E
+    args = (P, N, M, G, f, g, alpha, beta, dtype.type(kappa), lo, hi, dtype.type(gamma), dtype.type(1.0 / gamma),
+            dtype.type(1.0), want_grad, val, bad, E, gf, gg, rs, cs, *ws)
     if threads == 1:
-        _sdtw_kernel(*args, 0, 1)
+        _run_slot(args, 0, 1)
     else:
         pool = _pool(threads - 1)
-        futures = [pool.submit(_sdtw_kernel, *args, t, threads) for t in range(1, threads)]
-        _sdtw_kernel(*args, 0, threads)
-        for f in futures:
-            f.result()
-    if want_grad:
-        return val, bad, E, rs, cs
-    return val, bad, None, None, None
+        futures = [pool.submit(_run_slot, args, t, threads) for t in range(1, threads)]
+        _run_slot(args, 0, threads)
+        for fut in futures:
+            fut.result()
+    if not want_grad:
+        return KernelResult(val, bad)
+    if D:
+        return KernelResult(val, bad, None, gf, gg, rs, cs)
+    return KernelResult(val, bad, E, None, None, rs, cs)

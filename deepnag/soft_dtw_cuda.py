@@ -111,8 +111,8 @@ def soft_dtw_cuda(cost, lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad:
         stream = cuda.external_stream(torch.cuda.current_stream(dev).cuda_stream)
         R = torch.full((P, N + 1, M + 1), float("inf"), dtype=cost.dtype, device=dev)
         R[:, 0, 0] = 0
-        lo_t = torch.as_tensor(lo, device=dev)
-        hi_t = torch.as_tensor(hi, device=dev)
+        lo_t = torch.tensor(lo, device=dev)
+        hi_t = torch.tensor(hi, device=dev)
         t = _threads(N)
         g = np.dtype(str(cost.dtype).replace("torch.", "")).type(gamma)
         args = [cuda.as_cuda_array(a) for a in (cost, lo_t, hi_t)]

@@ -1,0 +1,103 @@
+"""Soft-DTW forward + backward on the loss's workload, ours beside public CPU implementations.
+
+    pip install -r requirements-bench.txt
+    python benchmarks/bench_soft_dtw.py [--pairs 512] [--length 64] [--repeats 30] [--omp-passive]
+
+Workload: 512 pairs of 64-step sequences, D = 2 ($1-GDS) and D = 63 (JK2017), float32,
+γ = 0.1, squared Euclidean cost, gradient with respect to the first sequence of each
+pair (as for the generator's output in the loss). Every implementation computes its
+cost from the sequences and runs forward and backward. Runs are interleaved
+round-robin so that background load hits all alike; the table shows the fastest run
+and the median. Not a test: timings depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from typing import Callable
+
+if "--omp-passive" in sys.argv:  # must precede torch's import: OpenMP reads it when it loads
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+import torch  # noqa: E402
+
+from deepnag.soft_dtw import soft_dtw, soft_dtw_pairs, squared_euclidean_cost  # noqa: E402
+
+
+def _peers(gamma: float) -> dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]:
+    peers: dict[str, Callable] = {}
+    try:
+        from tslearn.metrics import SoftDTWLossPyTorch
+
+        peers["tslearn SoftDTWLossPyTorch"] = SoftDTWLossPyTorch(gamma=gamma)
+    except ImportError:
+        print("(tslearn not installed: pip install -r requirements-bench.txt)")
+    try:
+        import pysdtw
+
+        peers["pysdtw SoftDTW (cpu)"] = pysdtw.SoftDTW(gamma=gamma, use_cuda=False)
+    except ImportError:
+        print("(pysdtw not installed: pip install -r requirements-bench.txt)")
+    return peers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=512)
+    parser.add_argument("--length", type=int, default=64)
+    parser.add_argument("--dims", type=int, nargs="+", default=[2, 63])
+    parser.add_argument("--gamma", type=float, default=0.1)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--peer-repeats", type=int, default=5)
+    parser.add_argument("--omp-passive", action="store_true",
+                        help="set OMP_WAIT_POLICY=PASSIVE for every implementation (idle OpenMP threads sleep "
+                             "instead of spinning; on few cores this stops torch's idle team competing with the kernels)")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    torch.manual_seed(0)
+    P, n = args.pairs, args.length
+    cells = P * n * n
+    print(f"soft-DTW forward+backward, {P} pairs of {n}x{n}, float32, gamma={args.gamma}; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
+          f"{platform.processor() or platform.machine()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+          f"load {os.getloadavg()[0]:.1f}")
+
+    ours = {
+        "deepnag soft_dtw_pairs (fused cost)": lambda x, y: soft_dtw_pairs(x, y, args.gamma),
+        "deepnag soft_dtw(squared_euclidean_cost)": lambda x, y: soft_dtw(squared_euclidean_cost(x, y), args.gamma),
+    }
+    for D in args.dims:
+        x = (torch.rand(P, n, D) * 2 - 1).requires_grad_(True)
+        y = torch.rand(P, n, D) * 2 - 1
+        impls = {**ours, **_peers(args.gamma)}
+        times: dict[str, list[float]] = {name: [] for name in impls}
+
+        def step(fn: Callable) -> float:
+            x.grad = None
+            t0 = time.perf_counter()
+            fn(x, y).sum().backward()
+            return time.perf_counter() - t0
+
+        for fn in impls.values():  # warm up: compilation, caches, thread pools
+            step(fn)
+        for r in range(max(args.repeats, args.peer_repeats)):
+            for name, fn in impls.items():
+                if name in ours or r < args.peer_repeats:
+                    times[name].append(step(fn))
+        best_peer = min((min(t) for name, t in times.items() if name not in ours), default=float("nan"))
+        print(f"\nD = {D}")
+        print(f"  {'implementation':42s} {'best ms':>9s} {'median ms':>10s} {'Mcell/s':>9s} {'vs faster peer':>15s}")
+        for name, t in times.items():
+            best = min(t)
+            print(f"  {name:42s} {best * 1e3:9.2f} {statistics.median(t) * 1e3:10.2f} {cells / best / 1e6:9.1f} "
+                  f"{best_peer / best:14.1f}x")
+
+
+if __name__ == "__main__":
+    main()
