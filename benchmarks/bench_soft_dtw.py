@@ -27,6 +27,7 @@ if "--omp-passive" in sys.argv:  # must precede torch's import: OpenMP reads it 
 
 import torch  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from deepnag.soft_dtw import soft_dtw, soft_dtw_pairs, squared_euclidean_cost  # noqa: E402
 
 

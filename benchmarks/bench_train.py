@@ -99,7 +99,7 @@ def main() -> None:
         data = load_data(name, args.datapath)
         per_epoch = data.batches_per_epoch(64)
         results = {}
-        for loss_name, steps in (("floor", args.steps), ("deepnag", args.steps), ("reference", args.reference_steps)):
+        for loss_name, steps in (("deepnag", args.steps), ("floor", args.steps), ("reference", args.reference_steps)):
             torch.manual_seed(0)
             method = DeepNAGMethod(config, data, torch.device("cpu"))
             results[loss_name] = run(method, data, RandomStreams.seeded(0, torch.device("cpu")), loss_name,
