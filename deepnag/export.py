@@ -42,6 +42,7 @@ def npz_path(output: str | Path) -> Path:
 def write_npz(path: Path, samples: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> Path:
     """Atomically write the portable archive (no pickled objects)."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(handle, 0o644)
     os.close(handle)
     try:
         with open(temporary, "wb") as out:

@@ -45,6 +45,7 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
 def write(metrics: dict[str, Any], path: Path) -> Path:
     """Atomically write metrics.json."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(handle, 0o644)
     with os.fdopen(handle, "w") as out:
         json.dump(metrics, out, indent=2)
         out.write("\n")

@@ -287,6 +287,7 @@ def _atomic_write(path: str | Path, suffix: str, write: Callable[[str], None]) -
     """Call `write(temp)` on a temporary file beside `path`, then rename it over `path`."""
     path = _checked_output(path)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.fchmod(fd, 0o644)  # as a plain open() would leave it, not mkstemp's 0600
     os.close(fd)
     try:
         write(temp)

@@ -105,3 +105,14 @@ def test_metrics_without_the_data_set_is_a_clear_error(trained, tmp_path, capsys
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: could not download http://127.0.0.1:9/xml.zip after 3 attempts")
+
+
+def test_pretrained_dollar_gds_generator_generates(tmp_path):
+    from tests.conftest import ROOT
+
+    model = ROOT / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"
+    state = torch.load(model, weights_only=True)
+    assert state["kind"] == "generator" and "optimizers" not in state and model.stat().st_size < 10 * 1024 * 1024
+    assert main.main([f"--generate={model}", f"--output={tmp_path / 'synth'}", "--num-per-class=2"]) == 0
+    archive = np.load(tmp_path / "synth.npz", allow_pickle=False)
+    assert archive["samples"].shape == (32, 64, 2) and len(archive["class_names"]) == 16
