@@ -9,10 +9,8 @@ best loss, RNG states, optimiser states and versions. A "generator" checkpoint
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import torch
 
 import deepnag
+from deepnag.atomic import atomic_write
 from deepnag.errors import UserError
 
 FORMAT = "deepnag-checkpoint"
@@ -40,18 +39,7 @@ def save(state: dict[str, Any], path: str | Path) -> Path:
     """Write `state` to `path` atomically: a crash mid-write leaves the old file intact."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o644)  # mkstemp's 0600 would hide checkpoints from other users
-        with os.fdopen(handle, "wb") as out:
-            torch.save(state, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda out: torch.save(state, out))
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from deepnag import checkpoint
+from deepnag.atomic import atomic_write
 from deepnag.config import Config
 from deepnag.datasets import dollar_gds, jk2017
 from deepnag.datasets import folder as folder_dataset
@@ -41,18 +42,9 @@ def npz_path(output: str | Path) -> Path:
 
 def write_npz(path: Path, samples: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> Path:
     """Atomically write the portable archive (no pickled objects)."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(handle, 0o644)
-    os.close(handle)
-    try:
-        with open(temporary, "wb") as out:
-            np.savez(out, samples=samples.astype(np.float32), labels=labels.astype(np.int64),
-                     class_names=np.array(list(class_names), dtype=np.str_))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda out: np.savez(
+        out, samples=samples.astype(np.float32), labels=labels.astype(np.int64),
+        class_names=np.array(list(class_names), dtype=np.str_)))
 
 
 def dollar_gds_xml(name: str, points: np.ndarray, number: int) -> str:

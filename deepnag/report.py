@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from deepnag.atomic import atomic_write
 from deepnag.config import Config
 from deepnag.datasets import load_raw
 from deepnag.errors import UserError
@@ -44,13 +43,7 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
 
 def write(metrics: dict[str, Any], path: Path) -> Path:
     """Atomically write metrics.json."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(handle, 0o644)
-    with os.fdopen(handle, "w") as out:
-        json.dump(metrics, out, indent=2)
-        out.write("\n")
-    os.replace(temporary, path)
-    return path
+    return atomic_write(path, lambda out: out.write((json.dumps(metrics, indent=2) + "\n").encode()))
 
 
 def table(metrics: dict[str, Any]) -> str:
