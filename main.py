@@ -21,8 +21,12 @@ import sys
 import warnings
 from typing import Sequence
 
-from deepnag.config import parse_args
-from deepnag.errors import UserError
+from deepnag.runtime import configure_openmp
+
+configure_openmp()  # before anything imports torch
+
+from deepnag.config import parse_args  # noqa: E402
+from deepnag.errors import UserError  # noqa: E402
 
 log = logging.getLogger("deepnag")
 

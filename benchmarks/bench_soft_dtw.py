@@ -1,14 +1,16 @@
 """Soft-DTW forward + backward on the loss's workload, ours beside public CPU implementations.
 
     pip install -r requirements-bench.txt
-    python benchmarks/bench_soft_dtw.py [--pairs 512] [--length 64] [--repeats 30] [--omp-passive]
+    python benchmarks/bench_soft_dtw.py [--pairs 512] [--length 64] [--repeats 30] [--openmp-default]
 
 Workload: 512 pairs of 64-step sequences, D = 2 ($1-GDS) and D = 63 (JK2017), float32,
 γ = 0.1, squared Euclidean cost, gradient with respect to the first sequence of each
 pair (as for the generator's output in the loss). Every implementation computes its
 cost from the sequences and runs forward and backward. Runs are interleaved
 round-robin so that background load hits all alike; the table shows the fastest run
-and the median. Not a test: timings depend on the machine and its load.
+and the median. Every implementation runs under the OpenMP setting of the
+project's command line (``deepnag.runtime``); ``--openmp-default`` keeps libgomp's
+own. Not a test: timings depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import time
 import warnings
 from typing import Callable
 
-if "--omp-passive" in sys.argv:  # must precede torch's import: OpenMP reads it when it loads
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from deepnag.runtime import configure_openmp  # noqa: E402
+
+if "--openmp-default" not in sys.argv:  # must precede torch's import: OpenMP reads it when it loads
+    configure_openmp()
 
 import torch  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from deepnag.soft_dtw import soft_dtw, soft_dtw_pairs, squared_euclidean_cost  # noqa: E402
 
 
@@ -56,9 +60,8 @@ def main() -> None:
     parser.add_argument("--gamma", type=float, default=0.1)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--peer-repeats", type=int, default=5)
-    parser.add_argument("--omp-passive", action="store_true",
-                        help="set OMP_WAIT_POLICY=PASSIVE for every implementation (idle OpenMP threads sleep "
-                             "instead of spinning; on few cores this stops torch's idle team competing with the kernels)")
+    parser.add_argument("--openmp-default", action="store_true",
+                        help="keep libgomp's default spin of idle threads instead of the command line's setting")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     torch.manual_seed(0)
@@ -66,7 +69,7 @@ def main() -> None:
     cells = P * n * n
     print(f"soft-DTW forward+backward, {P} pairs of {n}x{n}, float32, gamma={args.gamma}; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
-          f"{platform.processor() or platform.machine()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+          f"{platform.processor() or platform.machine()}, GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', 'default')}, "
           f"load {os.getloadavg()[0]:.1f}")
 
     ours = {

@@ -17,16 +17,22 @@ Per-epoch figures are per-step figures times the batches of one epoch.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from deepnag.runtime import configure_openmp  # noqa: E402
+
+if "--openmp-default" not in sys.argv:  # as the command line does, before torch loads
+    configure_openmp()
+
+import torch  # noqa: E402
 
 from deepnag.config import parse_args  # noqa: E402
 from deepnag.data import load_data  # noqa: E402
@@ -91,9 +97,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--amp", choices=("none", "bf16"), default="none")
+    parser.add_argument("--openmp-default", action="store_true",
+                        help="keep libgomp's default spin of idle threads instead of the command line's setting")
     args = parser.parse_args()
     threads = configure_threads(args.threads)
-    print(f"torch {torch.__version__}, {threads} threads, B=64, n=64, float32, amp={args.amp}")
+    print(f"torch {torch.__version__}, {threads} threads, B=64, n=64, float32, amp={args.amp}, "
+          f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', 'default')}")
     config = parse_args([])[0]
     for name in args.dataset or ("dollar-gds", "jk2017-kinect"):
         data = load_data(name, args.datapath)

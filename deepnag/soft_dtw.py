@@ -148,6 +148,29 @@ def _run(G: Tensor | None, alpha: Tensor, beta: Tensor, kappa: float, gamma: flo
                                                                              res.cs)))
 
 
+
+def _squared_norms(x: Tensor) -> Tensor:
+    """‖x_i‖² over the last axis, (P,N,D) → (P,N), without a (P,N,D) temporary (none is needed for gradients)."""
+    return torch.linalg.vector_norm(x, dim=-1).square_()
+
+
+def _input_grad(x: Tensor, other: Tensor, E: Tensor | None, kernel_grad: Tensor | None, sums: Tensor, kappa: float,
+                scale: Tensor, ed: bool) -> Tensor:
+    """Gradient of the pairs' values with respect to one side x, times the upstream gradient ``scale`` (P,1,1).
+
+    kappa·E·other (from the kernel's ``kernel_grad`` on the feature path, one bmm on the Gram path), plus for
+    'ed' the squared norms' part 2·sums·x; built in one buffer, as for large D every temporary is an
+    (P,N,D) array.
+    """
+    if kernel_grad is not None:
+        grad = kernel_grad * scale
+    else:
+        grad = torch.bmm(E, other).mul_(kappa * scale)
+    if ed:
+        grad.addcmul_(x, (2 * sums).unsqueeze(2) * scale)
+    return grad
+
+
 class _SoftDTWFunction(torch.autograd.Function):
     """Soft-DTW of dense cost matrices; gradient E scaled by the upstream gradient."""
 
@@ -177,8 +200,8 @@ class _FeatureSoftDTWFunction(torch.autograd.Function):
     def forward(ctx, f: Tensor, g: Tensor, distance: str, gamma: float,  # type: ignore[override]
                 bandwidth: float | None) -> Tensor:
         want_f, want_g = ctx.needs_input_grad[:2]
-        if distance == "ed":
-            alpha, beta, kappa = (f * f).sum(-1), (g * g).sum(-1), -2.0
+        if distance == "ed":  # squared norms without an (P,N,D) temporary
+            alpha, beta, kappa = _squared_norms(f), _squared_norms(g), -2.0
         else:
             alpha, beta, kappa = f.new_ones(f.shape[:2]), g.new_zeros(g.shape[:2]), -1.0
         if f.is_cuda or f.shape[2] > FEATURE_MAX_DIM:
@@ -196,22 +219,9 @@ class _FeatureSoftDTWFunction(torch.autograd.Function):
         want_f, want_g = ctx.needs_input_grad[:2]
         scale = grad.view(-1, 1, 1)
         ed = ctx.distance == "ed"
-        grad_f = grad_g = None
-        if want_f:
-            if E is not None:  # Gram path: kappa E g (+ 2 rowsum(E) f) in one product
-                grad_f = (torch.baddbmm(f * (2 * rs).unsqueeze(2), E, g, alpha=ctx.kappa) if ed
-                          else torch.bmm(E, g).mul_(ctx.kappa))
-            else:  # feature path: the kernel returned kappa E g
-                grad_f = gf + f * (2 * rs).unsqueeze(2) if ed else gf
-            grad_f = grad_f * scale
-        if want_g:
-            Et = None if E is None else E.transpose(1, 2)
-            if Et is not None:
-                grad_g = (torch.baddbmm(g * (2 * cs).unsqueeze(2), Et, f, alpha=ctx.kappa) if ed
-                          else torch.bmm(Et, f).mul_(ctx.kappa))
-            else:
-                grad_g = gg + g * (2 * cs).unsqueeze(2) if ed else gg
-            grad_g = grad_g * scale
+        grad_f = _input_grad(f, g, E, gf, rs, ctx.kappa, scale, ed) if want_f else None
+        Et = None if E is None else E.transpose(1, 2)
+        grad_g = _input_grad(g, f, Et, gg, cs, ctx.kappa, scale, ed) if want_g else None
         return grad_f, grad_g, None, None, None
 
 

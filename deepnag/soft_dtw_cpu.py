@@ -30,8 +30,10 @@ leaves the kernel, and the gradient products ``kappa E g`` and ``kappa Eᵀ f`` 
 accumulated in the E pass). Row and column sums of E come out too (gradients of alpha
 and beta).
 
-Threads. ``soft_dtw_cpu`` splits the blocks over plain Python threads that sleep when
-idle (the kernel releases the GIL). The kernel is nonetheless compiled with
+Threads. ``soft_dtw_cpu`` runs the blocks on plain Python threads that sleep when idle
+(the kernel releases the GIL); the threads draw ranges of blocks from a shared queue,
+so a thread that gets its core late (right after a torch operator, torch's idle
+OpenMP threads still spin on it) does less of the work instead of delaying it all. The kernel is nonetheless compiled with
 ``parallel=True`` around a one-iteration ``prange``: Numba compiles a parfor body with
 its arrays marked non-aliasing, and without that LLVM vectorises none of the cell loops.
 Each calling thread sets Numba's (thread-local) thread count to 1, so no OpenMP team is
@@ -46,6 +48,7 @@ import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from typing import NamedTuple
 
 import numba
@@ -58,6 +61,9 @@ log = logging.getLogger(__name__)
 
 LANES = 32
 """Pairs per block: the vector width of the cell loop (four AVX2 float32 vectors, to hide latency)."""
+
+CHUNKS_PER_THREAD = 4
+"""Block ranges per thread that the threads draw from as they become free (balances late starters)."""
 
 # Contractions and reciprocal approximations only: no 'nnan'/'ninf', the
 # recursion relies on infinite borders and on NaN checks.
@@ -184,8 +190,8 @@ def _scatter_row(cur, poff, roff, jlo, jhi, Ef):  # pragma: no cover (compiled)
 # ----------------------------------------------------------------------------------------------------------------------
 def _sdtw_kernel_py(P, N, M, G, F, Fg, alpha, beta, kappa, lo, hi, gamma, inv_gamma, one, want_grad,
                  out_val, out_bad, out_E, out_gf, out_gg, out_rs, out_cs,
-                 ws_R, ws_W, ws_E, ws_V, ws_F, t0, T):  # pragma: no cover (compiled)
-    """Blocks t0, t0 + T, t0 + 2T, ... of LANES pairs each, with the work buffers of slot t0.
+                 ws_R, ws_W, ws_E, ws_V, ws_F, slot, b0, b1):  # pragma: no cover (compiled)
+    """Blocks b0 .. b1 - 1 of LANES pairs each, with the work buffers of ``slot``.
 
     Cost source: the Gram matrices ``G`` (P,N,M) (gradient out: E), or, when ``F`` is not
     empty, the features ``F`` (P,N,D) and ``Fg`` (P,M,D) themselves (gradient out:
@@ -196,7 +202,6 @@ def _sdtw_kernel_py(P, N, M, G, F, Fg, alpha, beta, kappa, lo, hi, gamma, inv_ga
     the cell loops across lanes. Callers run it with ``numba.set_num_threads(1)``, so
     no OpenMP team is involved; the parallelism comes from ``soft_dtw_cpu``'s threads.
     """
-    nblocks = (P + LANES - 1) // LANES
     nlanes = ws_E.shape[3]  # == LANES; a run-time trip count keeps short lane loops from being fully
     # unrolled, after which the SLP vectoriser (unlike the loop vectoriser) gives up on them
     features = F.shape[0] > 0
@@ -206,7 +211,7 @@ def _sdtw_kernel_py(P, N, M, G, F, Fg, alpha, beta, kappa, lo, hi, gamma, inv_ga
     NM = N * M
     zero = one - one  # constants in the working dtype (a float64 literal would promote float32)
     inf = np.inf
-    for t in prange(t0, t0 + 1):
+    for t in prange(slot, slot + 1):
         R = ws_R[t]  # (2, M + 1, LANES): two rolling rows of R
         W = ws_W[t]  # (N + 2, M + 2, 2, LANES): soft-min weights of the up and left predecessors
         Eb = ws_E[t]  # (2, M + 2, LANES): two rolling rows of E
@@ -224,7 +229,7 @@ def _sdtw_kernel_py(P, N, M, G, F, Fg, alpha, beta, kappa, lo, hi, gamma, inv_ga
         GF = WF[N + 2 * M]
         poff = np.empty(LANES, np.int64)
         pidx = np.empty(LANES, np.int64)
-        for blk in range(t, nblocks, T):
+        for blk in range(b0, b1):
             p0 = blk * LANES
             for lane in range(LANES):
                 # lanes past the end redo the last pair and write the same values
@@ -449,19 +454,28 @@ def _workspace(threads: int, n: int, m: int, d: int, dtype: np.dtype, want_grad:
     return ws
 
 
-def _run_slot(args: tuple, t: int, threads: int) -> None:
-    """Run slot t of the kernel on this thread, without waking Numba's OpenMP team."""
+def _run_slot(args: tuple, slot: int, chunks: deque[tuple[int, int]]) -> None:
+    """Run block ranges taken from ``chunks`` on this thread with the work buffers of ``slot``, until none is left.
+
+    Threads take ranges as they become free rather than a fixed share, so one that starts late (its core
+    still held by another thread, such as an idle OpenMP thread of torch spinning after an operator)
+    leaves its work to the others instead of holding up the result.
+    """
     if not _launch_pid:
         _launch_pid.append(os.getpid())
-    if _launch_pid[0] != os.getpid():
-        if t == 0 and not getattr(_run_slot, "warned", False):
-            _run_slot.warned = True  # type: ignore[attr-defined]
-            log.warning("soft-DTW in a forked process: using the slower kernel that avoids OpenMP")
-        _sdtw_kernel_forked(*args, t, threads)
-        return
-    if numba.get_num_threads() != 1:
+    forked = _launch_pid[0] != os.getpid()
+    if forked and slot == 0 and not getattr(_run_slot, "warned", False):
+        _run_slot.warned = True  # type: ignore[attr-defined]
+        log.warning("soft-DTW in a forked process: using the slower kernel that avoids OpenMP")
+    if not forked and numba.get_num_threads() != 1:
         numba.set_num_threads(1)  # thread-local
-    _sdtw_kernel(*args, t, threads)
+    kernel = _sdtw_kernel_forked if forked else _sdtw_kernel
+    while True:
+        try:
+            b0, b1 = chunks.popleft()  # thread-safe
+        except IndexError:
+            return
+        kernel(*args, slot, b0, b1)
 
 
 class KernelResult(NamedTuple):
@@ -511,14 +525,12 @@ def soft_dtw_cpu(G: np.ndarray | None, alpha: np.ndarray, beta: np.ndarray, kapp
             E = np.empty((P, N, M), dtype) if out_E is None else out_E
     args = (P, N, M, G, f, g, alpha, beta, dtype.type(kappa), lo, hi, dtype.type(gamma), dtype.type(1.0 / gamma),
             dtype.type(1.0), want_grad, val, bad, E, gf, gg, rs, cs, *ws)
-    if threads == 1:
-        _run_slot(args, 0, 1)
-    else:
-        pool = _pool(threads - 1)
-        futures = [pool.submit(_run_slot, args, t, threads) for t in range(1, threads)]
-        _run_slot(args, 0, threads)
-        for fut in futures:
-            fut.result()
+    size = max(1, nblocks // (CHUNKS_PER_THREAD * threads))
+    chunks = deque((b, min(b + size, nblocks)) for b in range(0, nblocks, size))
+    futures = [_pool(threads - 1).submit(_run_slot, args, t, chunks) for t in range(1, threads)]
+    _run_slot(args, 0, chunks)
+    for fut in futures:
+        fut.result()
     if not want_grad:
         return KernelResult(val, bad)
     if D:

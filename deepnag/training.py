@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 RESUMABLE_OVERRIDES = ("resume", "epochs", "vis_frequency", "checkpoint_frequency", "use_tensorboard",
                        "device", "num_threads", "datapath", "download_url", "logdir", "skip_nonfinite", "amp")
 VIS_SAMPLES_PER_CLASS = 8
+CONTINUED_SEED_STRIDE = 7919
+"""Continuing from a generator-only checkpoint at epoch E reseeds the noise with seed + stride · E."""
 
 
 class TrainingInterrupted(UserError):
@@ -76,9 +78,10 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
         seed = config.seed if config.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
         return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
     state = checkpoint.load(config.resume)
-    if state["kind"] != "full":
-        raise UserError(f"{config.resume} is a generator-only checkpoint; resume needs a full one from a run's checkpoints/")
     saved = Config.from_dict(state["config"])
+    if state["kind"] != "full" and saved.model != "DeepNAG":
+        raise UserError(f"{config.resume} is a generator-only checkpoint; resuming {saved.model} needs its critic, "
+                        "so give a full checkpoint from a run's checkpoints/")
     conflicts = [name for name in explicit - set(RESUMABLE_OVERRIDES) if getattr(config, name) != getattr(saved, name)]
     if conflicts:
         flag = conflicts[0].replace("_", "-")
@@ -144,8 +147,16 @@ class Trainer:
     def _restore(self, state: dict[str, Any]) -> None:
         if tuple(state["class_names"]) != self.data.class_names:
             raise UserError(f"{self.config.resume}: the data set's classes differ from the checkpoint's")
+        self.epoch = int(state["epoch"])
+        self.best = float(state["best_loss"])
         for name, network in self.method.networks.items():
-            network.load_state_dict(state[name] if name != "generator" else state["generator"])
+            network.load_state_dict(state[name])
+        if state["kind"] != "full":
+            # A generator-only checkpoint (e.g. a pretrained model): new Adam moments, which with the
+            # default betas (0.5, 0.9) settle within a few dozen steps, and noise streams not used before.
+            self.streams = RandomStreams.seeded(self.config.seed + CONTINUED_SEED_STRIDE * self.epoch, self.device,
+                                                self.context.rank)
+            return
         for name, optimizer in self.method.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         rng = dict(state["rng"])
@@ -158,8 +169,6 @@ class Trainer:
                             self.context.rank)
                 rng["latent"] = self.streams.latent.get_state()
         self.streams.load_state_dict(rng)
-        self.epoch = int(state["epoch"])
-        self.best = float(state["best_loss"])
 
     def state(self) -> dict[str, Any]:
         """Everything a resumed run needs, as tensors and plain values only (collective with several ranks)."""
@@ -307,7 +316,7 @@ def train(config: Config, explicit: set[str]) -> Path:
             device = torch.device("cuda", context.local_rank)
         path = None
         if context.is_main:
-            if state is not None:
+            if state is not None and state["kind"] == "full":
                 path = Path(config.resume).resolve().parent.parent
                 run_dir.check_writable(path)
             else:
@@ -315,11 +324,14 @@ def train(config: Config, explicit: set[str]) -> Path:
         path = Path(distributed.broadcast_text(str(path), context))
         logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
         with logs:
-            if state is None:
+            if state is None or state["kind"] != "full":
                 log.info("run directory %s", path)
                 if context.is_main:
                     run_dir.save_config(path, config.to_dict())
-            else:
+            if state is not None and state["kind"] != "full":
+                log.info("continuing the generator-only checkpoint %s from epoch %d with a new optimiser and noise",
+                         config.resume, state["epoch"])
+            elif state is not None:
                 log.info("resuming %s from epoch %d", path, state["epoch"])
             data = load_data_for(config)
             log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",

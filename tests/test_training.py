@@ -84,6 +84,41 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, shared_data):
     assert "resuming" in (first / "logs" / "train.log").read_text()
 
 
+
+def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_data):
+    first = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=2")
+    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    shared = tmp_path / "generator.pt"
+    checkpoint.save(checkpoint.generator_only(state), shared)
+    logdir = tmp_path / "continued"
+    # At the checkpoint's own epoch count there is nothing to train: the weights come back unchanged.
+    assert main.main([f"--resume={shared}", "--epochs=2", f"--logdir={logdir}", f"--datapath={shared_data}"]) == 0
+    (run,) = list(logdir.iterdir())
+    assert run != first and "continuing the generator-only checkpoint" in (run / "logs" / "train.log").read_text()
+    same = _parameters(run / "checkpoints" / "checkpoint-final.pt")
+    assert all(torch.equal(same[k], state["generator"][k]) for k in same)
+    # One more epoch trains on from there with a new optimiser.
+    logdir = tmp_path / "more"
+    assert main.main([f"--resume={shared}", "--epochs=3", f"--logdir={logdir}", f"--datapath={shared_data}"]) == 0
+    (run,) = list(logdir.iterdir())
+    final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert final["epoch"] == 3 and final["kind"] == "full"
+    assert any(not torch.equal(final["generator"][k], state["generator"][k]) for k in same)
+    assert "epoch 3/3" in (run / "logs" / "train.log").read_text()
+
+
+def test_a_generator_only_deepgan_checkpoint_cannot_continue(tmp_path, capsys):
+    state = {"format": checkpoint.FORMAT, "format_version": checkpoint.FORMAT_VERSION, "kind": "generator",
+             "model": "DeepGAN", "dataset": "dollar-gds", "config": parse_args(["--model=DeepGAN"])[0].to_dict(),
+             "class_names": ["a"], "display_names": ["a"], "normalizer": checkpoint.normalizer_state([0], [1]),
+             "num_features": 2, "seq_len": 64, "generator": {}}
+    path = tmp_path / "gan.pt"
+    checkpoint.save(state, path)
+    assert main.main([f"--resume={path}"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs its critic" in err[0] and str(path) in err[0]
+
+
 def test_evaluate_writes_the_2d_grid(tmp_path, shared_data):
     run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=1")
     assert main.main([f"--evaluate={run / 'checkpoints' / 'checkpoint-best.pt'}"]) == 0
