@@ -1,0 +1,32 @@
+"""The OpenMP setting that the entry points apply before torch loads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def _python(code: str, **env: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"} | env
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=120, check=True)
+    return done.stdout.strip()
+
+
+def test_main_sets_a_short_spin_before_torch_loads():
+    out = _python("import os, sys, main; print('torch' in sys.modules, os.environ.get('GOMP_SPINCOUNT'))")
+    assert out == "False 10000"
+
+
+def test_the_users_own_setting_is_kept():
+    out = _python("import os, main; print(os.environ['GOMP_SPINCOUNT'])", GOMP_SPINCOUNT="123")
+    assert out == "123"
+
+
+def test_too_late_once_torch_is_loaded():
+    out = _python("import os, torch; from deepnag.runtime import configure_openmp; "
+                  "print(configure_openmp(), os.environ.get('GOMP_SPINCOUNT'))")
+    assert out == "False None"
