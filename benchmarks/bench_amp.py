@@ -1,0 +1,84 @@
+"""--amp bf16 against float32: the loss curve over the same steps, and the time per step.
+
+    python benchmarks/bench_amp.py                                  # 200 steps at the reference's size
+    python benchmarks/bench_amp.py --resample-n 16 --batch-size 32  # a smaller problem, for CPUs without bf16
+
+Both runs start from the same weights and see the same batches and the same
+noise; only the generator's autocast differs (the loss runs in float32 in both,
+as in training). Prints the loss of both every --every steps (mean over those
+steps), the largest relative gap, and the seconds per step. On a CPU without
+native bfloat16 (no AMX or AVX-512-BF16) autocast is emulated and slow: use a
+smaller problem there, or a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deepnag.runtime import configure_openmp  # noqa: E402
+
+configure_openmp()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from deepnag.config import parse_args  # noqa: E402
+from deepnag.data import load_data  # noqa: E402
+from deepnag.methods import DeepNAGMethod, RandomStreams  # noqa: E402
+from deepnag.training import configure_threads, resolve_device  # noqa: E402
+
+
+def curve(amp: str, args: argparse.Namespace, data, device: torch.device) -> tuple[np.ndarray, float]:
+    """Per-step losses of `args.steps` steps with the given autocast, and the mean seconds per step."""
+    config = dataclasses.replace(parse_args([])[0], amp=amp, batch_size=args.batch_size,
+                                 resample_n=args.resample_n)
+    torch.manual_seed(args.seed)
+    method = DeepNAGMethod(config, data, device)
+    streams = RandomStreams.seeded(args.seed, device)
+    losses, started = [], time.perf_counter()
+    while len(losses) < args.steps:
+        for batch in data.batches(config.batch_size, streams.data):
+            metrics = method.step(*batch, streams, number=len(losses) + 1)
+            losses.append(float(metrics["loss"]))
+            if len(losses) == args.steps:
+                break
+    return np.array(losses), (time.perf_counter() - started) / args.steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--dataset", default="dollar-gds", choices=("dollar-gds", "jk2017-kinect"))
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--every", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--resample-n", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    threads = configure_threads(args.threads)
+    device = resolve_device(args.device)
+    data = load_data(args.dataset, args.datapath, resample_n=args.resample_n).to(device)
+    print(f"{args.dataset}, B={args.batch_size}, n={args.resample_n}, {args.steps} steps on {device} "
+          f"({threads} threads), torch {torch.__version__}")
+    f32, f32_seconds = curve("none", args, data, device)
+    bf16, bf16_seconds = curve("bf16", args, data, device)
+    print(f"{'steps':>12} {'float32':>12} {'bf16':>12} {'relative gap':>14}")
+    for start in range(0, args.steps, args.every):
+        a, b = f32[start:start + args.every].mean(), bf16[start:start + args.every].mean()
+        print(f"{start + 1:>5}-{start + args.every:<6} {a:12.3f} {b:12.3f} {abs(b - a) / abs(a):14.3%}")
+    gap = np.abs(bf16 - f32) / np.abs(f32)
+    print(f"largest per-step relative gap {gap.max():.2%} (median {np.median(gap):.2%}); "
+          f"s/step float32 {f32_seconds:.3f}, bf16 {bf16_seconds:.3f} (bf16 {f32_seconds / bf16_seconds:.2f}x the speed)")
+
+
+if __name__ == "__main__":
+    main()
