@@ -2,18 +2,25 @@
 
     python pretrained_models/make_release.py RUN/checkpoints/checkpoint-best.pt \
         pretrained_models/DeepNAG/dollar-gds --datapath ../shared/data --num-per-class 10
+    python pretrained_models/make_release.py RUN/checkpoints/checkpoint-epoch-250.pt \
+        pretrained_models/DeepNAG/dollar-gds --datapath ../shared/data --record-only
 
 Writes into the destination folder: `generator.pt` (generator-only, weights-only
 loadable, no optimiser or RNG state, data path reset to the default `data`),
 `evaluation/` (the figures of --evaluate) with `metrics.json`, and `MODEL_CARD.md`.
+Every measured checkpoint adds a row to `tstr_history.csv` (epoch, TSTR, yardstick),
+which the card shows as the curve of TSTR against epochs; `--record-only` measures
+a checkpoint for that curve without releasing it.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +31,7 @@ from deepnag import checkpoint  # noqa: E402
 from deepnag.config import Config  # noqa: E402
 
 MAX_BYTES = 10 * 1024 * 1024
+HISTORY_FIELDS = ("epoch", "tstr", "yardstick", "num_per_class")
 
 
 def training_command(config: Config) -> str:
@@ -49,6 +57,50 @@ def wall_clock_hours(log: Path, epoch: int) -> float | None:
     return seconds / 3600
 
 
+def read_history(path: Path) -> dict[int, dict[str, str]]:
+    """Rows of `tstr_history.csv` by epoch (empty if there is none yet)."""
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as f:
+        return {int(row["epoch"]): row for row in csv.DictReader(f)}
+
+
+def record(path: Path, epoch: int, metrics: dict, num_per_class: int) -> dict[int, dict[str, str]]:
+    """Add (or replace) the row of `epoch` in the history file; returns all rows."""
+    rows = read_history(path)
+    rows[epoch] = {"epoch": str(epoch), "tstr": f"{metrics['tstr_accuracy']:.4f}",
+                   "yardstick": f"{metrics['yardstick_accuracy']:.4f}", "num_per_class": str(num_per_class)}
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows[e] for e in sorted(rows))
+    return rows
+
+
+def history_table(rows: dict[int, dict[str, str]]) -> str:
+    """The TSTR curve as a Markdown table, one column per measured epoch."""
+    epochs = sorted(rows)
+    return "\n".join([
+        "| epoch | " + " | ".join(str(e) for e in epochs) + " |",
+        "|---|" + "---|" * len(epochs),
+        "| TSTR | " + " | ".join(f"{float(rows[e]['tstr']):.3f}" for e in epochs) + " |",
+        "| TSTR / yardstick | " + " | ".join(f"{float(rows[e]['tstr']) / float(rows[e]['yardstick']):.2f}"
+                                             for e in epochs) + " |",
+        "| synthetic per class | " + " | ".join(rows[e]["num_per_class"] for e in epochs) + " |",
+    ])
+
+
+def measure(checkpoint_path: Path, datapath: str, num_per_class: int) -> dict:
+    """The --metrics of `checkpoint_path` (synthetic samples generated into a temporary folder)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "synthetic"
+        code = main.main([f"--generate={checkpoint_path}", f"--output={out}", f"--datapath={datapath}", "--metrics",
+                          f"--num-per-class={num_per_class}"])
+        if code:
+            raise SystemExit(code)
+        return json.loads(out.with_suffix(".metrics.json").read_text())
+
+
 def main_(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
@@ -56,9 +108,21 @@ def main_(argv: list[str] | None = None) -> None:
     parser.add_argument("--datapath", default="data", help="where the real data set is, for the metrics")
     parser.add_argument("--num-per-class", type=int, default=10)
     parser.add_argument("--machine", default="2-core x86-64 CPU (no GPU)")
+    parser.add_argument("--prior-hours", type=float, default=0.0,
+                        help="training hours of earlier runs that this one continued (from a generator-only checkpoint)")
+    parser.add_argument("--note", default="", help="a paragraph for the card, e.g. that the model is intermediate")
+    parser.add_argument("--record-only", action="store_true",
+                        help="measure the checkpoint and add it to tstr_history.csv, without releasing it")
     args = parser.parse_args(argv)
 
     state = checkpoint.load(args.checkpoint)
+    history_path = args.destination / "tstr_history.csv"
+    if args.record_only:
+        metrics = measure(args.checkpoint, args.datapath, args.num_per_class)
+        record(history_path, int(state["epoch"]), metrics, args.num_per_class)
+        print(f"epoch {state['epoch']}: TSTR {metrics['tstr_accuracy']:.4f} "
+              f"(yardstick {metrics['yardstick_accuracy']:.4f}); recorded in {history_path}")
+        return
     config = Config.from_dict(state["config"])
     shared = checkpoint.generator_only(state)
     shared["config"] = {**state["config"], "datapath": "data", "resume": None, "logdir": "logs"}
@@ -74,7 +138,10 @@ def main_(argv: list[str] | None = None) -> None:
     if code:
         raise SystemExit(code)
     metrics = json.loads((evaluation / "metrics.json").read_text())
+    rows = record(history_path, int(state["epoch"]), metrics, args.num_per_class)
     hours = wall_clock_hours(args.checkpoint.resolve().parent.parent / "logs" / "train.log", state["epoch"])
+    if hours is not None:
+        hours += args.prior_hours
     from deepnag.report import table
 
     figures = sorted(p.name for p in evaluation.iterdir() if p.suffix in (".png", ".gif"))
@@ -98,6 +165,12 @@ Trained with this project's own code.
 
 TSTR / yardstick = {metrics['tstr_accuracy'] / metrics['yardstick_accuracy']:.3f}
 (target ≥ 0.9). Full numbers: `evaluation/metrics.json`.
+{chr(10) + args.note + chr(10) if args.note else ''}
+## TSTR against epochs
+
+From `tstr_history.csv` (each checkpoint measured as above, seed 1234):
+
+{history_table(rows)}
 
 ## Figures
 
