@@ -116,6 +116,7 @@ def main_(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     state = checkpoint.load(args.checkpoint)
+    args.destination.mkdir(parents=True, exist_ok=True)
     history_path = args.destination / "tstr_history.csv"
     if args.record_only:
         metrics = measure(args.checkpoint, args.datapath, args.num_per_class)

@@ -1,0 +1,37 @@
+"""pretrained_models/make_release.py: a shareable generator, its card and the TSTR history."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+import torch
+
+import main
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "pretrained_models"))
+import make_release  # noqa: E402
+
+TINY = ["--dataset=dollar-gds", "--classes=arrow,star,circle", "--resample-n=16",
+        "--batch-size=32", "--vis-frequency=0", "--checkpoint-frequency=1", "--use-tensorboard=0"]
+
+
+def test_release_and_history(tmp_path, shared_data):
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--epochs=2", *TINY]) == 0
+    (run,) = list(logdir.iterdir())
+    destination = tmp_path / "release"
+    make_release.main_([str(run / "checkpoints" / "checkpoint-epoch-1.pt"), str(destination),
+                        f"--datapath={shared_data}", "--num-per-class=3", "--record-only"])
+    assert not (destination / "generator.pt").exists()
+    make_release.main_([str(run / "checkpoints" / "checkpoint-final.pt"), str(destination),
+                        f"--datapath={shared_data}", "--num-per-class=3", "--note=An intermediate model."])
+    state = torch.load(destination / "generator.pt", weights_only=True)
+    assert state["kind"] == "generator" and "optimizers" not in state and state["config"]["datapath"] == "data"
+    with (destination / "tstr_history.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2"] and all(0 <= float(r["tstr"]) <= 1 for r in rows)
+    card = (destination / "MODEL_CARD.md").read_text()
+    assert "| epoch | 1 | 2 |" in card and "An intermediate model." in card
+    assert "(evaluation/samples.png)" in card and (destination / "evaluation" / "metrics.json").is_file()
