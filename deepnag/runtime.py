@@ -6,7 +6,7 @@ takes the core the soft-DTW kernel's second thread needs right after a torch
 operator (measured on 2 cores: the loss 1.5x slower). A short spin (about 0.1 ms)
 keeps back-to-back torch operators, such as a GRU's time steps, as fast as before
 and frees the core for the kernel. OMP_WAIT_POLICY=PASSIVE (no spin at all) made
-the generator 1.4x slower on the same machine.
+the generator 1.4-1.6x slower on the same machine.
 """
 
 from __future__ import annotations

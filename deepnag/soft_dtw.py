@@ -148,7 +148,6 @@ def _run(G: Tensor | None, alpha: Tensor, beta: Tensor, kappa: float, gamma: flo
                                                                              res.cs)))
 
 
-
 def _squared_norms(x: Tensor) -> Tensor:
     """‖x_i‖² over the last axis, (P,N,D) → (P,N), without a (P,N,D) temporary (none is needed for gradients)."""
     return torch.linalg.vector_norm(x, dim=-1).square_()

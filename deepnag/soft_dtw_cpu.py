@@ -33,11 +33,11 @@ and beta).
 Threads. ``soft_dtw_cpu`` runs the blocks on plain Python threads that sleep when idle
 (the kernel releases the GIL); the threads draw ranges of blocks from a shared queue,
 so a thread that gets its core late (right after a torch operator, torch's idle
-OpenMP threads still spin on it) does less of the work instead of delaying it all. The kernel is nonetheless compiled with
-``parallel=True`` around a one-iteration ``prange``: Numba compiles a parfor body with
-its arrays marked non-aliasing, and without that LLVM vectorises none of the cell loops.
-Each calling thread sets Numba's (thread-local) thread count to 1, so no OpenMP team is
-started: on a 2-core machine, a spinning OpenMP team beside torch's own made everything
+OpenMP threads still spin on it) does less of the work instead of delaying it all.
+The kernel is nonetheless compiled with ``parallel=True`` around a one-iteration
+``prange``: Numba compiles a parfor body with its arrays marked non-aliasing, and
+without that LLVM vectorises none of the cell loops. Each calling thread sets Numba's
+(thread-local) thread count to 1, so no OpenMP team is started: on a 2-core machine, a spinning OpenMP team beside torch's own made everything
 around the loss several times slower.
 """
 
