@@ -32,6 +32,8 @@ from deepnag.config import Config  # noqa: E402
 
 MAX_BYTES = 10 * 1024 * 1024
 HISTORY_FIELDS = ("epoch", "tstr", "yardstick", "num_per_class")
+KEPT_GIFS = 1
+"""Animations (one per class for skeletons) kept in a release; `--evaluate` makes all of them."""
 
 
 def training_command(config: Config) -> str:
@@ -145,6 +147,9 @@ def main_(argv: list[str] | None = None) -> None:
         hours += args.prior_hours
     from deepnag.report import table
 
+    gifs = sorted(evaluation.glob("*.gif"))
+    for extra in gifs[KEPT_GIFS:]:  # one animated class is evidence enough; the rest would weigh megabytes
+        extra.unlink()
     figures = sorted(p.name for p in evaluation.iterdir() if p.suffix in (".png", ".gif"))
     card = f"""# {config.model} on {config.dataset}
 
