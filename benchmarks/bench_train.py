@@ -12,6 +12,8 @@ For each data set (B = 64, n = 64, float32) it times, in the same run:
     expanded then masked, the full difference tensor, float64 NumPy round trips
     into a per-pair Numba loop) on the same generator.
 Per-epoch figures are per-step figures times the batches of one epoch.
+With --device cuda everything runs on the GPU (timings synchronise the device),
+except the reference-style loss's float64 NumPy round trips, which are its CPU path.
 """
 
 from __future__ import annotations
@@ -39,34 +41,41 @@ from deepnag.data import load_data  # noqa: E402
 from deepnag.losses import deepnag_loss  # noqa: E402
 from deepnag.methods import DeepNAGMethod, RandomStreams  # noqa: E402
 from deepnag.models import sample_latent  # noqa: E402
-from deepnag.training import configure_threads  # noqa: E402
+from deepnag.training import configure_threads, resolve_device  # noqa: E402
 from reference_loss import reference_deepnag_loss  # noqa: E402
 
 PHASES = ("data", "gen_forward", "loss_forward", "loss_backward", "gen_backward", "optimiser")
 
 
-def run(method, data, streams, loss_name: str, steps: int, warmup: int, amp: str) -> dict[str, float]:
+def run(method, data, streams, loss_name: str, steps: int, warmup: int, amp: str,
+        device: torch.device) -> dict[str, float]:
     """Mean seconds per step of each phase."""
     totals = dict.fromkeys(PHASES, 0.0)
     batches = iter(())
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if amp == "bf16" else nullcontext()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if amp == "bf16" else nullcontext()
     generator, optimizer = method.generator, method.optimizers["generator"]
+
+    def clock() -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+
     for step in range(warmup + steps):
-        t0 = time.perf_counter()
+        t0 = clock()
         batch = next(batches, None)
         if batch is None:
             batches = data.batches(64, streams.data)
             batch = next(batches)
         real_1, labels, real_2 = batch
-        t1 = time.perf_counter()
-        z1 = sample_latent(len(labels), data.seq_len, 32, streams.latent)
-        z2 = sample_latent(len(labels), data.seq_len, 32, streams.latent)
+        t1 = clock()
+        z1 = sample_latent(len(labels), data.seq_len, 32, streams.latent, device)
+        z2 = sample_latent(len(labels), data.seq_len, 32, streams.latent, device)
         with autocast:
             fake_1 = generator(z1, labels)
             with torch.no_grad():
                 fake_2 = generator(z2, labels)
         fake_1, fake_2 = fake_1.float(), fake_2.float()
-        t2 = time.perf_counter()
+        t2 = clock()
         leaf = fake_1.detach().requires_grad_(True)
         if loss_name == "deepnag":
             loss, _ = deepnag_loss(real_1, real_2, leaf, fake_2, labels)
@@ -74,14 +83,14 @@ def run(method, data, streams, loss_name: str, steps: int, warmup: int, amp: str
             loss = reference_deepnag_loss(real_1, real_2, leaf, fake_2, labels)
         else:  # the floor: a loss that costs nothing
             loss = (leaf - real_1).square().mean()
-        t3 = time.perf_counter()
+        t3 = clock()
         (grad,) = torch.autograd.grad(loss, leaf)
-        t4 = time.perf_counter()
+        t4 = clock()
         optimizer.zero_grad(set_to_none=True)
         fake_1.backward(grad)
-        t5 = time.perf_counter()
+        t5 = clock()
         optimizer.step()
-        t6 = time.perf_counter()
+        t6 = clock()
         if step >= warmup:
             for name, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
                 totals[name] += seconds
@@ -97,22 +106,24 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--amp", choices=("none", "bf16"), default="none")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     parser.add_argument("--openmp-default", action="store_true",
                         help="keep libgomp's default spin of idle threads instead of the command line's setting")
     args = parser.parse_args()
     threads = configure_threads(args.threads)
-    print(f"torch {torch.__version__}, {threads} threads, B=64, n=64, float32, amp={args.amp}, "
+    device = resolve_device(args.device)
+    print(f"torch {torch.__version__} on {device}, {threads} threads, B=64, n=64, float32, amp={args.amp}, "
           f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', 'default')}")
     config = parse_args([])[0]
     for name in args.dataset or ("dollar-gds", "jk2017-kinect"):
-        data = load_data(name, args.datapath)
+        data = load_data(name, args.datapath).to(device)
         per_epoch = data.batches_per_epoch(64)
         results = {}
         for loss_name, steps in (("deepnag", args.steps), ("floor", args.steps), ("reference", args.reference_steps)):
             torch.manual_seed(0)
-            method = DeepNAGMethod(config, data, torch.device("cpu"))
-            results[loss_name] = run(method, data, RandomStreams.seeded(0, torch.device("cpu")), loss_name,
-                                     steps, args.warmup if loss_name != "reference" else 1, args.amp)
+            method = DeepNAGMethod(config, data, device)
+            results[loss_name] = run(method, data, RandomStreams.seeded(0, device), loss_name,
+                                     steps, args.warmup if loss_name != "reference" else 1, args.amp, device)
         print(f"\n{name}: {len(data)} samples, {per_epoch} batches per epoch, D={data.num_features}")
         print(f"{'phase (s/step)':<16}" + "".join(f"{k:>12}" for k in results))
         for phase in PHASES:

@@ -92,7 +92,7 @@ def reference_hausdorff(a, b, labels, cost, gamma=0.1):
     same = same[:, 0] == same[:, 1]
     x = a.repeat_interleave(B, 0)[same]
     y = b.repeat(B, 1, 1)[same]
-    d = torch.full((B * B,), float("inf"), dtype=a.dtype)
+    d = torch.full((B * B,), float("inf"), dtype=a.dtype, device=a.device)
     d[same] = _ReferenceSoftDTW.apply(cost(x, y), gamma)
     d = d.view(B, B)
     return 0.5 * (d.min(1).values.sum() + d.min(0).values.sum())
