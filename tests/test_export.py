@@ -107,12 +107,15 @@ def test_metrics_without_the_data_set_is_a_clear_error(trained, tmp_path, capsys
     assert err.startswith("error: could not download http://127.0.0.1:9/xml.zip after 3 attempts")
 
 
-def test_pretrained_dollar_gds_generator_generates(tmp_path):
+@pytest.mark.parametrize("dataset, classes, features", [("dollar-gds", 16, 2), ("jk2017-kinect", 14, 63)])
+def test_shipped_pretrained_generators_generate(tmp_path, dataset, classes, features):
     from tests.conftest import ROOT
 
-    model = ROOT / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"
+    model = ROOT / "pretrained_models" / "DeepNAG" / dataset / "generator.pt"
     state = torch.load(model, weights_only=True)
     assert state["kind"] == "generator" and "optimizers" not in state and model.stat().st_size < 10 * 1024 * 1024
+    assert state["dataset"] == dataset and state["config"]["datapath"] == "data"
     assert main.main([f"--generate={model}", f"--output={tmp_path / 'synth'}", "--num-per-class=2"]) == 0
     archive = np.load(tmp_path / "synth.npz", allow_pickle=False)
-    assert archive["samples"].shape == (32, 64, 2) and len(archive["class_names"]) == 16
+    assert archive["samples"].shape == (2 * classes, 64, features) and len(archive["class_names"]) == classes
+    assert np.isfinite(archive["samples"]).all()
