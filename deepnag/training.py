@@ -314,9 +314,10 @@ def train(config: Config, explicit: set[str]) -> Path:
         device = resolve_device(config.device)
         if device.type == "cuda" and context.enabled:
             device = torch.device("cuda", context.local_rank)
+        same_run = state is not None and state["kind"] == "full"  # else a new run (fresh, or from a generator)
         path = None
         if context.is_main:
-            if state is not None and state["kind"] == "full":
+            if same_run:
                 path = Path(config.resume).resolve().parent.parent
                 run_dir.check_writable(path)
             else:
@@ -324,15 +325,15 @@ def train(config: Config, explicit: set[str]) -> Path:
         path = Path(distributed.broadcast_text(str(path), context))
         logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
         with logs:
-            if state is None or state["kind"] != "full":
+            if same_run:
+                log.info("resuming %s from epoch %d", path, state["epoch"])
+            else:
                 log.info("run directory %s", path)
                 if context.is_main:
                     run_dir.save_config(path, config.to_dict())
-            if state is not None and state["kind"] != "full":
-                log.info("continuing the generator-only checkpoint %s from epoch %d with a new optimiser and noise",
-                         config.resume, state["epoch"])
-            elif state is not None:
-                log.info("resuming %s from epoch %d", path, state["epoch"])
+                if state is not None:
+                    log.info("continuing the generator-only checkpoint %s from epoch %d with a new optimiser and noise",
+                             config.resume, state["epoch"])
             data = load_data_for(config)
             log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",
                      config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
