@@ -35,7 +35,15 @@ CHILD = textwrap.dedent("""
         ref = soft_dtw_cpu(cost, z[0], z[1], 1.0, lo, hi, 0.1, True, 1, np.zeros((2, n, m)))
         ref_val, ref_E = ref.val, ref.E
         out.append([float(np.abs(val - ref_val).max()), float(np.abs(E - ref_E).max()), bool(np.isfinite(val).all())])
-    print(json.dumps({"simulator": bool(cuda.is_available()), "cases": out}))
+    # float32 costs of a longer pair: R and E stay float64 inside, so only the final rounding differs
+    n, m = 120, 60
+    cost = rng.uniform(0, 2, (2, n, m)).astype(np.float32)
+    lo, hi = sakoe_chiba_band(n, m, None)
+    val, E = soft_dtw_cuda.soft_dtw_device_arrays(cost, np.array(lo), np.array(hi), 0.1, True, 16)
+    z = np.zeros((2, n)), np.zeros((2, m))
+    ref = soft_dtw_cpu(cost.astype(np.float64), z[0], z[1], 1.0, lo, hi, 0.1, True, 1, np.zeros((2, n, m)))
+    f32 = [str(val.dtype), str(E.dtype), float(np.abs(val / ref.val - 1).max()), float(np.abs(E - ref.E).max())]
+    print(json.dumps({"simulator": bool(cuda.is_available()), "cases": out, "float32": f32}))
 """)
 
 
@@ -49,6 +57,10 @@ def test_cuda_kernels_under_the_simulator_match_the_cpu_kernels():
         assert finite
         assert val_err < 1e-10
         assert e_err < 1e-10
+    val_dtype, e_dtype, val_rel_err, e_err = result["float32"]
+    assert (val_dtype, e_dtype) == ("float32", "float32")
+    assert val_rel_err < 1e-6  # float32 rounding of the result; float32 inside gave 1e-4 on E
+    assert e_err < 1e-6
 
 
 def test_the_cuda_module_imports_without_a_gpu_and_kernels_stay_uncompiled():
