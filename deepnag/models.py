@@ -66,11 +66,13 @@ class DifferentiableGRU(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, T, I) → (outputs (B, T, H), last hidden state (1, B, H)), as nn.GRU."""
-        inputs = F.linear(x, self.weight_ih_l0, self.bias_ih_l0)  # all time steps at once
+        # All time steps' input projections at once, split with one unbind: its backward is one
+        # stack, where indexing inputs[:, t] would add a full-size zero gradient per step.
+        inputs = F.linear(x, self.weight_ih_l0, self.bias_ih_l0).unbind(1)
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outputs = []
-        for t in range(x.shape[1]):  # the recurrence itself is sequential
-            gi_r, gi_z, gi_n = inputs[:, t].chunk(3, dim=1)
+        for step in inputs:  # the recurrence itself is sequential
+            gi_r, gi_z, gi_n = step.chunk(3, dim=1)
             gh_r, gh_z, gh_n = F.linear(h, self.weight_hh_l0, self.bias_hh_l0).chunk(3, dim=1)
             r = torch.sigmoid(gi_r + gh_r)
             z = torch.sigmoid(gi_z + gh_z)
