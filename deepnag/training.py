@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 # Flags a resumed run may change; any other flag must match the checkpoint's.
 RESUMABLE_OVERRIDES = ("resume", "epochs", "vis_frequency", "checkpoint_frequency", "use_tensorboard",
                        "device", "num_threads", "datapath", "download_url", "logdir", "skip_nonfinite", "amp")
+MACHINE_FLAGS = ("device", "num_threads")
+"""Settings of the machine, not of the run: a resumed run takes them from its own command line (or the
+defaults), so a checkpoint written on a GPU machine with --device=cuda resumes on a CPU-only one."""
 VIS_SAMPLES_PER_CLASS = 8
 CONTINUED_SEED_STRIDE = 7919
 """Continuing from a generator-only checkpoint at epoch E reseeds the noise with seed + stride · E."""
@@ -89,7 +92,7 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
             f"--{flag}={getattr(config, conflicts[0])} conflicts with the checkpoint's {getattr(saved, conflicts[0])}; "
             "a resumed run keeps its settings (only --epochs and output/runtime flags may change)"
         )
-    overrides = {name: getattr(config, name) for name in explicit & set(RESUMABLE_OVERRIDES)}
+    overrides = {name: getattr(config, name) for name in (explicit & set(RESUMABLE_OVERRIDES)) | set(MACHINE_FLAGS)}
     overrides["resume"] = config.resume
     return dataclasses.replace(saved, **overrides), state
 

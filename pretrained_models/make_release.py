@@ -128,7 +128,9 @@ def main_(argv: list[str] | None = None) -> None:
         return
     config = Config.from_dict(state["config"])
     shared = checkpoint.generator_only(state)
-    shared["config"] = {**state["config"], "datapath": "data", "resume": None, "logdir": "logs"}
+    # paths and machine settings of the training machine mean nothing on a user's
+    shared["config"] = {**state["config"], "datapath": "data", "resume": None, "logdir": "logs", "device": "auto",
+                        "num_threads": 0}
     args.destination.mkdir(parents=True, exist_ok=True)
     target = checkpoint.save(shared, args.destination / "generator.pt")
     size = target.stat().st_size

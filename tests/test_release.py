@@ -19,7 +19,7 @@ TINY = ["--dataset=dollar-gds", "--classes=arrow,star,circle", "--resample-n=16"
 
 def test_release_and_history(tmp_path, shared_data):
     logdir = tmp_path / "logs"
-    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--epochs=2", *TINY]) == 0
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--epochs=2", "--device=cpu", *TINY]) == 0
     (run,) = list(logdir.iterdir())
     destination = tmp_path / "release"
     make_release.main_([str(run / "checkpoints" / "checkpoint-epoch-1.pt"), str(destination),
@@ -29,6 +29,7 @@ def test_release_and_history(tmp_path, shared_data):
                         f"--datapath={shared_data}", "--num-per-class=3", "--note=An intermediate model."])
     state = torch.load(destination / "generator.pt", weights_only=True)
     assert state["kind"] == "generator" and "optimizers" not in state and state["config"]["datapath"] == "data"
+    assert (state["config"]["device"], state["config"]["num_threads"]) == ("auto", 0)
     with (destination / "tstr_history.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["epoch"] for r in rows] == ["1", "2"] and all(0 <= float(r["tstr"]) <= 1 for r in rows)

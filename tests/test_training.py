@@ -107,6 +107,21 @@ def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_dat
     assert "epoch 3/3" in (run / "logs" / "train.log").read_text()
 
 
+def test_a_checkpoint_from_a_gpu_machine_resumes_on_this_one(tmp_path, shared_data):
+    """--device and --num-threads describe the machine: a resumed run takes them from its own command line."""
+    first = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=1")
+    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    state["config"] = {**state["config"], "device": "cuda", "num_threads": 64}
+    moved = tmp_path / "from-gpu.pt"
+    checkpoint.save(checkpoint.generator_only(state), moved)
+    logdir = tmp_path / "continued"
+    assert main.main([f"--resume={moved}", "--epochs=2", f"--logdir={logdir}", f"--datapath={shared_data}",
+                      "--num-threads=1"]) == 0
+    (run,) = list(logdir.iterdir())
+    assert "DeepNAG on cpu, 1 threads" in (run / "logs" / "train.log").read_text()
+    assert json.loads((run / "config.json").read_text())["device"] == "auto"
+
+
 def test_a_generator_only_deepgan_checkpoint_cannot_continue(tmp_path, capsys):
     state = {"format": checkpoint.FORMAT, "format_version": checkpoint.FORMAT_VERSION, "kind": "generator",
              "model": "DeepGAN", "dataset": "dollar-gds", "config": parse_args(["--model=DeepGAN"])[0].to_dict(),
