@@ -4,7 +4,8 @@ A checkpoint loads with `torch.load(path, weights_only=True)`: no pickled
 classes, so opening one from a stranger cannot run code. It holds the networks'
 weights, the normaliser factors, class names, the configuration, the epoch, the
 best loss, RNG states, optimiser states and versions. A "generator" checkpoint
-(for sharing) keeps only what generation needs.
+(for sharing) keeps only what generation needs; a "networks" one keeps every
+network (DeepGAN's critic too) so that training can continue on another machine.
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def generator_only(state: dict[str, Any]) -> dict[str, Any]:
     """What sharing a trained model needs: no optimiser, critic or RNG state."""
     kept = {k: v for k, v in state.items() if k not in ("optimizers", "critic", "rng")}
     kept["kind"] = "generator"
+    return kept
+
+
+def networks_only(state: dict[str, Any]) -> dict[str, Any]:
+    """Every network's weights without optimiser or RNG state: what continuing DeepGAN elsewhere needs."""
+    kept = {k: v for k, v in state.items() if k not in ("optimizers", "rng")}
+    kept["kind"] = "networks"
     return kept
 
 

@@ -82,9 +82,9 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
         return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
     state = checkpoint.load(config.resume)
     saved = Config.from_dict(state["config"])
-    if state["kind"] != "full" and saved.model != "DeepNAG":
+    if state["kind"] == "generator" and saved.model != "DeepNAG":
         raise UserError(f"{config.resume} is a generator-only checkpoint; resuming {saved.model} needs its critic, "
-                        "so give a full checkpoint from a run's checkpoints/")
+                        "so give a full checkpoint from a run's checkpoints/ or a release's networks.pt")
     conflicts = [name for name in explicit - set(RESUMABLE_OVERRIDES) if getattr(config, name) != getattr(saved, name)]
     if conflicts:
         flag = conflicts[0].replace("_", "-")
@@ -155,7 +155,7 @@ class Trainer:
         for name, network in self.method.networks.items():
             network.load_state_dict(state[name])
         if state["kind"] != "full":
-            # A generator-only checkpoint (e.g. a pretrained model): new Adam moments, which with the
+            # A generator-only or networks-only checkpoint (e.g. a pretrained model): new Adam moments, which with the
             # default betas (0.5, 0.9) settle within a few dozen steps, and noise streams not used before.
             self.streams = RandomStreams.seeded(self.config.seed + CONTINUED_SEED_STRIDE * self.epoch, self.device,
                                                 self.context.rank)
@@ -317,7 +317,7 @@ def train(config: Config, explicit: set[str]) -> Path:
         device = resolve_device(config.device)
         if device.type == "cuda" and context.enabled:
             device = torch.device("cuda", context.local_rank)
-        same_run = state is not None and state["kind"] == "full"  # else a new run (fresh, or from a generator)
+        same_run = state is not None and state["kind"] == "full"  # else a new run (fresh, or from weights only)
         path = None
         if context.is_main:
             if same_run:
@@ -335,8 +335,8 @@ def train(config: Config, explicit: set[str]) -> Path:
                 if context.is_main:
                     run_dir.save_config(path, config.to_dict())
                 if state is not None:
-                    log.info("continuing the generator-only checkpoint %s from epoch %d with a new optimiser and noise",
-                             config.resume, state["epoch"])
+                    log.info("continuing the %s-only checkpoint %s from epoch %d with a new optimiser and noise",
+                             state["kind"], config.resume, state["epoch"])
             data = load_data_for(config)
             log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",
                      config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,

@@ -6,7 +6,8 @@
         pretrained_models/DeepNAG/dollar-gds --datapath ../shared/data --record-only
 
 Writes into the destination folder: `generator.pt` (generator-only, weights-only
-loadable, no optimiser or RNG state, data path reset to the default `data`),
+loadable, no optimiser or RNG state, data path reset to the default `data`), for
+DeepGAN also `networks.pt` (generator and critic, to continue training with --resume),
 `evaluation/` (the figures of --evaluate) with `metrics.json`, and `MODEL_CARD.md`.
 Every measured checkpoint adds a row to `tstr_history.csv` (epoch, TSTR, yardstick),
 which the card shows as the curve of TSTR against epochs; `--record-only` measures
@@ -136,6 +137,12 @@ def main_(argv: list[str] | None = None) -> None:
     size = target.stat().st_size
     if size > MAX_BYTES:
         raise SystemExit(f"{target} is {size / 1e6:.1f} MB, over the 10 MB limit")
+    files = f"`generator.pt`, {size / 1e6:.1f} MB, generator only, loads with `torch.load(..., weights_only=True)`"
+    if "critic" in state:  # DeepGAN: its critic too, without optimiser state, so training can go on elsewhere
+        networks = checkpoint.networks_only(state)
+        networks["config"] = shared["config"]
+        continued = checkpoint.save(networks, args.destination / "networks.pt")
+        files += f"; `networks.pt`, {continued.stat().st_size / 1e6:.1f} MB, generator and critic for `--resume`"
 
     evaluation = args.destination / "evaluation"
     code = main.main([f"--evaluate={target}", f"--output={evaluation}", f"--datapath={args.datapath}", "--metrics",
@@ -163,7 +170,7 @@ Trained with this project's own code.
 | epochs | {state['epoch']} of the reference's {config.num_epochs} (best epoch-mean loss: {state['best_loss']:.4f}) |
 | wall-clock | {f'{hours:.1f} h' if hours is not None else 'unknown'} of training |
 | machine | {args.machine} |
-| file | `generator.pt`, {size / 1e6:.1f} MB, generator only, loads with `torch.load(..., weights_only=True)` |
+| files | {files} |
 
 ## Quality (`python main.py --evaluate=generator.pt --metrics --num-per-class={args.num_per_class}`)
 
@@ -189,6 +196,8 @@ From `tstr_history.csv` (each checkpoint measured as above, seed 1234):
 ```bash
 python main.py --evaluate={target.as_posix()}
 python main.py --generate={target.as_posix()} --output=synthetic --num-per-class=100
+python main.py --resume={(args.destination / ("networks.pt" if "critic" in state else "generator.pt")).as_posix()} \
+    --epochs={state['epoch'] + 1000}   # train it further (new optimiser state)
 ```
 """
     (args.destination / "MODEL_CARD.md").write_text(card)

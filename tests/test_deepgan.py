@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 import main
+from deepnag import checkpoint
 from deepnag.config import parse_args
 from deepnag.data import load_data
 from deepnag.methods import DeepGANMethod, RandomStreams
@@ -51,3 +52,28 @@ def test_deepgan_checkpoint_resume_and_evaluate(tmp_path, shared_data):
         assert max((a[part][k] - b[part][k]).abs().max().item() for k in a[part]) <= 1e-6
     assert main.main([f"--evaluate={straight / 'checkpoints' / 'checkpoint-best.pt'}"]) == 0
     assert (straight / "evaluation" / "samples.png").stat().st_size > 1000
+
+
+def test_a_networks_only_checkpoint_continues_deepgan_in_a_new_run(tmp_path, shared_data):
+    """Generator and critic weights without optimiser state (a release's networks.pt) continue DeepGAN."""
+    logdir = tmp_path / "a"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=2"]) == 0
+    (first,) = list(logdir.iterdir())
+    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    weights = tmp_path / "networks.pt"
+    checkpoint.save(checkpoint.networks_only(state), weights)
+    assert "optimizers" not in torch.load(weights, weights_only=True)
+    # At the checkpoint's own epoch count nothing trains: both networks come back unchanged.
+    same_dir = tmp_path / "same"
+    assert main.main([f"--resume={weights}", "--epochs=2", f"--logdir={same_dir}", f"--datapath={shared_data}"]) == 0
+    (run,) = list(same_dir.iterdir())
+    assert "continuing the networks-only checkpoint" in (run / "logs" / "train.log").read_text()
+    same = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    for part in ("generator", "critic"):
+        assert all(torch.equal(same[part][k], state[part][k]) for k in state[part])
+    more_dir = tmp_path / "more"
+    assert main.main([f"--resume={weights}", "--epochs=3", f"--logdir={more_dir}", f"--datapath={shared_data}"]) == 0
+    (run,) = list(more_dir.iterdir())
+    final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert final["epoch"] == 3 and final["kind"] == "full"
+    assert any(not torch.equal(final["critic"][k], state["critic"][k]) for k in state["critic"])

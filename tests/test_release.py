@@ -36,3 +36,22 @@ def test_release_and_history(tmp_path, shared_data):
     card = (destination / "MODEL_CARD.md").read_text()
     assert "| epoch | 1 | 2 |" in card and "An intermediate model." in card
     assert "(evaluation/samples.png)" in card and (destination / "evaluation" / "metrics.json").is_file()
+
+
+def test_a_deepgan_release_carries_its_critic_for_resuming(tmp_path, shared_data):
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--model=DeepGAN", "--epochs=2",
+                      "--deepgan-critic-iters=1", "--batch-size=8", *TINY[:3], *TINY[4:]]) == 0
+    (run,) = list(logdir.iterdir())
+    destination = tmp_path / "release"
+    make_release.main_([str(run / "checkpoints" / "checkpoint-final.pt"), str(destination),
+                        f"--datapath={shared_data}", "--num-per-class=3"])
+    generator = torch.load(destination / "generator.pt", weights_only=True)
+    networks = torch.load(destination / "networks.pt", weights_only=True)
+    assert generator["kind"] == "generator" and "critic" not in generator
+    assert networks["kind"] == "networks" and "optimizers" not in networks and "rng" not in networks
+    assert set(networks["critic"]) == set(torch.load(run / "checkpoints" / "checkpoint-final.pt",
+                                                     weights_only=True)["critic"])
+    assert networks["config"]["datapath"] == "data"
+    card = (destination / "MODEL_CARD.md").read_text()
+    assert "`networks.pt`" in card and f"--resume={destination.as_posix()}/networks.pt" in card
