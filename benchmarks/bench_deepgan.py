@@ -1,0 +1,107 @@
+"""Speed of one DeepGAN generator step (its critic steps included) beside a baseline critic.
+
+    python benchmarks/bench_deepgan.py                      # dollar-gds, this machine's cores
+    python benchmarks/bench_deepgan.py --device cuda --steps 10 --profile
+
+Both rows run DeepGANMethod.run_epoch at the reference's settings (B = 64, n = 64,
+5 critic steps per generator step, float32) from the same weights and noise:
+  * ours: the critic's double-backward GRU as shipped;
+  * indexing baseline: the same GRU reading time step t as inputs[:, t], as it did
+    before, whose backward adds a full-size zero gradient per step.
+--profile prints the operators that took the most time in ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deepnag.runtime import configure_openmp  # noqa: E402
+
+configure_openmp()
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from deepnag.config import parse_args  # noqa: E402
+from deepnag.data import load_data  # noqa: E402
+from deepnag.methods import DeepGANMethod, RandomStreams  # noqa: E402
+from deepnag.models import DifferentiableGRU  # noqa: E402
+from deepnag.training import configure_threads, resolve_device  # noqa: E402
+
+
+class IndexingGRU(DifferentiableGRU):
+    """The baseline: same parameters and outputs, time steps read by indexing."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs = F.linear(x, self.weight_ih_l0, self.bias_ih_l0)
+        h = x.new_zeros(x.shape[0], self.hidden_size)
+        outputs = []
+        for t in range(x.shape[1]):
+            gi_r, gi_z, gi_n = inputs[:, t].chunk(3, dim=1)
+            gh_r, gh_z, gh_n = F.linear(h, self.weight_hh_l0, self.bias_hh_l0).chunk(3, dim=1)
+            r = torch.sigmoid(gi_r + gh_r)
+            z = torch.sigmoid(gi_z + gh_z)
+            n = torch.tanh(gi_n + r * gh_n)
+            h = n + z * (h - n)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h[None]
+
+
+def seconds_per_step(method: DeepGANMethod, data, device: torch.device, steps: int, warmup: int) -> float:
+    streams = RandomStreams.seeded(0, device)
+    for _ in range(warmup):
+        method.run_epoch(data, streams)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        method.run_epoch(data, streams)  # reads loss_g with .item(), which synchronises the device
+    return (time.perf_counter() - start) / steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--dataset", choices=("dollar-gds", "jk2017-kinect"), default="dollar-gds")
+    parser.add_argument("--steps", type=int, default=2, help="timed generator steps per row")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    threads = configure_threads(args.threads)
+    device = resolve_device(args.device)
+    config = parse_args(["--model=DeepGAN"])[0]
+    data = load_data(args.dataset, args.datapath).to(device)
+    print(f"torch {torch.__version__} on {device}, {threads} threads, {args.dataset}, B={config.batch_size}, "
+          f"n={data.seq_len}, {config.deepgan_critic_iters} critic steps per generator step")
+    results = {}
+    for name in ("ours", "indexing baseline"):
+        torch.manual_seed(0)
+        method = DeepGANMethod(config, data, device)
+        if name != "ours":
+            for gru in method.critic.grus:
+                gru.__class__ = IndexingGRU
+        results[name] = seconds_per_step(method, data, device, args.steps, args.warmup)
+        print(f"{name:<20} {results[name]:8.3f} s per generator step")
+    print(f"ours is {results['indexing baseline'] / results['ours']:.2f}x faster than the baseline")
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        torch.manual_seed(0)
+        method = DeepGANMethod(config, data, device)
+        activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+        with profile(activities=activities) as prof:
+            seconds_per_step(method, data, device, 1, 0)
+        key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+        print(prof.key_averages().table(sort_by=key, row_limit=15))
+
+
+if __name__ == "__main__":
+    main()
