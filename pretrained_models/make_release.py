@@ -196,8 +196,7 @@ From `tstr_history.csv` (each checkpoint measured as above, seed 1234):
 ```bash
 python main.py --evaluate={target.as_posix()}
 python main.py --generate={target.as_posix()} --output=synthetic --num-per-class=100
-python main.py --resume={(args.destination / ("networks.pt" if "critic" in state else "generator.pt")).as_posix()} \
-    --epochs={state['epoch'] + 1000}   # train it further (new optimiser state)
+python main.py --resume={(args.destination / ("networks.pt" if "critic" in state else "generator.pt")).as_posix()} --epochs={state['epoch'] + 1000}
 ```
 """
     (args.destination / "MODEL_CARD.md").write_text(card)

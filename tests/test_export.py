@@ -107,14 +107,19 @@ def test_metrics_without_the_data_set_is_a_clear_error(trained, tmp_path, capsys
     assert err.startswith("error: could not download http://127.0.0.1:9/xml.zip after 3 attempts")
 
 
+@pytest.mark.parametrize("method", ["DeepNAG", "DeepGAN"])
 @pytest.mark.parametrize("dataset, classes, features", [("dollar-gds", 16, 2), ("jk2017-kinect", 14, 63)])
-def test_shipped_pretrained_generators_generate(tmp_path, dataset, classes, features):
+def test_shipped_pretrained_generators_generate(tmp_path, method, dataset, classes, features):
     from tests.conftest import ROOT
 
-    model = ROOT / "pretrained_models" / "DeepNAG" / dataset / "generator.pt"
+    model = ROOT / "pretrained_models" / method / dataset / "generator.pt"
     state = torch.load(model, weights_only=True)
     assert state["kind"] == "generator" and "optimizers" not in state and model.stat().st_size < 10 * 1024 * 1024
-    assert state["dataset"] == dataset and state["config"]["datapath"] == "data"
+    assert state["model"] == method and state["dataset"] == dataset and state["config"]["datapath"] == "data"
+    if method == "DeepGAN":  # its critic ships beside it, so that training can go on
+        networks = torch.load(model.with_name("networks.pt"), weights_only=True)
+        assert networks["kind"] == "networks" and set(networks) >= {"generator", "critic"}
+        assert networks["epoch"] == state["epoch"] and "optimizers" not in networks
     assert main.main([f"--generate={model}", f"--output={tmp_path / 'synth'}", "--num-per-class=2"]) == 0
     archive = np.load(tmp_path / "synth.npz", allow_pickle=False)
     assert archive["samples"].shape == (2 * classes, 64, features) and len(archive["class_names"]) == classes
