@@ -7,7 +7,8 @@
 
 Writes into the destination folder: `generator.pt` (generator-only, weights-only
 loadable, no optimiser or RNG state, data path reset to the default `data`), for
-DeepGAN also `networks.pt` (generator and critic, to continue training with --resume),
+DeepGAN also `networks.pt` beside the source checkpoint, outside the release (generator and critic,
+12-13 MB, to continue training with --resume; over the repository's 10 MB file limit),
 `evaluation/` (the figures of --evaluate) with `metrics.json`, and `MODEL_CARD.md`.
 Every measured checkpoint adds a row to `tstr_history.csv` (epoch, TSTR, yardstick),
 which the card shows as the curve of TSTR against epochs; `--record-only` measures
@@ -141,8 +142,8 @@ def main_(argv: list[str] | None = None) -> None:
     if "critic" in state:  # DeepGAN: its critic too, without optimiser state, so training can go on elsewhere
         networks = checkpoint.networks_only(state)
         networks["config"] = shared["config"]
-        continued = checkpoint.save(networks, args.destination / "networks.pt")
-        files += f"; `networks.pt`, {continued.stat().st_size / 1e6:.1f} MB, generator and critic for `--resume`"
+        continued = checkpoint.save(networks, args.checkpoint.parent / "networks.pt")
+        files += "; to continue training, the run's `networks.pt` (generator and critic, kept outside git)"
 
     evaluation = args.destination / "evaluation"
     code = main.main([f"--evaluate={target}", f"--output={evaluation}", f"--datapath={args.datapath}", "--metrics",
@@ -196,7 +197,7 @@ From `tstr_history.csv` (each checkpoint measured as above, seed 1234):
 ```bash
 python main.py --evaluate={target.as_posix()}
 python main.py --generate={target.as_posix()} --output=synthetic --num-per-class=100
-python main.py --resume={(args.destination / ("networks.pt" if "critic" in state else "generator.pt")).as_posix()} --epochs={state['epoch'] + 1000}
+python main.py --resume={"RUN/checkpoints/networks.pt" if "critic" in state else (args.destination / "generator.pt").as_posix()} --epochs={state['epoch'] + 1000}
 ```
 """
     (args.destination / "MODEL_CARD.md").write_text(card)
