@@ -3,11 +3,14 @@
     python benchmarks/bench_deepgan.py                      # dollar-gds, this machine's cores
     python benchmarks/bench_deepgan.py --device cuda --steps 10 --profile
 
-Both rows run DeepGANMethod.run_epoch at the reference's settings (B = 64, n = 64,
+Every row runs DeepGANMethod.run_epoch at the reference's settings (B = 64, n = 64,
 5 critic steps per generator step, float32) from the same weights and noise:
-  * ours: the critic's double-backward GRU as shipped;
-  * indexing baseline: the same GRU reading time step t as inputs[:, t], as it did
-    before, whose backward adds a full-size zero gradient per step.
+  * ours: as shipped (on CUDA: the critic step replayed from a CUDA graph);
+  * eager (CUDA only): the critic step launched op by op, with cuDNN for the real and
+    fake pass and ATen's fused GRU cells for the penalty's;
+  * unrolled (CUDA only): eager, with the recurrence in tensor operations, as before;
+  * indexing baseline (CPU only): the unrolled GRU reading time step t as inputs[:, t],
+    whose backward adds a full-size zero gradient per step.
 --profile prints the operators that took the most time in ours.
 """
 
@@ -35,10 +38,17 @@ from deepnag.models import DifferentiableGRU  # noqa: E402
 from deepnag.training import configure_threads, resolve_device  # noqa: E402
 
 
-class IndexingGRU(DifferentiableGRU):
-    """The baseline: same parameters and outputs, time steps read by indexing."""
+class UnrolledGRU(DifferentiableGRU):
+    """The previous GPU path: the unrolled recurrence on every device."""
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, twice_differentiable: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._unrolled(x)
+
+
+class IndexingGRU(DifferentiableGRU):
+    """The CPU baseline: same parameters and outputs, time steps read by indexing."""
+
+    def forward(self, x: torch.Tensor, twice_differentiable: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         inputs = F.linear(x, self.weight_ih_l0, self.bias_ih_l0)
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outputs = []
@@ -81,22 +91,25 @@ def main() -> None:
     data = load_data(args.dataset, args.datapath).to(device)
     print(f"torch {torch.__version__} on {device}, {threads} threads, {args.dataset}, B={config.batch_size}, "
           f"n={data.seq_len}, {config.deepgan_critic_iters} critic steps per generator step")
+    rows = ("ours", "eager", "unrolled") if device.type == "cuda" else ("ours", "indexing baseline")
     results = {}
-    for name in ("ours", "indexing baseline"):
+    for name in rows:
         torch.manual_seed(0)
         method = DeepGANMethod(config, data, device)
-        if name != "ours":
-            for gru in method.critic.grus:
-                gru.__class__ = IndexingGRU
+        method.use_cuda_graph = name == "ours" and method.use_cuda_graph
+        for gru in method.critic.grus if name in ("unrolled", "indexing baseline") else ():
+            gru.__class__ = UnrolledGRU if name == "unrolled" else IndexingGRU
         results[name] = seconds_per_step(method, data, device, args.steps, args.warmup)
         print(f"{name:<20} {results[name]:8.3f} s per generator step")
-    print(f"ours is {results['indexing baseline'] / results['ours']:.2f}x faster than the baseline")
+    for name in rows[1:]:
+        print(f"ours is {results[name] / results['ours']:.2f}x faster than {name}")
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 
         torch.manual_seed(0)
         method = DeepGANMethod(config, data, device)
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+        seconds_per_step(method, data, device, 1, 0)  # warm up (and capture) outside the profile
         with profile(activities=activities) as prof:
             seconds_per_step(method, data, device, 1, 0)
         key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"

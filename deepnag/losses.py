@@ -69,4 +69,4 @@ def gradient_penalty(
 ) -> torch.Tensor:
     """WGAN-GP's penalty for `critic` at the interpolates of `real` and `fake`."""
     mixed = mix(real, fake, alpha)
-    return penalty_from(critic(mixed, labels), mixed)
+    return penalty_from(critic(mixed, labels, twice_differentiable=True), mixed)

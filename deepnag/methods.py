@@ -8,6 +8,7 @@ one generator step (as the reference counts them).
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from deepnag.config import Config
+from deepnag.cuda_graph import GraphedBackward
 from deepnag.data import GestureData
 from deepnag import distributed
 from deepnag.distributed import Context
@@ -63,21 +65,27 @@ class NonFiniteError(Exception):
 
 def finite_update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, step: int, name: str, skip: bool,
                   context: Context = Context()) -> bool:
-    """Backpropagate `loss` and step `optimizer` only if the loss and every gradient are finite.
-
-    Otherwise raise NonFiniteError, or with `skip` leave the parameters untouched
-    and return False. The decision is taken jointly by all ranks (DDP needs every
-    rank to run the backward pass), with one device sync per update.
-    """
+    """Backpropagate `loss` and step `optimizer` only if the loss and every gradient are finite (`step_if_finite`)."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    return step_if_finite(optimizer, loss, step, name, skip, context)
+
+
+def step_if_finite(optimizer: torch.optim.Optimizer, loss: torch.Tensor, step: int, name: str, skip: bool,
+                   context: Context = Context()) -> bool:
+    """Step `optimizer` on the gradients already computed, only if `loss` and every gradient are finite.
+
+    Otherwise raise NonFiniteError, or with `skip` leave the parameters untouched
+    and return False (the next backward pass overwrites the gradients). The decision
+    is taken jointly by all ranks (DDP needs every rank to run the backward pass),
+    with one device sync per update.
+    """
     grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
     loss_ok = torch.isfinite(loss.detach())
     ok = distributed.all_ranks(loss_ok & torch.isfinite(torch.stack(torch._foreach_norm(grads))).all(), context)
     if ok:
         optimizer.step()
         return True
-    optimizer.zero_grad(set_to_none=True)
     what = f"a gradient of {name} is not finite" if loss_ok else f"{name} is {loss.item()}"
     if not skip:
         raise NonFiniteError(step, what)
@@ -166,10 +174,47 @@ class DeepGANMethod:
         self.trained_critic = _wrap(self.critic, context, device)
         self.optimizers = {"generator": _adam(self.generator, config), "critic": _adam(self.critic, config)}
         self.networks = {"generator": self.generator, "critic": self.critic}
+        # One process on a GPU: the critic step is launch-bound, so it is captured once and replayed.
+        self.use_cuda_graph = device.type == "cuda" and not context.enabled and config.amp == "none"
+        self.critic_graph: GraphedBackward | None = None
 
     def _fake(self, labels: torch.Tensor, length: int, streams: RandomStreams) -> torch.Tensor:
         z = sample_latent(labels.shape[0], length, self.config.latent_dim, streams.latent, self.device)
         return self.generator(z, labels)
+
+    def _critic_loss(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor, alpha: torch.Tensor,
+                     cudnn: bool = True) -> dict[str, torch.Tensor]:
+        """WGAN-GP's critic loss ("loss") and its parts for one batch, graph kept for backward.
+
+        Free of host syncs and random draws, so that it can be captured in a CUDA graph
+        (with `cudnn=False`: cuDNN's RNN is kept out of graphs).
+        """
+        mixed = mix(real, fake, alpha)
+        if self.context.enabled:  # DDP wants one forward per backward: real, fake and mixed together
+            scores = self.trained_critic(torch.cat([real, fake, mixed]), labels.repeat(3),
+                                         twice_differentiable=True).split(len(labels))
+        else:  # the penalty's double backward then runs through the mixed samples only (3x cheaper)
+            scores = (*self.critic(torch.cat([real, fake]), labels.repeat(2),
+                                   twice_differentiable=not cudnn).split(len(labels)),
+                      self.critic(mixed, labels, twice_differentiable=True))
+        d_real, d_fake = scores[0].mean(), scores[1].mean()
+        penalty = penalty_from(scores[2], mixed)
+        loss_d = d_fake - d_real + self.config.deepgan_lambda * penalty
+        return {"loss": loss_d, "loss_d_real": d_real, "loss_d_fake": d_fake, "wasserstein": d_real - d_fake,
+                "gradient_penalty": penalty}
+
+    def _critic_gradients(self, *batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The critic loss's parts, with its gradients in the critic's .grad (replaying a CUDA graph where used)."""
+        if self.use_cuda_graph and self.critic_graph is None:
+            loss = functools.partial(self._critic_loss, cudnn=False)
+            self.critic_graph = GraphedBackward(loss, list(self.critic.parameters()), batch)
+            log.info("DeepGAN's critic step runs as a CUDA graph")
+        if self.critic_graph is not None:
+            return self.critic_graph(*batch)
+        self.optimizers["critic"].zero_grad(set_to_none=True)
+        parts = self._critic_loss(*batch)
+        parts["loss"].backward()
+        return {name: value.detach() for name, value in parts.items()}
 
     def run_epoch(self, data: GestureData, streams: RandomStreams) -> dict[str, float]:
         self.generator.train()
@@ -180,20 +225,11 @@ class DeepGANMethod:
             with torch.no_grad():
                 fake = self._fake(labels, real.shape[1], streams)
             alpha = torch.rand(real.shape[0], generator=streams.latent, device=self.device)
-            mixed = mix(real, fake, alpha)
-            if self.context.enabled:  # DDP wants one forward per backward: real, fake and mixed together
-                scores = self.trained_critic(torch.cat([real, fake, mixed]), labels.repeat(3)).split(len(labels))
-            else:  # the penalty's double backward then runs through the mixed samples only (3x cheaper)
-                scores = (*self.critic(torch.cat([real, fake]), labels.repeat(2)).split(len(labels)),
-                          self.critic(mixed, labels))
-            d_real, d_fake = scores[0].mean(), scores[1].mean()
-            penalty = penalty_from(scores[2], mixed)
-            loss_d = d_fake - d_real + self.config.deepgan_lambda * penalty
-            if finite_update(self.optimizers["critic"], loss_d, 1, "the critic loss", self.config.skip_nonfinite,
-                             self.context):
-                history.append({"loss_d": loss_d.detach(), "neg_loss_d": -loss_d.detach(),
-                                "loss_d_real": d_real.detach(), "loss_d_fake": d_fake.detach(),
-                                "wasserstein": (d_real - d_fake).detach(), "gradient_penalty": penalty.detach()})
+            parts = self._critic_gradients(real, fake, labels, alpha)
+            loss_d = parts.pop("loss")
+            if step_if_finite(self.optimizers["critic"], loss_d, 1, "the critic loss", self.config.skip_nonfinite,
+                              self.context):
+                history.append({"loss_d": loss_d, "neg_loss_d": -loss_d, **parts})
         if not history:
             raise NonFiniteError(1, "every critic step was skipped")
         metrics = _mean(history[-1:])  # the critic's state after its last step, as the reference reports

@@ -5,6 +5,9 @@ Plain `nn.Module`s holding layers only; training lives in `deepnag/methods.py`.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -15,7 +18,7 @@ CRITIC_UNITS = (512, 256, 128)
 
 def condition(x: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Append the one-hot class label to every time step: (B, n, F) → (B, n, F + C)."""
-    one_hot = F.one_hot(labels, num_classes).to(x.dtype)
+    one_hot = (labels[:, None] == torch.arange(num_classes, device=labels.device)).to(x.dtype)  # no device sync
     return torch.cat([x, one_hot[:, None, :].expand(-1, x.shape[1], -1)], dim=-1)
 
 
@@ -47,25 +50,30 @@ def sample_latent(
     return torch.randn(batch, length, latent_dim, generator=generator, device=device)
 
 
-class DifferentiableGRU(nn.Module):
-    """A single-layer, batch-first GRU written in tensor operations, so it supports double backward.
+class DifferentiableGRU(nn.GRU):
+    """A single-layer, batch-first `nn.GRU` that can also be differentiated twice, as WGAN-GP's penalty needs.
 
-    cuDNN's GRU cannot be differentiated twice, which WGAN-GP's gradient penalty
-    needs. Parameters have `torch.nn.GRU`'s names, shapes and gate order (r, z, n),
-    so weights copy across and the outputs are equal.
+    cuDNN's GRU backward cannot itself be differentiated, so on CUDA a pass marked
+    `twice_differentiable` runs ATen's fused GRU cells (whose backward is built from
+    differentiable operations) and every other pass runs cuDNN. On the CPU the
+    recurrence is unrolled in tensor operations here, which measured as fast as ATen's.
     """
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
-        super().__init__()
-        reference = nn.GRU(input_size, hidden_size, batch_first=True)  # same initialisation as nn.GRU
-        self.hidden_size = hidden_size
-        self.weight_ih_l0 = nn.Parameter(reference.weight_ih_l0.detach().clone())
-        self.weight_hh_l0 = nn.Parameter(reference.weight_hh_l0.detach().clone())
-        self.bias_ih_l0 = nn.Parameter(reference.bias_ih_l0.detach().clone())
-        self.bias_hh_l0 = nn.Parameter(reference.bias_hh_l0.detach().clone())
+        super().__init__(input_size, hidden_size, batch_first=True)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, twice_differentiable: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, T, I) → (outputs (B, T, H), last hidden state (1, B, H)), as nn.GRU."""
+        if not x.is_cuda:
+            return self._unrolled(x)
+        if not twice_differentiable:
+            return super().forward(x)
+        with _cudnn_disabled():
+            return super().forward(x)
+
+    def _unrolled(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # All time steps' input projections at once, split with one unbind: its backward is one
         # stack, where indexing inputs[:, t] would add a full-size zero gradient per step.
         inputs = F.linear(x, self.weight_ih_l0, self.bias_ih_l0).unbind(1)
@@ -82,6 +90,17 @@ class DifferentiableGRU(nn.Module):
         return torch.stack(outputs, dim=1), h[None]
 
 
+@contextlib.contextmanager
+def _cudnn_disabled() -> Iterator[None]:
+    """cuDNN off for the enclosed operations, restored afterwards."""
+    previous = torch.backends.cudnn.enabled
+    torch.backends.cudnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.enabled = previous
+
+
 class Critic(nn.Module):
     """DeepGAN's critic: (x (B, n, D), labels) → score (B,).
 
@@ -96,8 +115,9 @@ class Critic(nn.Module):
         self.grus = nn.ModuleList(DifferentiableGRU(i, o) for i, o in zip(sizes, sizes[1:]))
         self.head = nn.Linear(CRITIC_UNITS[-1], 1)
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor, twice_differentiable: bool = False) -> torch.Tensor:
+        """Scores; `twice_differentiable` for a pass whose gradient is itself differentiated (the penalty's)."""
         h = condition(x, labels, self.num_classes)
         for gru in self.grus:
-            h, _ = gru(h)
+            h, _ = gru(h, twice_differentiable)
         return self.head(h[:, -1]).squeeze(-1)

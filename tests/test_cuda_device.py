@@ -15,7 +15,11 @@ import torch
 
 import main
 from deepnag import checkpoint
-from deepnag.losses import deepnag_loss
+from deepnag.config import parse_args
+from deepnag.data import load_data_for
+from deepnag.methods import DeepGANMethod, RandomStreams
+from deepnag.losses import deepnag_loss, gradient_penalty
+from deepnag.models import Critic, DifferentiableGRU
 from deepnag.soft_dtw import soft_dtw, soft_dtw_pairs
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
@@ -82,6 +86,88 @@ def test_deepnag_loss_and_its_gradient_match_the_cpu_path():
     (cpu_loss, cpu_grad), (gpu_loss, gpu_grad) = values
     torch.testing.assert_close(gpu_loss, cpu_loss, rtol=1e-4, atol=1e-3)
     torch.testing.assert_close(gpu_grad, cpu_grad, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("twice_differentiable", [False, True])  # cuDNN / ATen's fused cells
+def test_gru_layer_on_the_gpu_matches_the_unrolled_cpu_layer(twice_differentiable):
+    torch.manual_seed(0)
+    gru = DifferentiableGRU(5, 7).double()
+    x = torch.randn(3, 40, 5, dtype=torch.float64)
+    weights = torch.randn(3, 40, 7, dtype=torch.float64)
+    results = []
+    for device in ("cpu", CUDA):
+        gru.to(device)
+        xd = x.to(device).requires_grad_()
+        out, h = gru(xd, twice_differentiable)
+        grads = torch.autograd.grad((out * weights.to(device)).sum(), [xd, *gru.parameters()])
+        results.append([t.detach().cpu() for t in (out, h, *grads)])
+    for cpu, cuda in zip(*results):
+        assert (cpu - cuda).abs().max() <= 1e-10
+
+
+def test_gru_layer_on_the_gpu_supports_double_backward():
+    torch.manual_seed(0)
+    gru = DifferentiableGRU(2, 3).double().to(CUDA)
+    x = torch.randn(2, 4, 2, dtype=torch.float64, device=CUDA, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda t: gru(t, twice_differentiable=True)[0], (x,))
+
+
+def test_gradient_penalty_and_its_weight_gradients_match_the_cpu_critic():
+    torch.manual_seed(0)
+    critic = Critic(num_classes=3, num_features=2).double()
+    real, fake = torch.randn(4, 9, 2, dtype=torch.float64), torch.randn(4, 9, 2, dtype=torch.float64)
+    labels, alpha = torch.tensor([0, 1, 2, 1]), torch.rand(4, dtype=torch.float64)
+    results = []
+    for device in ("cpu", CUDA):
+        critic.to(device)
+        penalty = gradient_penalty(critic, real.to(device), fake.to(device), labels.to(device), alpha.to(device))
+        grads = torch.autograd.grad(penalty, list(critic.parameters()), allow_unused=True, materialize_grads=True)
+        results.append([t.detach().cpu() for t in (penalty, *grads)])
+    for cpu, cuda in zip(*results):
+        assert (cpu - cuda).abs().max() <= 1e-9 * max(1.0, cpu.abs().max().item())
+
+
+def _deepgan(shared_data, graphed: bool):
+    """A DeepGAN method on a small dollar-gds subset on the GPU, critic step graphed or eager, and its data."""
+    config = parse_args([f"--datapath={shared_data}", "--model=DeepGAN", "--dataset=dollar-gds", "--resample-n=24",
+                         "--classes=arrow,star,circle", "--max-per-class=8", "--batch-size=6"])[0]
+    data = load_data_for(config).to(CUDA)
+    torch.manual_seed(0)
+    method = DeepGANMethod(config, data, CUDA)
+    method.use_cuda_graph = graphed
+    return method, data
+
+
+def test_critic_gradients_replayed_from_a_cuda_graph_match_eager_ones(shared_data):
+    (graphed, data), (eager, _) = _deepgan(shared_data, True), _deepgan(shared_data, False)
+    streams = RandomStreams.seeded(0, CUDA)
+    for _ in range(3):  # the first call captures the graph, the others replay it with new inputs
+        real, labels, _ = data.random_batch(6, streams.data)
+        batch = (real, torch.randn_like(real).tanh(), labels, torch.rand(6, device=CUDA))
+        parts = [method._critic_gradients(*batch) for method in (graphed, eager)]
+        assert all(torch.allclose(parts[0][k], parts[1][k], rtol=1e-4, atol=1e-6) for k in parts[1]), parts
+        for p, q in zip(graphed.critic.parameters(), eager.critic.parameters()):
+            assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-4 * q.grad.abs().max().item())
+    assert graphed.critic_graph is not None and eager.critic_graph is None
+
+
+def test_deepgan_epochs_with_a_cuda_graph_follow_eager_ones(shared_data):
+    runs = []
+    for graphed in (True, False):
+        method, data = _deepgan(shared_data, graphed)
+        # every weight but the head's bias, which cancels in mean(fake) - mean(real) and never moves
+        trained = [p for name, p in method.critic.named_parameters() if name != "head.bias"]
+        before = [p.detach().clone() for p in trained]
+        streams = RandomStreams.seeded(0, CUDA)
+        metrics = [method.run_epoch(data, streams) for _ in range(3)]
+        runs.append((metrics, before, trained))
+    (graph_metrics, before, graph_weights), (eager_metrics, _, eager_weights) = runs
+    for a, b in zip(graph_metrics, eager_metrics):  # cuDNN (eager) and ATen's cells (graph) round differently
+        assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-3 * max(1.0, abs(b[k])) for k in a), (a, b)
+    # Adam moves a weight by up to lr = 1e-4 per step whatever its gradient's size, so after 15 critic
+    # steps rounding differences can reach a few lr (2e-4 measured on an H200).
+    assert max((a - b).abs().max().item() for a, b in zip(graph_weights, eager_weights)) <= 5e-4
+    assert min((a - b).abs().max().item() for a, b in zip(graph_weights, before)) > 5e-5  # every tensor trained
 
 
 @pytest.mark.parametrize("model", ["DeepNAG", "DeepGAN"])

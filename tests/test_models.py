@@ -57,8 +57,8 @@ def test_gradient_penalty_matches_finite_differences():
             self.gru = DifferentiableGRU(3, 4)
             self.head = torch.nn.Linear(4, 1)
 
-        def forward(self, x, labels):
-            return self.head(self.gru(x)[0][:, -1]).squeeze(-1) * (1 + labels)
+        def forward(self, x, labels, twice_differentiable=False):
+            return self.head(self.gru(x, twice_differentiable)[0][:, -1]).squeeze(-1) * (1 + labels)
 
     critic = Tiny().double()
     real, fake = torch.randn(2, 5, 3, dtype=torch.float64), torch.randn(2, 5, 3, dtype=torch.float64)
