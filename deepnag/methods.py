@@ -207,8 +207,13 @@ class DeepGANMethod:
         """The critic loss's parts, with its gradients in the critic's .grad (replaying a CUDA graph where used)."""
         if self.use_cuda_graph and self.critic_graph is None:
             loss = functools.partial(self._critic_loss, cudnn=False)
-            self.critic_graph = GraphedBackward(loss, list(self.critic.parameters()), batch)
-            log.info("DeepGAN's critic step runs as a CUDA graph")
+            try:
+                self.critic_graph = GraphedBackward(loss, list(self.critic.parameters()), batch)
+                log.info("DeepGAN's critic step runs as a CUDA graph")
+            except RuntimeError as error:  # a driver or build that cannot capture it: slower, still correct
+                self.use_cuda_graph = False
+                log.warning("could not capture DeepGAN's critic step as a CUDA graph (%s); running it eagerly",
+                            str(error).splitlines()[0] if str(error) else type(error).__name__)
         if self.critic_graph is not None:
             return self.critic_graph(*batch)
         self.optimizers["critic"].zero_grad(set_to_none=True)

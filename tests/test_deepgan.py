@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 import main
+from deepnag import methods
 from deepnag import checkpoint
 from deepnag.config import parse_args
 from deepnag.data import load_data
@@ -77,3 +80,52 @@ def test_a_networks_only_checkpoint_continues_deepgan_in_a_new_run(tmp_path, sha
     final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert final["epoch"] == 3 and final["kind"] == "full"
     assert any(not torch.equal(final["critic"][k], state["critic"][k]) for k in state["critic"])
+
+
+class EagerGraph:
+    """A stand-in for GraphedBackward with its contract (fresh .grad, detached copies), run eagerly on the CPU."""
+
+    def __init__(self, fn, params, example_inputs):
+        self.fn, self.params, self.calls = fn, params, 0
+
+    def __call__(self, *inputs):
+        self.calls += 1
+        for p in self.params:
+            p.grad = None
+        outputs = self.fn(*inputs)
+        outputs["loss"].backward()
+        return {name: value.detach().clone() for name, value in outputs.items()}
+
+
+def _two_epochs(shared_data, graphed: bool):
+    config = parse_args(["--model=DeepGAN", "--resample-n=12", "--batch-size=4", "--deepgan-critic-iters=3"])[0]
+    data = load_data("dollar-gds", str(shared_data), resample_n=12, classes=("arrow", "star"), max_per_class=4)
+    torch.manual_seed(0)
+    method = DeepGANMethod(config, data, torch.device("cpu"))
+    method.use_cuda_graph = graphed
+    streams = RandomStreams.seeded(0, torch.device("cpu"))
+    metrics = [method.run_epoch(data, streams) for _ in range(2)]
+    return method, metrics
+
+
+def test_the_graphed_critic_step_path_trains_as_the_eager_one(shared_data, monkeypatch):
+    monkeypatch.setattr(methods, "GraphedBackward", EagerGraph)
+    graphed, graphed_metrics = _two_epochs(shared_data, graphed=True)
+    eager, eager_metrics = _two_epochs(shared_data, graphed=False)
+    assert isinstance(graphed.critic_graph, EagerGraph) and graphed.critic_graph.calls == 6 and eager.critic_graph is None
+    assert graphed_metrics == eager_metrics
+    assert all(torch.equal(a, b) for a, b in zip(graphed.critic.parameters(), eager.critic.parameters()))
+
+
+def test_a_critic_step_that_cannot_be_captured_runs_eagerly_with_a_warning(shared_data, monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise RuntimeError("operation not permitted when stream is capturing\nmore detail")
+
+    monkeypatch.setattr(methods, "GraphedBackward", refuse)
+    with caplog.at_level(logging.WARNING, logger="deepnag.methods"):
+        fallback, fallback_metrics = _two_epochs(shared_data, graphed=True)
+    _, eager_metrics = _two_epochs(shared_data, graphed=False)
+    assert fallback.critic_graph is None and not fallback.use_cuda_graph and fallback_metrics == eager_metrics
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not capture DeepGAN's critic step as a CUDA graph (operation not permitted when stream is "
+        "capturing); running it eagerly"]
