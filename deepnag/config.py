@@ -29,6 +29,7 @@ class Config:
     dataset: str = "dollar-gds"
     evaluate: str | None = None
     resume: str | None = None
+    fresh_critic: bool = False
     generate: str | None = None
     # Data.
     datapath: str = "data"
@@ -200,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "(model and data set come from the checkpoint)")
     run.add_argument("--resume", metavar="CHECKPOINT", default=d.resume,
                      help="continue the run that wrote CHECKPOINT, in its run directory")
+    run.add_argument("--fresh-critic", action="store_true",
+                     help="with --resume of a generator-only DeepGAN checkpoint: train a new critic against it")
     run.add_argument("--generate", metavar="CHECKPOINT", default=d.generate,
                      help="write synthetic samples of a trained checkpoint to --output (see --num-per-class, --format)")
 
@@ -294,6 +297,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
     actions = [f"--{name}" for name in ("evaluate", "resume", "generate") if values[name]]
     if len(actions) > 1:
         raise UserError(f"{' and '.join(actions)} cannot be combined: pick one")
+    if args.fresh_critic and not args.resume:
+        raise UserError("--fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
     if args.generate and not args.output:
         raise UserError("--generate needs --output=PATH (samples go to PATH.npz)")
     for flag, name in (("--num-per-class", "num_per_class"), ("--format", "format")):

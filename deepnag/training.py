@@ -36,8 +36,9 @@ from deepnag.models import sample_latent
 log = logging.getLogger(__name__)
 
 # Flags a resumed run may change; any other flag must match the checkpoint's.
-RESUMABLE_OVERRIDES = ("resume", "epochs", "vis_frequency", "checkpoint_frequency", "use_tensorboard",
-                       "device", "num_threads", "datapath", "download_url", "logdir", "skip_nonfinite", "amp")
+RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "vis_frequency", "checkpoint_frequency",
+                       "use_tensorboard", "device", "num_threads", "datapath", "download_url", "logdir",
+                       "skip_nonfinite", "amp")
 MACHINE_FLAGS = ("device", "num_threads")
 """Settings of the machine, not of the run: a resumed run takes them from its own command line (or the
 defaults), so a checkpoint written on a GPU machine with --device=cuda resumes on a CPU-only one."""
@@ -82,9 +83,13 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
         return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
     state = checkpoint.load(config.resume)
     saved = Config.from_dict(state["config"])
-    if state["kind"] == "generator" and saved.model != "DeepNAG":
+    if config.fresh_critic and (saved.model == "DeepNAG" or state["kind"] != "generator"):
+        raise UserError(f"--fresh-critic is for a generator-only DeepGAN checkpoint; {config.resume} is a "
+                        f"{state['kind']} {saved.model} checkpoint, so resume it without --fresh-critic")
+    if state["kind"] == "generator" and saved.model != "DeepNAG" and not config.fresh_critic:
         raise UserError(f"{config.resume} is a generator-only checkpoint; resuming {saved.model} needs its critic, "
-                        "so give a full checkpoint from a run's checkpoints/ or a release's networks.pt")
+                        "so give a full checkpoint from a run's checkpoints/ or a release's networks.pt, "
+                        "or add --fresh-critic to train a new critic against this generator")
     conflicts = [name for name in explicit - set(RESUMABLE_OVERRIDES) if getattr(config, name) != getattr(saved, name)]
     if conflicts:
         flag = conflicts[0].replace("_", "-")
@@ -153,7 +158,10 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.best = float(state["best_loss"])
         for name, network in self.method.networks.items():
-            network.load_state_dict(state[name])
+            if name in state:
+                network.load_state_dict(state[name])
+            else:  # only with --fresh-critic (resolve_config refused it otherwise)
+                log.info("the %s starts afresh: %s holds no %s", name, self.config.resume, name)
         if state["kind"] != "full":
             # A generator-only or networks-only checkpoint (e.g. a pretrained model): new Adam moments, which with the
             # default betas (0.5, 0.9) settle within a few dozen steps, and noise streams not used before.

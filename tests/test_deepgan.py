@@ -129,3 +129,46 @@ def test_a_critic_step_that_cannot_be_captured_runs_eagerly_with_a_warning(share
     assert [r.getMessage() for r in caplog.records] == [
         "could not capture DeepGAN's critic step as a CUDA graph (operation not permitted when stream is "
         "capturing); running it eagerly"]
+
+
+def test_a_generator_only_deepgan_checkpoint_continues_with_a_fresh_critic(tmp_path, shared_data, capsys):
+    logdir = tmp_path / "a"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=2"]) == 0
+    (first,) = list(logdir.iterdir())
+    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    generator = tmp_path / "generator.pt"
+    checkpoint.save(checkpoint.generator_only(state), generator)
+    assert main.main([f"--resume={generator}", f"--datapath={shared_data}", f"--logdir={tmp_path}/x"]) == 2
+    assert "or add --fresh-critic" in capsys.readouterr().err
+    # At the checkpoint's own epoch count nothing trains: the generator as saved, the critic a new one.
+    same_dir = tmp_path / "same"
+    assert main.main([f"--resume={generator}", "--fresh-critic", "--epochs=2", f"--logdir={same_dir}",
+                      f"--datapath={shared_data}"]) == 0
+    (run,) = list(same_dir.iterdir())
+    assert f"the critic starts afresh: {generator} holds no critic" in (run / "logs" / "train.log").read_text()
+    same = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert all(torch.equal(same["generator"][k], v) for k, v in state["generator"].items())
+    assert same["critic"].keys() == state["critic"].keys()
+    assert all(not torch.equal(same["critic"][k], v) for k, v in state["critic"].items() if v.numel() > 1)
+    more_dir = tmp_path / "more"
+    assert main.main([f"--resume={generator}", "--fresh-critic", "--epochs=3", f"--logdir={more_dir}",
+                      f"--datapath={shared_data}"]) == 0
+    (run,) = list(more_dir.iterdir())
+    final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert final["epoch"] == 3
+    moved = max((final["generator"][k] - v).abs().max().item() for k, v in state["generator"].items())
+    assert 0 < moved <= 1e-3  # one Adam step (lr 1e-4) from the saved generator, not from a new one
+
+
+def test_fresh_critic_flag_errors(tmp_path, shared_data, capsys):
+    assert main.main(["--fresh-critic"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: --fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
+    logdir = tmp_path / "a"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=1"]) == 0
+    (run,) = list(logdir.iterdir())
+    full = run / "checkpoints" / "checkpoint-final.pt"
+    assert main.main([f"--resume={full}", "--fresh-critic", "--epochs=2"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: --fresh-critic is for a generator-only DeepGAN checkpoint; {full} is a full DeepGAN checkpoint, "
+        "so resume it without --fresh-critic")
