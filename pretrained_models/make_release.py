@@ -144,7 +144,12 @@ def main_(argv: list[str] | None = None) -> None:
         networks["config"] = shared["config"]
         continued = checkpoint.save(networks, args.checkpoint.parent / "networks.pt")
         files += "; to continue training, the run's `networks.pt` (generator and critic, kept outside git)"
+    elif state["model"] == "DeepGAN":
+        files += "; its critic was not kept, so training continues with `--fresh-critic`"
 
+    resume = "RUN/checkpoints/networks.pt" if "critic" in state else (args.destination / "generator.pt").as_posix()
+    if "critic" not in state and state["model"] == "DeepGAN":
+        resume += " --fresh-critic"
     evaluation = args.destination / "evaluation"
     code = main.main([f"--evaluate={target}", f"--output={evaluation}", f"--datapath={args.datapath}", "--metrics",
                       f"--num-per-class={args.num_per_class}"])
@@ -197,7 +202,7 @@ From `tstr_history.csv` (each checkpoint measured as above, seed 1234):
 ```bash
 python main.py --evaluate={target.as_posix()}
 python main.py --generate={target.as_posix()} --output=synthetic --num-per-class=100
-python main.py --resume={"RUN/checkpoints/networks.pt" if "critic" in state else (args.destination / "generator.pt").as_posix()} --epochs={state['epoch'] + 1000}
+python main.py --resume={resume} --epochs={state['epoch'] + 1000}
 ```
 """
     (args.destination / "MODEL_CARD.md").write_text(card)

@@ -56,3 +56,9 @@ def test_a_deepgan_release_carries_its_critic_for_resuming(tmp_path, shared_data
     assert networks["config"]["datapath"] == "data"
     card = (destination / "MODEL_CARD.md").read_text()
     assert "`networks.pt`" in card and "--resume=RUN/checkpoints/networks.pt" in card
+    # A release made from a generator alone (its critic lost) says how to continue it: with a new critic.
+    again = tmp_path / "again"
+    make_release.main_([str(destination / "generator.pt"), str(again), f"--datapath={shared_data}",
+                        "--num-per-class=3"])
+    card = (again / "MODEL_CARD.md").read_text()
+    assert "`networks.pt`" not in card and f"--resume={(again / 'generator.pt').as_posix()} --fresh-critic" in card
