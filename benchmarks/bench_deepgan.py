@@ -53,12 +53,7 @@ class IndexingGRU(DifferentiableGRU):
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outputs = []
         for t in range(x.shape[1]):
-            gi_r, gi_z, gi_n = inputs[:, t].chunk(3, dim=1)
-            gh_r, gh_z, gh_n = F.linear(h, self.weight_hh_l0, self.bias_hh_l0).chunk(3, dim=1)
-            r = torch.sigmoid(gi_r + gh_r)
-            z = torch.sigmoid(gi_z + gh_z)
-            n = torch.tanh(gi_n + r * gh_n)
-            h = n + z * (h - n)
+            h = self._cell(inputs[:, t], h)
             outputs.append(h)
         return torch.stack(outputs, dim=1), h[None]
 

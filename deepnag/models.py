@@ -80,14 +80,18 @@ class DifferentiableGRU(nn.GRU):
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outputs = []
         for step in inputs:  # the recurrence itself is sequential
-            gi_r, gi_z, gi_n = step.chunk(3, dim=1)
-            gh_r, gh_z, gh_n = F.linear(h, self.weight_hh_l0, self.bias_hh_l0).chunk(3, dim=1)
-            r = torch.sigmoid(gi_r + gh_r)
-            z = torch.sigmoid(gi_z + gh_z)
-            n = torch.tanh(gi_n + r * gh_n)
-            h = n + z * (h - n)
+            h = self._cell(step, h)
             outputs.append(h)
         return torch.stack(outputs, dim=1), h[None]
+
+    def _cell(self, input_gates: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """One time step of nn.GRU's recurrence, from that step's input projection (B, 3H) and the state h (B, H)."""
+        gi_r, gi_z, gi_n = input_gates.chunk(3, dim=1)
+        gh_r, gh_z, gh_n = F.linear(h, self.weight_hh_l0, self.bias_hh_l0).chunk(3, dim=1)
+        r = torch.sigmoid(gi_r + gh_r)
+        z = torch.sigmoid(gi_z + gh_z)
+        n = torch.tanh(gi_n + r * gh_n)
+        return n + z * (h - n)
 
 
 @contextlib.contextmanager
