@@ -17,6 +17,14 @@ TINY = ["--model=DeepGAN", "--dataset=dollar-gds", "--classes=arrow,star", "--ma
         "--batch-size=4", "--deepgan-critic-iters=2", "--vis-frequency=0", "--checkpoint-frequency=0"]
 
 
+def _tiny_run(tmp_path, shared_data, epochs: int):
+    """Train TINY DeepGAN for `epochs` in a fresh log folder; the path of its final checkpoint."""
+    logdir = tmp_path / "a"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, f"--epochs={epochs}"]) == 0
+    (run,) = list(logdir.iterdir())
+    return run / "checkpoints" / "checkpoint-final.pt"
+
+
 def test_critic_loss_on_a_fixed_batch_goes_down(shared_data):
     config = parse_args(["--model=DeepGAN", "--resample-n=12", "--batch-size=8", "--deepgan-critic-iters=10"])[0]
     data = load_data("dollar-gds", str(shared_data), resample_n=12, classes=("arrow", "star"), max_per_class=4)
@@ -59,10 +67,7 @@ def test_deepgan_checkpoint_resume_and_evaluate(tmp_path, shared_data):
 
 def test_a_networks_only_checkpoint_continues_deepgan_in_a_new_run(tmp_path, shared_data):
     """Generator and critic weights without optimiser state (a release's networks.pt) continue DeepGAN."""
-    logdir = tmp_path / "a"
-    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=2"]) == 0
-    (first,) = list(logdir.iterdir())
-    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    state = torch.load(_tiny_run(tmp_path, shared_data, epochs=2), weights_only=True)
     weights = tmp_path / "networks.pt"
     checkpoint.save(checkpoint.networks_only(state), weights)
     assert "optimizers" not in torch.load(weights, weights_only=True)
@@ -132,10 +137,7 @@ def test_a_critic_step_that_cannot_be_captured_runs_eagerly_with_a_warning(share
 
 
 def test_a_generator_only_deepgan_checkpoint_continues_with_a_fresh_critic(tmp_path, shared_data, capsys):
-    logdir = tmp_path / "a"
-    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=2"]) == 0
-    (first,) = list(logdir.iterdir())
-    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    state = torch.load(_tiny_run(tmp_path, shared_data, epochs=2), weights_only=True)
     generator = tmp_path / "generator.pt"
     checkpoint.save(checkpoint.generator_only(state), generator)
     assert main.main([f"--resume={generator}", f"--datapath={shared_data}", f"--logdir={tmp_path}/x"]) == 2
@@ -164,10 +166,7 @@ def test_fresh_critic_flag_errors(tmp_path, shared_data, capsys):
     assert main.main(["--fresh-critic"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "error: --fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
-    logdir = tmp_path / "a"
-    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=1"]) == 0
-    (run,) = list(logdir.iterdir())
-    full = run / "checkpoints" / "checkpoint-final.pt"
+    full = _tiny_run(tmp_path, shared_data, epochs=1)
     assert main.main([f"--resume={full}", "--fresh-critic", "--epochs=2"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"error: --fresh-critic is for a generator-only DeepGAN checkpoint; {full} is a full DeepGAN checkpoint, "
