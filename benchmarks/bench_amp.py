@@ -29,10 +29,10 @@ configure_openmp()
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from deepnag.config import parse_args  # noqa: E402
-from deepnag.data import load_data  # noqa: E402
-from deepnag.methods import DeepNAGMethod, RandomStreams  # noqa: E402
-from deepnag.training import configure_threads, resolve_device  # noqa: E402
+from deepnag.cli import parse_args  # noqa: E402
+from deepnag.data.batches import load_data  # noqa: E402
+from deepnag.runtime import configure_threads, resolve_device  # noqa: E402
+from deepnag.train.methods import DeepNAGMethod, RandomStreams  # noqa: E402
 
 
 def curve(amp: str, args: argparse.Namespace, data, device: torch.device) -> tuple[np.ndarray, float]:

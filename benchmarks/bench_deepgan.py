@@ -31,11 +31,11 @@ configure_openmp()
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from deepnag.config import parse_args  # noqa: E402
-from deepnag.data import load_data  # noqa: E402
-from deepnag.methods import DeepGANMethod, RandomStreams  # noqa: E402
+from deepnag.cli import parse_args  # noqa: E402
+from deepnag.data.batches import load_data  # noqa: E402
 from deepnag.models import DifferentiableGRU  # noqa: E402
-from deepnag.training import configure_threads, resolve_device  # noqa: E402
+from deepnag.runtime import configure_threads, resolve_device  # noqa: E402
+from deepnag.train.methods import DeepGANMethod, RandomStreams  # noqa: E402
 
 
 class UnrolledGRU(DifferentiableGRU):

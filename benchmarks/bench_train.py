@@ -35,14 +35,14 @@ if "--openmp-default" not in sys.argv:  # as the command line does, before torch
     configure_openmp()
 
 import torch  # noqa: E402
-
-from deepnag.config import parse_args  # noqa: E402
-from deepnag.data import load_data  # noqa: E402
-from deepnag.losses import deepnag_loss  # noqa: E402
-from deepnag.methods import DeepNAGMethod, RandomStreams  # noqa: E402
-from deepnag.models import sample_latent  # noqa: E402
-from deepnag.training import configure_threads, resolve_device  # noqa: E402
 from reference_loss import reference_deepnag_loss  # noqa: E402
+
+from deepnag.cli import parse_args  # noqa: E402
+from deepnag.data.batches import load_data  # noqa: E402
+from deepnag.loss.objective import deepnag_loss  # noqa: E402
+from deepnag.models import sample_latent  # noqa: E402
+from deepnag.runtime import configure_threads, resolve_device  # noqa: E402
+from deepnag.train.methods import DeepNAGMethod, RandomStreams  # noqa: E402
 
 PHASES = ("data", "gen_forward", "loss_forward", "loss_backward", "gen_backward", "optimiser")
 

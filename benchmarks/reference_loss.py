@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from numba import jit
 
-from deepnag.losses import equal_spacing_loss
+from deepnag.loss.objective import equal_spacing_loss
 
 
 @jit(nopython=True, cache=True)
@@ -99,7 +99,7 @@ def reference_hausdorff(a, b, labels, cost, gamma=0.1):
 
 
 def reference_deepnag_loss(real_1, real_2, fake_1, fake_2, labels, gamma=0.1):
-    """DeepNAG's loss computed the reference's way (same value as deepnag.losses.deepnag_loss)."""
+    """DeepNAG's loss computed the reference's way (same value as deepnag.loss.objective.deepnag_loss)."""
     total = equal_spacing_loss(fake_1)
     for cost in (_euclidean, _cosine):
         fidelity = reference_hausdorff(real_1, fake_1, labels, cost, gamma)

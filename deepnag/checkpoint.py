@@ -18,8 +18,9 @@ from typing import Any
 
 import torch
 
-import deepnag
+from deepnag._version import __version__
 from deepnag.atomic import atomic_write
+from deepnag.config import Config
 from deepnag.errors import UserError
 
 FORMAT = "deepnag-checkpoint"
@@ -33,7 +34,8 @@ class CheckpointError(UserError):
 
 
 def versions() -> dict[str, str]:
-    return {"deepnag": deepnag.__version__, "torch": str(torch.__version__)}
+    """The versions that wrote a checkpoint, recorded for whoever opens it later."""
+    return {"deepnag": __version__, "torch": str(torch.__version__)}
 
 
 def save(state: dict[str, Any], path: str | Path) -> Path:
@@ -72,6 +74,49 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     return state
 
 
+def full(
+    config: Config,
+    *,
+    class_names: list[str],
+    display_names: list[str],
+    normalizer_minimum: Any,
+    normalizer_maximum: Any,
+    num_features: int,
+    seq_len: int,
+    epoch: int,
+    best_loss: float,
+    networks: dict[str, dict[str, torch.Tensor]],
+    optimizers: dict[str, Any],
+    rng: dict[str, Any],
+) -> dict[str, Any]:
+    """The layout of a "full" checkpoint: everything a resumed run needs, as tensors and plain values only."""
+    state = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": "full",
+        "model": config.model,
+        "dataset": config.dataset,
+        "config": config.to_dict(),
+        "class_names": list(class_names),
+        "display_names": list(display_names),
+        "normalizer": normalizer_state(normalizer_minimum, normalizer_maximum),
+        "num_features": int(num_features),
+        "seq_len": int(seq_len),
+        "epoch": int(epoch),
+        "best_loss": float(best_loss),
+        "optimizers": optimizers,
+        "rng": rng,
+        "versions": versions(),
+    }
+    state.update(networks)
+    return state
+
+
+def config_of(state: dict[str, Any]) -> Config:
+    """The configuration a checkpoint was trained with (defaults fill what an older checkpoint lacks)."""
+    return Config.from_dict(state["config"])
+
+
 def generator_only(state: dict[str, Any]) -> dict[str, Any]:
     """What sharing a trained model needs: no optimiser, critic or RNG state."""
     kept = {k: v for k, v in state.items() if k not in ("optimizers", "critic", "rng")}
@@ -86,7 +131,8 @@ def networks_only(state: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def normalizer_state(minimum, maximum) -> dict[str, torch.Tensor]:
+def normalizer_state(minimum: Any, maximum: Any) -> dict[str, torch.Tensor]:
+    """The min-max normaliser's factors as float64 tensors (what `weights_only` loading accepts)."""
     return {"minimum": torch.as_tensor(minimum, dtype=torch.float64), "maximum": torch.as_tensor(maximum, dtype=torch.float64)}
 
 

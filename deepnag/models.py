@@ -1,6 +1,6 @@
 """Networks of SPEC: the generator (shared by DeepNAG and DeepGAN) and DeepGAN's critic.
 
-Plain `nn.Module`s holding layers only; training lives in `deepnag/methods.py`.
+Plain `nn.Module`s holding layers only; training lives in `deepnag/train/methods.py`.
 """
 
 from __future__ import annotations

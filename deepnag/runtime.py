@@ -1,4 +1,7 @@
-"""Process-wide OpenMP setting that the entry points apply before torch is imported.
+"""Where and how a process computes: the OpenMP setting, the thread count, the device. One place for each.
+
+`configure_openmp` runs before torch is imported, so this module imports torch
+only inside the functions that need it.
 
 torch's CPU operators run on a GNU OpenMP team whose idle threads, by default,
 spin for milliseconds before they sleep. On a machine with few cores that spin
@@ -13,6 +16,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
+
+from deepnag.errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 OPENMP_SPIN_COUNT = "10000"
 """Busy-wait iterations of an idle GNU OpenMP thread before it sleeps (libgomp's default is 300,000)."""
@@ -24,3 +33,33 @@ def configure_openmp() -> bool:
         return False
     os.environ.setdefault("GOMP_SPINCOUNT", OPENMP_SPIN_COUNT)
     return True
+
+
+def configure_threads(num_threads: int) -> int:
+    """Give torch and Numba the same thread count so they never oversubscribe.
+
+    Default: the cores available, shared among the processes torchrun started on this machine.
+    """
+    import numba
+    import torch
+
+    n = num_threads or max(1, len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    torch.set_num_threads(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    return n
+
+
+def resolve_device(name: str) -> "torch.device":
+    """The device for --device=NAME: auto picks CUDA when PyTorch sees one; cuda without one is an error."""
+    import torch
+
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device=cuda but PyTorch sees no CUDA device; use --device=cpu or auto")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def command() -> str:
+    """How the user started this program, for the commands it suggests: `deepnag` when installed, else `python main.py`."""
+    return "deepnag" if os.path.basename(sys.argv[0]) == "deepnag" else "python main.py"

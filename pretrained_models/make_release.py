@@ -128,7 +128,7 @@ def main_(argv: list[str] | None = None) -> None:
         print(f"epoch {state['epoch']}: TSTR {metrics['tstr_accuracy']:.4f} "
               f"(yardstick {metrics['yardstick_accuracy']:.4f}); recorded in {history_path}")
         return
-    config = Config.from_dict(state["config"])
+    config = checkpoint.config_of(state)
     shared = checkpoint.generator_only(state)
     # paths and machine settings of the training machine mean nothing on a user's
     shared["config"] = {**state["config"], "datapath": "data", "resume": None, "logdir": "logs", "device": "auto",
@@ -142,7 +142,7 @@ def main_(argv: list[str] | None = None) -> None:
     if "critic" in state:  # DeepGAN: its critic too, without optimiser state, so training can go on elsewhere
         networks = checkpoint.networks_only(state)
         networks["config"] = shared["config"]
-        continued = checkpoint.save(networks, args.checkpoint.parent / "networks.pt")
+        checkpoint.save(networks, args.checkpoint.parent / "networks.pt")
         files += "; to continue training, the run's `networks.pt` (generator and critic, kept outside git)"
     elif state["model"] == "DeepGAN":
         files += "; its critic was not kept, so training continues with `--fresh-critic`"
@@ -160,7 +160,7 @@ def main_(argv: list[str] | None = None) -> None:
     hours = wall_clock_hours(args.checkpoint.resolve().parent.parent / "logs" / "train.log", state["epoch"])
     if hours is not None:
         hours += args.prior_hours
-    from deepnag.report import table
+    from deepnag.evaluation.report import table
 
     gifs = sorted(evaluation.glob("*.gif"))
     for extra in gifs[KEPT_GIFS:]:  # one animated class is evidence enough; the rest would weigh megabytes

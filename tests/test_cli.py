@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from deepnag.config import Config, parse_args
+from deepnag.cli import parse_args
+from deepnag.config import Config
 from deepnag.errors import UserError
 from tests.conftest import ROOT
 

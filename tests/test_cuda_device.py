@@ -15,12 +15,12 @@ import torch
 
 import main
 from deepnag import checkpoint
-from deepnag.config import parse_args
-from deepnag.data import load_data_for
-from deepnag.methods import DeepGANMethod, RandomStreams
-from deepnag.losses import deepnag_loss, gradient_penalty
+from deepnag.cli import parse_args
+from deepnag.data.batches import load_data_for
+from deepnag.loss.objective import deepnag_loss, gradient_penalty
+from deepnag.loss.soft_dtw import soft_dtw, soft_dtw_pairs
 from deepnag.models import Critic, DifferentiableGRU
-from deepnag.soft_dtw import soft_dtw, soft_dtw_pairs
+from deepnag.train.methods import DeepGANMethod, RandomStreams
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="needs a CUDA GPU; the simulator tests cover the kernels on CPU")

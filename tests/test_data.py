@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from deepnag.data import GestureData, load_data, same_class_partners
-from deepnag.datasets import RawGestures
+from deepnag.data import RawGestures
+from deepnag.data.batches import GestureData, load_data, same_class_partners
 
 
 def _toy(counts: list[int]) -> GestureData:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepnag.datasets import DataFormatError, load_raw
-from deepnag.datasets.dollar_gds import parse_gesture_xml
-from deepnag.datasets.jk2017 import parse_skeleton_file
+from deepnag.data import DataFormatError, load_raw
+from deepnag.data.dollar_gds import parse_gesture_xml
+from deepnag.data.jk2017 import parse_skeleton_file
 
 
 def _skeleton_text(name: str, frames: int, value: str = "0.5") -> str:

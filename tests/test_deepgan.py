@@ -7,11 +7,11 @@ import logging
 import torch
 
 import main
-from deepnag import methods
 from deepnag import checkpoint
-from deepnag.config import parse_args
-from deepnag.data import load_data
-from deepnag.methods import DeepGANMethod, RandomStreams
+from deepnag.cli import parse_args
+from deepnag.data.batches import load_data
+from deepnag.train import methods
+from deepnag.train.methods import DeepGANMethod, RandomStreams
 
 TINY = ["--model=DeepGAN", "--dataset=dollar-gds", "--classes=arrow,star", "--max-per-class=4", "--resample-n=12",
         "--batch-size=4", "--deepgan-critic-iters=2", "--vis-frequency=0", "--checkpoint-frequency=0"]
@@ -127,7 +127,7 @@ def test_a_critic_step_that_cannot_be_captured_runs_eagerly_with_a_warning(share
         raise RuntimeError("operation not permitted when stream is capturing\nmore detail")
 
     monkeypatch.setattr(methods, "GraphedBackward", refuse)
-    with caplog.at_level(logging.WARNING, logger="deepnag.methods"):
+    with caplog.at_level(logging.WARNING, logger="deepnag.train.methods"):
         fallback, fallback_metrics = _two_epochs(shared_data, graphed=True)
     _, eager_metrics = _two_epochs(shared_data, graphed=False)
     assert fallback.critic_graph is None and not fallback.use_cuda_graph and fallback_metrics == eager_metrics

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deepnag import download
-from deepnag.datasets import DataFormatError, dollar_gds, jk2017, load_raw
-from deepnag.download import DownloadError
+from deepnag.data import DataFormatError, dollar_gds, download, jk2017, load_raw
+from deepnag.data.download import DownloadError
 
 
 @pytest.fixture(autouse=True)

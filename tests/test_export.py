@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import main
-from deepnag.datasets import dollar_gds, jk2017
+from deepnag.data import dollar_gds, jk2017
 
 TINY = ["--max-per-class=12", "--resample-n=12", "--batch-size=6", "--vis-frequency=0", "--checkpoint-frequency=0", "--epochs=1"]
 

@@ -14,9 +14,11 @@ import pytest
 import torch
 
 import main
-from deepnag import checkpoint, losses, methods, run_dir
+from deepnag import checkpoint
 from deepnag.checkpoint import CheckpointError
 from deepnag.errors import UserError
+from deepnag.loss import objective as losses
+from deepnag.train import methods, run_dir
 from tests.conftest import ROOT
 
 TINY = ["--dataset=dollar-gds", "--classes=arrow,star", "--max-per-class=4", "--resample-n=12", "--batch-size=4",

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 import main
-from deepnag.datasets import DataFormatError, folder
+from deepnag.data import DataFormatError, folder
 
 
 def _write_dataset(root: Path, features: int, seed: int = 0) -> Path:

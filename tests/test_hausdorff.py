@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from deepnag import hausdorff as hausdorff_module
-from deepnag.costs import cosine_cost, squared_euclidean_cost
 from deepnag.errors import UserError
-from deepnag.hausdorff import ClassAwareHausdorff, class_aware_hausdorff
-from deepnag.soft_dtw import soft_dtw
+from deepnag.loss import hausdorff as hausdorff_module
+from deepnag.loss.costs import cosine_cost, squared_euclidean_cost
+from deepnag.loss.hausdorff import ClassAwareHausdorff, class_aware_hausdorff
+from deepnag.loss.soft_dtw import soft_dtw
 
 COSTS = {"ed": squared_euclidean_cost, "cos": cosine_cost}
 # uneven classes: 4, 2, 1 (a singleton), 3, and labels that are not 0..C-1
@@ -80,13 +80,13 @@ def test_ahd_is_the_spec_formula_and_a_sum_over_the_batch():
 
 def test_only_same_class_pairs_are_computed(monkeypatch):
     seen = []
-    real = hausdorff_module._soft_dtw_features
+    real = hausdorff_module.soft_dtw_features
 
     def spy(f, g, distance, gamma, bandwidth):
         seen.append(f.shape[0])
         return real(f, g, distance, gamma, bandwidth)
 
-    monkeypatch.setattr(hausdorff_module, "_soft_dtw_features", spy)
+    monkeypatch.setattr(hausdorff_module, "soft_dtw_features", spy)
     a, b = _batches()
     class_aware_hausdorff(a, b, LABELS)
     counts = torch.unique(LABELS, return_counts=True)[1]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from deepnag.datasets import load_raw
-from deepnag.hausdorff import class_aware_hausdorff
-from deepnag.metrics import (
+from deepnag.data import load_raw
+from deepnag.data.preprocessing import MinMaxNormalizer, resample
+from deepnag.evaluation.metrics import (
     all_metrics,
     average_hausdorff,
     fidelity_diversity,
@@ -19,8 +19,8 @@ from deepnag.metrics import (
     subject_disjoint_yardstick,
     tstr,
 )
-from deepnag.preprocessing import MinMaxNormalizer, resample
-from deepnag.soft_dtw import soft_dtw, squared_euclidean_cost
+from deepnag.loss.hausdorff import class_aware_hausdorff
+from deepnag.loss.soft_dtw import soft_dtw, squared_euclidean_cost
 
 DATASETS = ("dollar-gds", "jk2017-kinect")
 
@@ -161,14 +161,14 @@ def test_classes_missing_from_the_synthetic_set_are_left_out_of_both_distances(r
 
 
 def test_diversity_is_estimated_on_a_seeded_subset_of_pairs_when_there_are_many(monkeypatch):
-    import deepnag.metrics
+    import deepnag.evaluation.metrics
 
     generator = torch.Generator().manual_seed(2)
     x = torch.randn(40, 12, 2, generator=generator).cumsum(1)
     labels = torch.arange(2).repeat(20)
     full, pairs = intra_class_distance(x, labels)
     assert pairs == 2 * 190
-    monkeypatch.setattr(deepnag.metrics, "MAX_DIVERSITY_PAIRS", 100)
+    monkeypatch.setattr(deepnag.evaluation.metrics, "MAX_DIVERSITY_PAIRS", 100)
     estimate, used = intra_class_distance(x, labels, seed=3)
     assert used == 100
     assert estimate == intra_class_distance(x, labels, seed=3)[0]

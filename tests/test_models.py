@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from deepnag.losses import equal_spacing_loss, gradient_penalty
+from deepnag.loss.objective import equal_spacing_loss, gradient_penalty
 from deepnag.models import Critic, DifferentiableGRU, Generator
 
 

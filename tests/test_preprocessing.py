@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepnag.preprocessing import MinMaxNormalizer, resample
+from deepnag.data.preprocessing import MinMaxNormalizer, resample
 
 
 def _path_length(x: np.ndarray) -> float:

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from deepnag.datasets import load_raw
-from deepnag.recognizers import (
+from deepnag.data import load_raw
+from deepnag.evaluation.recognizers import (
     JackknifeDTW,
     Protractor,
     accuracy,

@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from deepnag import soft_dtw as sdtw_module
-from deepnag.costs import cosine_cost, squared_euclidean_cost
 from deepnag.errors import UserError
-from deepnag.soft_dtw import (SoftDTW, sakoe_chiba_band, sakoe_chiba_mask, soft_dtw, soft_dtw_divergence,
-                              soft_dtw_pairs)
-from deepnag.soft_dtw_cpu import LANES
+from deepnag.loss import soft_dtw as sdtw_module
+from deepnag.loss.costs import cosine_cost, squared_euclidean_cost
+from deepnag.loss.soft_dtw import SoftDTW, sakoe_chiba_band, sakoe_chiba_mask, soft_dtw, soft_dtw_divergence, soft_dtw_pairs
+from deepnag.loss.soft_dtw_cpu import LANES
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = textwrap.dedent("""
     import json
     import numpy as np
-    from deepnag import soft_dtw_cuda
-    from deepnag.soft_dtw import sakoe_chiba_band
-    from deepnag.soft_dtw_cpu import soft_dtw_cpu
+    from deepnag.loss import soft_dtw_cuda
+    from deepnag.loss.soft_dtw import sakoe_chiba_band
+    from deepnag.loss.soft_dtw_cpu import soft_dtw_cpu
     from numba import config, cuda
     assert config.ENABLE_CUDASIM
     out = []
@@ -64,7 +64,7 @@ def test_cuda_kernels_under_the_simulator_match_the_cpu_kernels():
 
 
 def test_the_cuda_module_imports_without_a_gpu_and_kernels_stay_uncompiled():
-    import deepnag.soft_dtw_cuda as mod
+    import deepnag.loss.soft_dtw_cuda as mod
 
     assert mod.MAX_THREADS >= 1
     assert not mod._forward_kernel.overloads  # compiled on first launch only

@@ -14,9 +14,9 @@ from PIL import Image
 
 import main
 from deepnag import checkpoint
-from deepnag.config import parse_args
-from deepnag.data import load_data
-from deepnag.methods import DeepNAGMethod, RandomStreams
+from deepnag.cli import parse_args
+from deepnag.data.batches import load_data
+from deepnag.train.methods import DeepNAGMethod, RandomStreams
 from tests.conftest import ROOT
 
 TINY = ["--max-per-class=4", "--resample-n=16", "--batch-size=6", "--vis-frequency=2", "--checkpoint-frequency=2"]

@@ -1,6 +1,6 @@
 """Training data: preprocessed gestures and the batches of SPEC's training step.
 
-Raw gestures (from `deepnag.datasets`) are normalised to [-1, 1] per feature and
+Raw gestures (from `deepnag.data`) are normalised to [-1, 1] per feature and
 resampled to n points; `GestureData.batches` then yields, per epoch, shuffled
 batches `(real_1, labels, real_2)` where `real_2[i]` is another sample of the
 class of `real_1[i]`.
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Iterator, NamedTuple
 import numpy as np
 import torch
 
-from deepnag.datasets import RawGestures, load_raw
+from deepnag.data import RawGestures, load_raw
+from deepnag.data.preprocessing import MinMaxNormalizer, resample
 from deepnag.errors import UserError
-from deepnag.preprocessing import MinMaxNormalizer, resample
 
 if TYPE_CHECKING:
     from deepnag.config import Config

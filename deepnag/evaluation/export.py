@@ -16,23 +16,20 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Sequence
-from xml.sax.saxutils import quoteattr
 
 import numpy as np
-import torch
 
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write
-from deepnag.config import Config
-from deepnag.datasets import dollar_gds, jk2017
-from deepnag.datasets import folder as folder_dataset
+from deepnag.config import Config, flag_or_saved
+from deepnag.data import native_file
 from deepnag.errors import UserError
-from deepnag.sampling import generate_per_class, load_generator
+from deepnag.evaluation.sampling import generate_per_class, load_generator
+from deepnag.runtime import resolve_device
 
 log = logging.getLogger(__name__)
 
 SYNTHETIC_SUBJECT = "synthetic"
-MS_PER_POINT = 10  # T attribute step of exported $1-GDS points
 
 
 def npz_path(output: str | Path) -> Path:
@@ -47,32 +44,6 @@ def write_npz(path: Path, samples: np.ndarray, labels: np.ndarray, class_names: 
         class_names=np.array(list(class_names), dtype=np.str_)))
 
 
-def dollar_gds_xml(name: str, points: np.ndarray, number: int) -> str:
-    """One gesture as a $1-GDS XML document (`T` increasing in ms)."""
-    rows = "\n".join(
-        f'  <Point X="{x:.3f}" Y="{y:.3f}" T="{t * MS_PER_POINT}" />' for t, (x, y) in enumerate(points[:, :2])
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n'
-        f"<Gesture Name={quoteattr(name)} Subject={quoteattr(SYNTHETIC_SUBJECT)} Speed=\"medium\" "
-        f'Number="{number}" NumPts="{len(points)}" Millseconds="{(len(points) - 1) * MS_PER_POINT}" '
-        f'AppName="DeepNAG">\n{rows}\n</Gesture>\n'
-    )
-
-
-def jk2017_text(class_name: str, frames: np.ndarray) -> str:
-    """One skeleton gesture in JK2017's text format."""
-    joints = frames.reshape(len(frames), jk2017.JOINTS, 3)
-    body = "\n".join("####\n" + "\n".join(f"{x:.7g},{y:.7g},{z:.7g}" for x, y, z in frame) for frame in joints)
-    return f"{class_name}\n{len(frames)}\n{body}\n"
-
-
-def csv_text(sample: np.ndarray) -> str:
-    """One sample as CSV: a header `f0,f1,…`, then one row per time step."""
-    header = ",".join(f"f{i}" for i in range(sample.shape[1]))
-    return header + "\n" + "\n".join(",".join(f"{v:.7g}" for v in row) for row in sample) + "\n"
-
-
 def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> Path:
     """The data set's own file layout under `folder`, written to a staging folder then renamed into place."""
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -80,16 +51,9 @@ def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.nda
         counters = np.zeros(len(class_names), dtype=int)
         for sample, label in zip(samples, labels):  # one file per sample: file I/O, not a hot path
             counters[label] += 1
-            k, name = counters[label], class_names[label]
-            if dataset == dollar_gds.NAME:
-                path = staging / dollar_gds.FOLDER / dollar_gds.ROOT / SYNTHETIC_SUBJECT / "medium" / f"{name}{k:02d}.xml"
-                text = dollar_gds_xml(f"{name}{k:02d}", sample, k)
-            elif dataset == folder_dataset.NAME:
-                path = staging / name / f"{SYNTHETIC_SUBJECT}_{k:03d}.csv"
-                text = csv_text(sample)
-            else:
-                path = staging / jk2017.FOLDER / f"Sub_{SYNTHETIC_SUBJECT}" / name / f"ex_{k}.txt"
-                text = jk2017_text(name, sample)
+            relative, text = native_file(dataset, class_names[label], int(counters[label]), sample,
+                                         SYNTHETIC_SUBJECT)
+            path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         if folder.exists():
@@ -114,9 +78,9 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
     output = npz_path(config.output)
     _check_output(output)
     state = checkpoint.load(source)
-    saved = Config.from_dict(state["config"])
-    seed = config.seed if "seed" in explicit else saved.seed
-    device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+    saved = checkpoint.config_of(state)
+    seed = flag_or_saved(config, explicit, saved, "seed")
+    device = resolve_device(config.device)
     generator = load_generator(state, str(source), device)
     samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
     class_names = list(state["class_names"])
@@ -126,7 +90,7 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
     for path in written:
         log.info("wrote %s (%d samples, %d per class)", path, len(samples), config.num_per_class)
     if config.metrics:
-        from deepnag import report
+        from deepnag.evaluation import report
 
         metrics = report.measure(state, samples, labels, config, explicit)
         written.append(report.write(metrics, output.with_name(output.stem + ".metrics.json")))

@@ -1,12 +1,16 @@
-"""Data-set readers: one module per data set, each with `fetch` (download) and `load`."""
+"""The data sets: one module per data set, each with `load` (and `fetch`, a download) and `native_file` (a writer)."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from deepnag.datasets import dollar_gds, folder, jk2017
-from deepnag.datasets.base import DataFormatError, RawGestures
+if TYPE_CHECKING:
+    import numpy as np
+
+from deepnag.data import dollar_gds, folder, jk2017
+from deepnag.data.base import DataFormatError, RawGestures
 
 READERS = {dollar_gds.NAME: dollar_gds, jk2017.NAME: jk2017, folder.NAME: folder}
 SKELETON_DATASETS = (jk2017.NAME,)
@@ -34,4 +38,9 @@ def load_raw(
     return jk2017.load(Path(datapath), url=url)
 
 
-__all__ = ["READERS", "load_raw", "RawGestures", "DataFormatError"]
+def native_file(name: str, class_name: str, number: int, sample: "np.ndarray", subject: str) -> tuple[PurePosixPath, str]:
+    """Data set `name`'s writer: the relative path and text of one sample in its own file layout."""
+    return READERS[name].native_file(class_name, number, sample, subject)
+
+
+__all__ = ["READERS", "native_file", "load_raw", "RawGestures", "DataFormatError"]

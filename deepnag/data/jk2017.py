@@ -9,12 +9,12 @@ non-commercial: users fetch it themselves; this project never redistributes it.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from deepnag.datasets.base import DataFormatError, RawGestures, is_number
-from deepnag.download import download_many
+from deepnag.data.base import DataFormatError, RawGestures, is_number
+from deepnag.data.download import download_many
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -166,3 +166,15 @@ def load_folder(folder: Path, paths: list[Path] | None = None) -> RawGestures:
         display_names=DISPLAY_NAMES,
         subjects=tuple(subjects),
     )
+
+
+def skeleton_text(class_name: str, frames: np.ndarray) -> str:
+    """One skeleton gesture in JK2017's text format: the inverse of `parse_skeleton_file`."""
+    joints = frames.reshape(len(frames), JOINTS, 3)
+    body = "\n".join("####\n" + "\n".join(f"{x:.7g},{y:.7g},{z:.7g}" for x, y, z in frame) for frame in joints)
+    return f"{class_name}\n{len(frames)}\n{body}\n"
+
+
+def native_file(class_name: str, number: int, sample: np.ndarray, subject: str) -> tuple[PurePosixPath, str]:
+    """Where one sample goes in the data set's own layout (relative to `--datapath`), and its text."""
+    return PurePosixPath(FOLDER, f"Sub_{subject}", class_name, f"ex_{number}.txt"), skeleton_text(class_name, sample)

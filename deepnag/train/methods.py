@@ -1,7 +1,7 @@
 """Training methods: what one epoch of DeepNAG or DeepGAN does to its networks.
 
 A method owns its networks and optimisers and runs one epoch given the data and
-the random streams; the loop around it (`deepnag/training.py`) is shared. For
+the random streams; the loop around it (`deepnag/train/loop.py`) is shared. For
 DeepNAG an epoch is one pass over the shuffled training set; for DeepGAN it is
 one generator step (as the reference counts them).
 """
@@ -17,12 +17,12 @@ import torch
 from torch import nn
 
 from deepnag.config import Config
-from deepnag.cuda_graph import GraphedBackward
-from deepnag.data import GestureData
-from deepnag import distributed
-from deepnag.distributed import Context
-from deepnag.losses import deepnag_loss, mix, penalty_from
+from deepnag.data.batches import GestureData
+from deepnag.loss.objective import deepnag_loss, mix, penalty_from
 from deepnag.models import Critic, Generator, sample_latent
+from deepnag.train import distributed
+from deepnag.train.cuda_graph import GraphedBackward
+from deepnag.train.distributed import Context
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class DeepNAGMethod:
             with torch.no_grad():
                 fake_2 = self.generator(z2, labels)
         fake_1, fake_2 = fake_1.float(), fake_2.float()  # the soft-DTW loss runs in float32
-        loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels)
+        loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels, gamma=self.config.gamma)
         if not finite_update(self.optimizers["generator"], loss, number, "the loss", self.config.skip_nonfinite,
                              self.context):
             return None

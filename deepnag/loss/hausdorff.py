@@ -17,9 +17,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from deepnag.costs import TERMS, check_sequences, features
+from deepnag.config import Config
 from deepnag.errors import UserError
-from deepnag.soft_dtw import _check_bandwidth, _check_gamma, _soft_dtw_features
+from deepnag.loss.costs import TERMS, check_sequences, features
+from deepnag.loss.soft_dtw import check_bandwidth, check_gamma, soft_dtw_features
 
 VARIANTS = ("ahd", "mhd", "hd")
 
@@ -31,11 +32,11 @@ def same_class_pairs(labels: Tensor) -> tuple[Tensor, Tensor]:
     return i, j
 
 
-def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = "ed", gamma: float = 0.1,
+def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = "ed", gamma: float = Config.gamma,
                           variant: str = "ahd", bandwidth: float | None = None) -> Tensor:
     """Class-aware Hausdorff distance (a sum over the batch) between a (B,n,D) and b (B,m,D) sharing labels (B,)."""
-    gamma = _check_gamma(gamma)
-    bandwidth = _check_bandwidth(bandwidth)
+    gamma = check_gamma(gamma)
+    bandwidth = check_bandwidth(bandwidth)
     if distance not in TERMS:
         raise UserError(f"Hausdorff distance must use one of {sorted(TERMS)}; got {distance!r}")
     if variant not in VARIANTS:
@@ -55,7 +56,7 @@ def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = 
         check_sequences(a, b, "the two batches", min_length=2)
     # the features (points or directions) are computed once on the batch, then gathered per pair
     i, j = same_class_pairs(labels)
-    d = _soft_dtw_features(features(a, distance)[i], features(b, distance)[j], distance, gamma, bandwidth)
+    d = soft_dtw_features(features(a, distance)[i], features(b, distance)[j], distance, gamma, bandwidth)
 
     dm = torch.full((B, B), float("inf"), dtype=d.dtype, device=d.device).index_put((i, j), d)
     a_min = dm.min(dim=1).values  # a_i: closest same-class b to each a
@@ -78,7 +79,7 @@ def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = 
 class ClassAwareHausdorff(nn.Module):
     """Module over ``class_aware_hausdorff``: forward(a, b, labels) → scalar."""
 
-    def __init__(self, distance: str = "ed", gamma: float = 0.1, variant: str = "ahd",
+    def __init__(self, distance: str = "ed", gamma: float = Config.gamma, variant: str = "ahd",
                  bandwidth: float | None = None) -> None:
         super().__init__()
         if distance not in TERMS:
@@ -86,7 +87,7 @@ class ClassAwareHausdorff(nn.Module):
         if variant not in VARIANTS:
             raise UserError(f"Hausdorff variant must be one of {list(VARIANTS)}; got {variant!r}")
         self.distance, self.variant = distance, variant
-        self.gamma, self.bandwidth = _check_gamma(gamma), _check_bandwidth(bandwidth)
+        self.gamma, self.bandwidth = check_gamma(gamma), check_bandwidth(bandwidth)
 
     def forward(self, a: Tensor, b: Tensor, labels: Tensor) -> Tensor:
         return class_aware_hausdorff(a, b, labels, self.distance, self.gamma, self.variant, self.bandwidth)

@@ -8,14 +8,13 @@ import numpy as np
 import torch
 
 from deepnag import checkpoint
-from deepnag.config import Config
+from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.models import Generator, sample_latent
-from deepnag.preprocessing import MinMaxNormalizer
 
 
 def load_generator(state: dict[str, Any], source: str, device: torch.device | str = "cpu") -> Generator:
     """The generator stored in a checkpoint, ready for sampling."""
-    config = Config.from_dict(state["config"])
+    config = checkpoint.config_of(state)
     generator = Generator(len(state["class_names"]), int(state["num_features"]), config.latent_dim)
     try:
         generator.load_state_dict(state["generator"])

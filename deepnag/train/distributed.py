@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from deepnag.runtime import resolve_device
+
 
 @dataclass(frozen=True)
 class Context:
@@ -41,7 +43,7 @@ def setup(device: str) -> Context:
     """Join the process group torchrun prepared; a plain run gets the single-process context."""
     if not launched_by_torchrun():
         return Context()
-    use_cuda = device != "cpu" and torch.cuda.is_available()
+    use_cuda = resolve_device(device).type == "cuda"
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     if use_cuda:
         torch.cuda.set_device(local_rank)

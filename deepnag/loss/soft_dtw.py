@@ -29,9 +29,16 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from deepnag.costs import TERMS, check_sequences, cosine_cost, features, squared_euclidean_cost
+from deepnag.config import Config
 from deepnag.errors import UserError
-from deepnag.soft_dtw_cpu import soft_dtw_cpu
+from deepnag.loss.costs import (
+    TERMS,
+    check_sequences,
+    cosine_cost,
+    features,
+    squared_euclidean_cost,
+)
+from deepnag.loss.soft_dtw_cpu import soft_dtw_cpu
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,7 @@ __all__ = ["soft_dtw", "soft_dtw_pairs", "soft_dtw_divergence", "sakoe_chiba_ban
 # ----------------------------------------------------------------------------------------------------------------------
 # Checks and the band
 # ----------------------------------------------------------------------------------------------------------------------
-def _check_gamma(gamma: float) -> float:
+def check_gamma(gamma: float) -> float:
     """γ must be a finite number > 0 (γ → 0 is hard DTW, γ = 0 divides by zero)."""
     try:
         g = float(gamma)
@@ -53,7 +60,7 @@ def _check_gamma(gamma: float) -> float:
     return g
 
 
-def _check_bandwidth(bandwidth: float | None) -> float | None:
+def check_bandwidth(bandwidth: float | None) -> float | None:
     """None (no band) or a finite number >= 0."""
     if bandwidth is None:
         return None
@@ -87,7 +94,7 @@ def sakoe_chiba_band(n: int, m: int, bandwidth: float | None) -> tuple[np.ndarra
 
 def sakoe_chiba_mask(n: int, m: int, bandwidth: float | None) -> Tensor:
     """(n, m) boolean mask of the cells soft-DTW keeps (True inside the band)."""
-    lo, hi = sakoe_chiba_band(n, m, _check_bandwidth(bandwidth))
+    lo, hi = sakoe_chiba_band(n, m, check_bandwidth(bandwidth))
     j = np.arange(m)
     return torch.from_numpy((j[None, :] >= lo[:, None]) & (j[None, :] <= hi[:, None]))
 
@@ -121,7 +128,7 @@ def _run(G: Tensor | None, alpha: Tensor, beta: Tensor, kappa: float, gamma: flo
     P, N, M = alpha.shape[0], alpha.shape[1], beta.shape[1]
     lo, hi, full = _band(N, M, bandwidth)
     if alpha.is_cuda:
-        from deepnag import soft_dtw_cuda
+        from deepnag.loss import soft_dtw_cuda
 
         if G is None:
             G = torch.bmm(f, g.transpose(1, 2))
@@ -224,7 +231,7 @@ class _FeatureSoftDTWFunction(torch.autograd.Function):
         return grad_f, grad_g, None, None, None
 
 
-def _soft_dtw_features(f: Tensor, g: Tensor, distance: str, gamma: float, bandwidth: float | None) -> Tensor:
+def soft_dtw_features(f: Tensor, g: Tensor, distance: str, gamma: float, bandwidth: float | None) -> Tensor:
     """Soft-DTW between already-validated feature sequences (see ``costs.features``)."""
     if f.shape[0] == 0:
         return f.new_zeros(0)
@@ -236,8 +243,8 @@ def _soft_dtw_features(f: Tensor, g: Tensor, distance: str, gamma: float, bandwi
 # ----------------------------------------------------------------------------------------------------------------------
 def soft_dtw(cost: Tensor, gamma: float, bandwidth: float | None = None) -> Tensor:
     """Soft-DTW value of each (N, M) cost matrix of a (P, N, M) batch → (P,); differentiable in the cost."""
-    gamma = _check_gamma(gamma)
-    bandwidth = _check_bandwidth(bandwidth)
+    gamma = check_gamma(gamma)
+    bandwidth = check_bandwidth(bandwidth)
     if not isinstance(cost, Tensor) or cost.dim() != 3:
         raise UserError(f"soft-DTW cost must be a 3-D tensor (pairs, N, M); got {getattr(cost, 'shape', type(cost))}")
     if cost.shape[1] == 0 or cost.shape[2] == 0:
@@ -254,12 +261,12 @@ def soft_dtw_pairs(x: Tensor, y: Tensor, gamma: float, distance: str = "ed", ban
 
     Same value as ``soft_dtw(squared_euclidean_cost(x, y), ...)`` (or ``cosine_cost``), without the dense cost.
     """
-    gamma = _check_gamma(gamma)
-    bandwidth = _check_bandwidth(bandwidth)
+    gamma = check_gamma(gamma)
+    bandwidth = check_bandwidth(bandwidth)
     if distance not in TERMS:
         raise UserError(f"soft-DTW distance must be one of {sorted(TERMS)}; got {distance!r}")
     check_sequences(x, y, min_length=2 if distance == "cos" else 1)
-    return _soft_dtw_features(features(x, distance), features(y, distance), distance, gamma, bandwidth)
+    return soft_dtw_features(features(x, distance), features(y, distance), distance, gamma, bandwidth)
 
 
 _FUSED: dict[Callable, str] = {squared_euclidean_cost: "ed", cosine_cost: "cos"}
@@ -284,11 +291,11 @@ def soft_dtw_divergence(x: Tensor, y: Tensor, gamma: float, cost_fn: Callable[[T
 class SoftDTW(nn.Module):
     """Module over ``soft_dtw_pairs`` / ``soft_dtw_divergence``: forward(x, y) → (P,) values."""
 
-    def __init__(self, gamma: float = 0.1, distance: str = "ed", bandwidth: float | None = None,
+    def __init__(self, gamma: float = Config.gamma, distance: str = "ed", bandwidth: float | None = None,
                  normalize: bool = False) -> None:
         super().__init__()
-        self.gamma = _check_gamma(gamma)
-        self.bandwidth = _check_bandwidth(bandwidth)
+        self.gamma = check_gamma(gamma)
+        self.bandwidth = check_bandwidth(bandwidth)
         if distance not in TERMS:
             raise UserError(f"soft-DTW distance must be one of {sorted(TERMS)}; got {distance!r}")
         self.distance = distance

@@ -18,12 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from deepnag.datasets.base import DataFormatError, RawGestures, is_number
-from deepnag.datasets.dollar_gds import parse_gesture_xml
+from deepnag.data.base import DataFormatError, RawGestures, is_number
+from deepnag.data.dollar_gds import parse_gesture_xml
 from deepnag.errors import UserError
 
 NAME = "folder"
@@ -143,3 +143,14 @@ def load(folder: Path, subject_pattern: str = "") -> RawGestures:
         display_names=tuple(classes),
         subjects=_subjects(folder, files, subject_pattern),
     )
+
+
+def csv_text(sample: np.ndarray) -> str:
+    """One sample as CSV: a header `f0,f1,…`, then one row per time step (what `read_csv` reads)."""
+    header = ",".join(f"f{i}" for i in range(sample.shape[1]))
+    return header + "\n" + "\n".join(",".join(f"{v:.7g}" for v in row) for row in sample) + "\n"
+
+
+def native_file(class_name: str, number: int, sample: np.ndarray, subject: str) -> tuple[PurePosixPath, str]:
+    """Where one sample goes in the folder layout (relative to the folder), and its text."""
+    return PurePosixPath(class_name, f"{subject}_{number:03d}.csv"), csv_text(sample)

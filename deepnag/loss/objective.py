@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from deepnag.hausdorff import class_aware_hausdorff
+from deepnag.config import Config
+from deepnag.loss.hausdorff import class_aware_hausdorff
 
-GAMMA = 0.1
+GAMMA = Config.gamma
 DISTANCES = ("ed", "cos")
 RESAMPLE_WEIGHT = 1000.0
 

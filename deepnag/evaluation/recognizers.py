@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from deepnag.preprocessing import resample
+from deepnag.data.preprocessing import resample
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,14 @@ import numpy as np
 import torch
 
 from deepnag import checkpoint, visualize
-from deepnag.config import Config
-from deepnag.data import GestureData, load_data_for
-from deepnag.datasets import SKELETON_DATASETS
+from deepnag.config import Config, flag_or_saved
+from deepnag.data import SKELETON_DATASETS
+from deepnag.data.batches import GestureData, load_data_for
+from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.errors import UserError
+from deepnag.evaluation.sampling import generate, load_generator, normalizer_from
 from deepnag.models import Generator
-from deepnag.preprocessing import MinMaxNormalizer
-from deepnag.sampling import generate, load_generator, normalizer_from
+from deepnag.runtime import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
     """Draw what a checkpoint's generator learned beside real samples; returns the files written."""
     source = Path(config.evaluate)
     state = checkpoint.load(source)
-    saved = Config.from_dict(state["config"])
+    saved = checkpoint.config_of(state)
     _check_flags(config, explicit, saved, str(source))
-    device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+    device = resolve_device(config.device)
     generator = load_generator(state, str(source), device)
     saved_with_mirror = dataclasses.replace(saved, download_url=config.download_url or saved.download_url)
     data = load_data_for(saved_with_mirror, config.datapath if "datapath" in explicit else None)
@@ -74,11 +75,11 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
             f"{', '.join(state['class_names'])}"
         )
     folder = _output_folder(config, source)
-    seed = config.seed if "seed" in explicit else saved.seed
+    seed = flag_or_saved(config, explicit, saved, "seed")
     written = draw(generator, data, normalizer_from(state), folder, seed, saved.dataset in SKELETON_DATASETS)
     if config.metrics:
-        from deepnag import report
-        from deepnag.sampling import generate_per_class
+        from deepnag.evaluation import report
+        from deepnag.evaluation.sampling import generate_per_class
 
         samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
         metrics = report.measure(state, samples, labels, config, explicit)

@@ -16,11 +16,12 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 from xml.etree import ElementTree
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from deepnag.datasets.base import DataFormatError, RawGestures, is_number
-from deepnag.download import DownloadError, download_with_progress
+from deepnag.data.base import DataFormatError, RawGestures, is_number
+from deepnag.data.download import DownloadError, download_with_progress
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -179,3 +180,26 @@ def load(datapath: Path, speeds: tuple[str, ...] = ("medium",), url: str | None 
 
 __all__ = ["NAME", "DEFAULT_URL", "URL_ENV", "CLASSES", "load", "fetch", "parse_gesture_xml",
            "check_archive", "extract_archive", "DownloadError"]
+
+
+MS_PER_POINT = 10
+"""Step of the `T` attribute (ms) between the points of a written gesture."""
+
+
+def gesture_xml(name: str, points: np.ndarray, number: int, subject: str) -> str:
+    """One gesture as a $1-GDS XML document (`T` increasing in ms): the inverse of `parse_gesture_xml`."""
+    rows = "\n".join(
+        f'  <Point X="{x:.3f}" Y="{y:.3f}" T="{t * MS_PER_POINT}" />' for t, (x, y) in enumerate(points[:, :2])
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n'
+        f"<Gesture Name={quoteattr(name)} Subject={quoteattr(subject)} Speed=\"medium\" "
+        f'Number="{number}" NumPts="{len(points)}" Millseconds="{(len(points) - 1) * MS_PER_POINT}" '
+        f'AppName="DeepNAG">\n{rows}\n</Gesture>\n'
+    )
+
+
+def native_file(class_name: str, number: int, sample: np.ndarray, subject: str) -> tuple[PurePosixPath, str]:
+    """Where one sample goes in the data set's own layout (relative to `--datapath`), and its text."""
+    stem = f"{class_name}{number:02d}"
+    return PurePosixPath(FOLDER, ROOT, subject, "medium", f"{stem}.xml"), gesture_xml(stem, sample, number, subject)

@@ -24,14 +24,16 @@ import torch
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from deepnag import checkpoint, distributed, run_dir
+from deepnag import checkpoint
 from deepnag.config import Config
-from deepnag.distributed import Context
-from deepnag.data import GestureData, load_data_for
-from deepnag.datasets import SKELETON_DATASETS
+from deepnag.data import SKELETON_DATASETS
+from deepnag.data.batches import GestureData, load_data_for
 from deepnag.errors import UserError
-from deepnag.methods import NonFiniteError, RandomStreams, build_method
 from deepnag.models import sample_latent
+from deepnag.runtime import command, configure_threads, resolve_device
+from deepnag.train import distributed, run_dir
+from deepnag.train.distributed import Context
+from deepnag.train.methods import NonFiniteError, RandomStreams, build_method
 
 log = logging.getLogger(__name__)
 
@@ -55,34 +57,13 @@ class TrainingInterrupted(UserError):
         self.exit_code = 128 + signum
 
 
-def configure_threads(num_threads: int) -> int:
-    """Give torch and Numba the same thread count so they never oversubscribe.
-
-    Default: the cores available, shared among the processes torchrun started on this machine.
-    """
-    n = num_threads or max(1, len(os.sched_getaffinity(0)) // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-    torch.set_num_threads(n)
-    import numba
-
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    return n
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device=cuda but PyTorch sees no CUDA device; use --device=cpu or auto")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str, Any] | None]:
     """The run's configuration: the flags, or for --resume the checkpoint's with allowed overrides."""
     if not config.resume:
         seed = config.seed if config.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
         return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
     state = checkpoint.load(config.resume)
-    saved = Config.from_dict(state["config"])
+    saved = checkpoint.config_of(state)
     if config.fresh_critic and (saved.model == "DeepNAG" or state["kind"] != "generator"):
         raise UserError(f"--fresh-critic is for a generator-only DeepGAN checkpoint; {config.resume} is a "
                         f"{state['kind']} {saved.model} checkpoint, so resume it without --fresh-critic")
@@ -188,26 +169,13 @@ class Trainer:
         if self.context.enabled:
             mine = rng["latent"].to(self.device if self.device.type == "cuda" else "cpu")
             rng["latent_ranks"] = distributed.gather_rows(mine, self.context).cpu()
-        state = {
-            "format": checkpoint.FORMAT,
-            "format_version": checkpoint.FORMAT_VERSION,
-            "kind": "full",
-            "model": self.config.model,
-            "dataset": self.config.dataset,
-            "config": self.config.to_dict(),
-            "class_names": list(data.class_names),
-            "display_names": list(data.display_names),
-            "normalizer": checkpoint.normalizer_state(data.normalizer.minimum, data.normalizer.maximum),
-            "num_features": data.num_features,
-            "seq_len": data.seq_len,
-            "epoch": self.epoch,
-            "best_loss": self.best,
-            "optimizers": {k: o.state_dict() for k, o in self.method.optimizers.items()},
-            "rng": rng,
-            "versions": checkpoint.versions(),
-        }
-        state.update({k: n.state_dict() for k, n in self.method.networks.items()})
-        return state
+        return checkpoint.full(
+            self.config, class_names=list(data.class_names), display_names=list(data.display_names),
+            normalizer_minimum=data.normalizer.minimum, normalizer_maximum=data.normalizer.maximum,
+            num_features=data.num_features, seq_len=data.seq_len, epoch=self.epoch, best_loss=self.best,
+            networks={k: n.state_dict() for k, n in self.method.networks.items()},
+            optimizers={k: o.state_dict() for k, o in self.method.optimizers.items()}, rng=rng,
+        )
 
     def save(self, name: str) -> Path:
         """Write a checkpoint (rank 0 writes; with several ranks all must call this together)."""
@@ -290,7 +258,7 @@ class Trainer:
                         path = self.save("checkpoint-last.pt")
                         raise TrainingInterrupted(
                             f"stopped by {signal.Signals(signum).name} after epoch {self.epoch}; "
-                            f"resume with: python main.py --resume={path}",
+                            f"resume with: {command()} --resume={path}",
                             signum,
                         )
             if self.context.enabled:

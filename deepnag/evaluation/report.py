@@ -1,6 +1,6 @@
 """`--metrics`: measure a checkpoint's synthetic gestures against the real data set.
 
-Writes `metrics.json` (see `deepnag.metrics.all_metrics`) and logs a short table.
+Writes `metrics.json` (see `deepnag.evaluation.metrics.all_metrics`) and logs a short table.
 """
 
 from __future__ import annotations
@@ -12,20 +12,21 @@ from typing import Any
 
 import numpy as np
 
+from deepnag import checkpoint
 from deepnag.atomic import atomic_write
-from deepnag.config import Config
-from deepnag.datasets import load_raw
+from deepnag.config import Config, flag_or_saved
+from deepnag.data import load_raw
 from deepnag.errors import UserError
-from deepnag.metrics import all_metrics
-from deepnag.sampling import normalizer_from
+from deepnag.evaluation.metrics import all_metrics
+from deepnag.evaluation.sampling import normalizer_from
 
 log = logging.getLogger(__name__)
 
 
 def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, config: Config, explicit: set[str]) -> dict[str, Any]:
     """Quality metrics of `samples` (data units) against the checkpoint's real data set."""
-    saved = Config.from_dict(state["config"])
-    datapath = config.datapath if "datapath" in explicit else saved.datapath
+    saved = checkpoint.config_of(state)
+    datapath = flag_or_saved(config, explicit, saved, "datapath")
     raw = load_raw(saved.dataset, datapath, speeds=saved.speeds, download_url=config.download_url or saved.download_url,
                    subject_pattern=saved.subject_pattern).select(saved.classes, saved.max_per_class)
     if list(raw.class_names) != list(state["class_names"]):
@@ -34,8 +35,9 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
     if len(set(raw.subjects)) < 2:
         raise UserError(f"--metrics compares subject-disjoint halves, but the {saved.dataset} samples the checkpoint "
                         "was trained on come from one subject (for a folder data set: add subjects.csv or --subject-pattern)")
-    seed = config.seed if "seed" in explicit else saved.seed
-    metrics = all_metrics(raw.sequences, raw.labels, raw.subjects, samples, labels, normalizer_from(state), seed=seed)
+    seed = flag_or_saved(config, explicit, saved, "seed")
+    metrics = all_metrics(raw.sequences, raw.labels, raw.subjects, samples, labels, normalizer_from(state), seed=seed,
+                          gamma=saved.gamma)
     metrics["checkpoint"] = {"model": state["model"], "dataset": state["dataset"], "epoch": state.get("epoch")}
     metrics["num_per_class"] = int(len(labels) // max(len(state["class_names"]), 1))
     return metrics

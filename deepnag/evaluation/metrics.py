@@ -1,7 +1,7 @@
 """Measured quality of synthetic gestures: recognition accuracy, fidelity and diversity.
 
 - `tstr`: train-on-synthetic, test-on-real accuracy of a standard recogniser
-  (`deepnag.recognizers`), the measure of the DeepNAG paper.
+  (`deepnag.evaluation.recognizers`), the measure of the DeepNAG paper.
 - `subject_disjoint_yardstick`: the same recogniser trained on the real samples
   of half the subjects and tested on the other half (both ways, averaged): what
   real data of unseen writers achieves, the number TSTR is read against.
@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepnag.preprocessing import MinMaxNormalizer, resample
-from deepnag.recognizers import accuracy, recognizer_for
-from deepnag.soft_dtw import soft_dtw_pairs
+from deepnag.config import Config
+from deepnag.data.preprocessing import MinMaxNormalizer, resample
+from deepnag.evaluation.recognizers import accuracy, recognizer_for
+from deepnag.loss.soft_dtw import soft_dtw_pairs
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def pairwise_soft_dtw(
     first: torch.Tensor,
     second: torch.Tensor,
     distance: str = "ed",
-    gamma: float = 0.1,
+    gamma: float = Config.gamma,
 ) -> torch.Tensor:
     """soft-DTW between x[first[p]] and y[second[p]] for every p, (P,), in chunks of PAIR_CHUNK pairs.
 
@@ -113,7 +114,7 @@ def average_hausdorff(
     b: torch.Tensor,
     b_labels: torch.Tensor,
     distance: str = "ed",
-    gamma: float = 0.1,
+    gamma: float = Config.gamma,
 ) -> float:
     """Class-aware average Hausdorff distance per sample between sets of any sizes.
 
@@ -132,7 +133,7 @@ def average_hausdorff(
 
 
 def intra_class_distance(
-    x: torch.Tensor, labels: torch.Tensor, distance: str = "ed", gamma: float = 0.1, seed: int = 0
+    x: torch.Tensor, labels: torch.Tensor, distance: str = "ed", gamma: float = Config.gamma, seed: int = 0
 ) -> tuple[float, int]:
     """Mean soft-DTW between two distinct samples of one class, and the number of pairs used.
 
@@ -182,7 +183,7 @@ def fidelity_diversity(
     synthetic: torch.Tensor,
     synthetic_labels: torch.Tensor,
     subjects: Sequence[str],
-    gamma: float = 0.1,
+    gamma: float = Config.gamma,
     seed: int = 0,
     distances: Sequence[str] = DISTANCES,
 ) -> dict[str, Any]:
@@ -251,7 +252,7 @@ def all_metrics(
     normalizer: MinMaxNormalizer | None = None,
     *,
     seed: int = 0,
-    gamma: float = 0.1,
+    gamma: float = Config.gamma,
 ) -> dict[str, Any]:
     """All quality metrics of a synthetic set, as plain JSON-serialisable values.
 

@@ -1,0 +1,83 @@
+"""The Python API: open a trained checkpoint and draw gestures from it, in the data's own units.
+
+    import deepnag
+    generator = deepnag.load_generator("pretrained_models/DeepNAG/dollar-gds/generator.pt")
+    stars = generator.sample("star", n=16, seed=0)        # (16, 64, 2) float32, $1-GDS pixels
+
+Loading goes through the same checks as the command line: a file that is not a
+checkpoint of this project is a one-line `deepnag.errors.UserError`, and nothing
+in it runs code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from deepnag import checkpoint
+from deepnag.errors import UserError
+from deepnag.evaluation.sampling import generate, normalizer_from
+from deepnag.evaluation.sampling import load_generator as _network_from
+from deepnag.runtime import resolve_device
+
+
+class GestureGenerator:
+    """A trained generator with what sampling it needs: class names, feature count, normaliser, length."""
+
+    def __init__(self, state: dict, source: str, device: str = "cpu") -> None:
+        self.source = source
+        self.model: str = state["model"]
+        self.dataset: str = state["dataset"]
+        self.class_names: tuple[str, ...] = tuple(state["class_names"])
+        self.num_features: int = int(state["num_features"])
+        self.seq_len: int = int(state["seq_len"])
+        self.epoch: int | None = state.get("epoch")
+        self.device = resolve_device(device)
+        self._network = _network_from(state, source, self.device)
+        self._normalizer = normalizer_from(state)
+
+    def labels_of(self, classes: str | Sequence[str] | None) -> list[int]:
+        """Class indices of `classes` (names); None means every class. Unknown names are a one-line error."""
+        if classes is None:
+            return list(range(len(self.class_names)))
+        names = [classes] if isinstance(classes, str) else list(classes)
+        if not names:
+            raise UserError("sample() needs at least one class name")
+        unknown = [name for name in names if name not in self.class_names]
+        if unknown:
+            raise UserError(f"{self.source} has no class {', '.join(map(repr, unknown))}; "
+                            f"its classes are {', '.join(self.class_names)}")
+        return [self.class_names.index(name) for name in names]
+
+    def sample(self, classes: str | Sequence[str] | None = None, n: int = 1, seed: int = 0) -> np.ndarray:
+        """`n` gestures of each class, float32 in the data's units; the same seed gives the same gestures.
+
+        One class name gives an array (n, seq_len, num_features); a list of names
+        (or None, every class) gives (len(classes), n, seq_len, num_features).
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise UserError(f"sample() needs n >= 1 gestures per class, got {n!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise UserError(f"sample() needs a seed >= 0, got {seed!r}")
+        indices = self.labels_of(classes)
+        labels = torch.tensor(indices).repeat_interleave(int(n))
+        normalised = generate(self._network, labels, self.seq_len, int(seed))
+        samples = self._normalizer.inverse(normalised).astype(np.float32)
+        samples = samples.reshape(len(indices), int(n), self.seq_len, self.num_features)
+        return samples[0] if isinstance(classes, str) else samples
+
+    def __repr__(self) -> str:
+        return (f"GestureGenerator({self.model} on {self.dataset}: {len(self.class_names)} classes, "
+                f"{self.num_features} features, {self.seq_len} points, from {self.source})")
+
+
+def load_generator(path: str | Path, device: str = "cpu") -> GestureGenerator:
+    """Open a checkpoint (`generator.pt`, or any checkpoint a run wrote) for sampling from Python."""
+    state = checkpoint.load(path)
+    return GestureGenerator(state, str(path), device)
+
+
+__all__ = ["GestureGenerator", "load_generator"]

@@ -1,0 +1,302 @@
+"""The command line: flags → a `Config`, then the one action they ask for (train, evaluate, generate).
+
+`python main.py …` and the installed `deepnag …` command both run `main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+from typing import Sequence
+
+from deepnag.config import DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, MODELS, Config
+from deepnag.errors import UserError
+from deepnag.runtime import command, configure_openmp
+
+log = logging.getLogger("deepnag")
+
+
+def configure_console_logging() -> None:
+    """What the console shows: INFO and above from the project, warnings from the rest."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "deepnag_console", False)]:
+        root.removeHandler(old)  # main() called again in the same process (tests)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    handler.deepnag_console = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    # Under torchrun only rank 0 reports progress; other ranks show warnings and errors.
+    rank = os.environ.get("RANK", "0")
+    # DDP's notice when WGAN-GP's double backward lays out a gradient differently: harmless, not the user's concern.
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+    logging.getLogger("deepnag").setLevel(logging.INFO if rank == "0" else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the flags and run the one action they ask for; returns the exit status."""
+    configure_openmp()  # before the action imports torch (a no-op if it is already imported)
+    configure_console_logging()
+    try:
+        config, explicit = parse_args(argv)
+        if config.evaluate:
+            from deepnag.evaluation.evaluate import evaluate
+
+            evaluate(config, explicit)
+        elif config.generate:
+            from deepnag.evaluation.export import generate_command
+
+            generate_command(config, explicit)
+        else:
+            from deepnag.train.loop import train
+
+            train(config, explicit)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _int_at_least(name: str, minimum: int):
+    """argparse type: an integer ≥ minimum, with a message naming the flag."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if value < minimum:
+            bound = "at least 1" if minimum == 1 else f"{minimum} or more"
+            raise argparse.ArgumentTypeError(f"{name} must be {bound}, got {value}")
+        return value
+
+    return convert
+
+
+def _positive_int(name: str):
+    return _int_at_least(name, 1)
+
+
+def _non_negative_int(name: str):
+    return _int_at_least(name, 0)
+
+
+def _positive_float(name: str):
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{name} must be a positive finite number, got {text}")
+        return value
+
+    return convert
+
+
+def _beta(name: str):
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not 0.0 <= value < 1.0:
+            raise argparse.ArgumentTypeError(f"{name} must be in [0, 1), got {text}")
+        return value
+
+    return convert
+
+
+def _choice(name: str, choices: Sequence[str]):
+    """Case-insensitive choice whose error lists the known values."""
+    by_lower = {c.lower(): c for c in choices}
+
+    def convert(text: str) -> str:
+        try:
+            return by_lower[text.lower()]
+        except KeyError:
+            raise argparse.ArgumentTypeError(
+                f"unknown {name} {text!r}; known: {', '.join(choices)}"
+            ) from None
+
+    return convert
+
+
+def _speeds(text: str) -> tuple[str, ...]:
+    speeds = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    unknown = [s for s in speeds if s not in DOLLAR_GDS_SPEEDS]
+    if not speeds or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown speed(s) {', '.join(unknown) or repr(text)}; known: {', '.join(DOLLAR_GDS_SPEEDS)}"
+        )
+    return speeds
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows each flag's default readably: `medium` not `('medium',)`, nothing for unset paths."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        hidden = default is None or default is False or default is argparse.SUPPRESS or default in ((), "")
+        if "default" in text or hidden or not action.option_strings:
+            return text
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        return f"{text} (default: {shown})"
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises UserError (one line, no usage dump) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{message} (see {command()} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser; `--help` shows every flag with its default."""
+    d = Config()
+    p = _ArgumentParser(
+        prog=command().removeprefix("python "),
+        description="DeepNAG: train a gesture generator (DeepNAG or the DeepGAN baseline), "
+        "or evaluate a trained checkpoint.",
+        formatter_class=_HelpFormatter,
+    )
+    run = p.add_argument_group("what to run")
+    run.add_argument("--model", type=_choice("model", MODELS), default=d.model,
+                     help=f"generator training method: {' | '.join(MODELS)}")
+    run.add_argument("--dataset", "--dataset-name", dest="dataset", type=_choice("data set", DATASETS),
+                     default=d.dataset, help=f"data set: {' | '.join(DATASETS)}")
+    run.add_argument("--evaluate", metavar="CHECKPOINT", default=d.evaluate,
+                     help="visualise a trained checkpoint instead of training "
+                     "(model and data set come from the checkpoint)")
+    run.add_argument("--resume", metavar="CHECKPOINT", default=d.resume,
+                     help="continue the run that wrote CHECKPOINT, in its run directory")
+    run.add_argument("--fresh-critic", action="store_true",
+                     help="with --resume of a generator-only DeepGAN checkpoint: train a new critic against it")
+    run.add_argument("--generate", metavar="CHECKPOINT", default=d.generate,
+                     help="write synthetic samples of a trained checkpoint to --output (see --num-per-class, --format)")
+
+    data = p.add_argument_group("data")
+    data.add_argument("--datapath", default=d.datapath,
+                      help="folder holding (or receiving) the data sets; data found there is used "
+                      "without any network access. With --dataset=folder: your folder of class subfolders")
+    data.add_argument("--download-url", default=d.download_url,
+                      help="mirror to download from: for dollar-gds the URL of xml.zip, for jk2017-kinect "
+                      "the URL of the training folder (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL); "
+                      "default: the publishers' addresses")
+    data.add_argument("--speeds", type=_speeds, default=d.speeds,
+                      help="dollar-gds only: comma-separated writing speeds to load "
+                      f"({', '.join(DOLLAR_GDS_SPEEDS)})")
+    data.add_argument("--subject-pattern", default=d.subject_pattern,
+                      help="folder only: regular expression whose first group, found in a file name, is its subject "
+                      "(used when DIR/subjects.csv is absent)")
+    data.add_argument("--classes", type=_names, default=d.classes,
+                      help="comma-separated class names to keep (default: all classes)")
+    data.add_argument("--max-per-class", type=_non_negative_int("--max-per-class"), default=d.max_per_class,
+                      help="keep at most this many samples per class (0: all); for quick experiments")
+
+    model = p.add_argument_group("model and optimisation")
+    model.add_argument("--seed", type=int, default=d.seed, help="random seed; -1 draws a random one")
+    model.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=d.latent_dim,
+                       help="size of the latent noise per time step")
+    model.add_argument("--gamma", type=_positive_float("--gamma"), default=d.gamma,
+                       help="soft-DTW smoothing (gamma) of the loss; the reference uses 0.1")
+    model.add_argument("--resample-n", type=_positive_int("--resample-n"), default=d.resample_n,
+                       help="points per gesture after spatial resampling (at least 2)")
+    model.add_argument("--lr", type=_positive_float("--lr"), default=d.lr, help="Adam learning rate")
+    model.add_argument("--beta0", type=_beta("--beta0"), default=d.beta0, help="Adam beta 1")
+    model.add_argument("--beta1", type=_beta("--beta1"), default=d.beta1, help="Adam beta 2")
+    model.add_argument("--batch-size", type=_positive_int("--batch-size"), default=d.batch_size,
+                       help="samples per batch")
+    model.add_argument("--epochs", type=_positive_int("--epochs"), default=d.epochs,
+                       help="training length; default: 25000 for DeepNAG (epochs), "
+                       "150000 for DeepGAN (generator steps)")
+    model.add_argument("--deepgan-critic-iters", type=_positive_int("--deepgan-critic-iters"),
+                       default=d.deepgan_critic_iters, help="DeepGAN: critic steps per generator step")
+    model.add_argument("--deepgan-lambda", type=_positive_float("--deepgan-lambda"),
+                       default=d.deepgan_lambda, help="DeepGAN: gradient-penalty weight")
+
+    runtime = p.add_argument_group("runtime")
+    runtime.add_argument("--device", type=_choice("device", DEVICES), default=d.device,
+                         help="where to train: auto picks CUDA when available")
+    runtime.add_argument("--amp", choices=("none", "bf16"), default=d.amp,
+                         help="run the generator under bfloat16 autocast (CPU and CUDA); the loss stays float32")
+    runtime.add_argument("--skip-nonfinite", action="store_true",
+                         help="skip an optimiser step whose loss or gradient is NaN/inf instead of stopping the run")
+    runtime.add_argument("--num-threads", type=_non_negative_int("--num-threads"), default=d.num_threads,
+                         help="CPU threads for torch and Numba (0: the cores available)")
+
+    out = p.add_argument_group("monitoring and outputs")
+    out.add_argument("--logdir", default=d.logdir, help="parent folder of the run directories")
+    out.add_argument("--experiment-name", default=d.experiment_name,
+                     help="suffix of the run directory's name")
+    out.add_argument("--use-tensorboard", type=int, choices=(0, 1), default=d.use_tensorboard,
+                     help="write TensorBoard logs (1) or not (0)")
+    out.add_argument("--vis-frequency", type=_non_negative_int("--vis-frequency"), default=d.vis_frequency,
+                     help="epochs between sample figures in TensorBoard (0 disables)")
+    out.add_argument("--checkpoint-frequency", type=_non_negative_int("--checkpoint-frequency"),
+                     default=d.checkpoint_frequency,
+                     help="epochs between periodic checkpoints (0 disables; best and final are always kept)")
+    out.add_argument("--output", default=d.output,
+                     help="with --evaluate: folder for the figures (default: evaluation/ in the run directory); "
+                     "with --generate: the output path, PATH.npz (and PATH/ with --format native)")
+    out.add_argument("--show", action="store_true", help="with --evaluate: also open a window (needs a display)")
+    out.add_argument("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
+                     help="with --generate: synthetic samples per class")
+    out.add_argument("--format", choices=("npz", "native"), default=d.format,
+                     help="with --generate: npz only, or also a folder in the data set's own file format")
+    out.add_argument("--metrics", action="store_true",
+                     help="with --evaluate or --generate: measure quality (recognition accuracy, fidelity, "
+                     "diversity) into metrics.json")
+    return p
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
+    """Parse and validate the command line.
+
+    Returns the configuration and the names of the flags the user gave explicitly
+    (so `--evaluate` can reject flags that conflict with its checkpoint).
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    values = vars(args)
+    sentinel = object()
+    probe = build_parser()
+    probe.set_defaults(**{k: sentinel for k in values})
+    explicit = {k for k, v in vars(probe.parse_args(argv)).items() if v is not sentinel}
+    if args.resample_n < 2:
+        raise UserError("--resample-n must be at least 2 (a gesture needs two points)")
+    actions = [f"--{name}" for name in ("evaluate", "resume", "generate") if values[name]]
+    if len(actions) > 1:
+        raise UserError(f"{' and '.join(actions)} cannot be combined: pick one")
+    if args.fresh_critic and not args.resume:
+        raise UserError("--fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
+    if args.generate and not args.output:
+        raise UserError("--generate needs --output=PATH (samples go to PATH.npz)")
+    for flag, name in (("--num-per-class", "num_per_class"), ("--format", "format")):
+        if name in explicit and not args.generate and not (name == "num_per_class" and args.metrics):
+            raise UserError(f"{flag} applies to --generate only")
+    if args.metrics and not (args.evaluate or args.generate):
+        raise UserError("--metrics needs --evaluate=CHECKPOINT or --generate=CHECKPOINT")
+    if args.dataset == "folder" and "datapath" not in explicit and not (args.evaluate or args.resume or args.generate):
+        raise UserError("--dataset=folder needs --datapath=DIR, a folder with one subfolder of sample files per class")
+    if "subject_pattern" in explicit and args.dataset != "folder":
+        raise UserError("--subject-pattern applies to --dataset=folder only")
+    if "speeds" in explicit and args.dataset != "dollar-gds":
+        raise UserError("--speeds applies to dollar-gds only")
+    if args.seed < -1:
+        raise UserError(f"--seed must be -1 (random) or a non-negative integer, got {args.seed}")
+    return Config(**values), explicit
+
+
+__all__ = ["build_parser", "main", "parse_args"]

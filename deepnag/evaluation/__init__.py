@@ -1,0 +1,1 @@
+"""After training: sampling a checkpoint, figures, export, quality metrics, recognisers and reports."""

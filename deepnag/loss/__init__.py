@@ -1,0 +1,9 @@
+"""The DeepNAG loss: frame costs → soft-DTW (Numba CPU / CUDA kernels) → class-aware Hausdorff → the objective.
+
+`soft_dtw` and the `SoftDTW` module are usable on their own, for any batch of
+sequences: see the README's "Use from Python".
+"""
+
+from deepnag.loss.soft_dtw import SoftDTW, soft_dtw
+
+__all__ = ["SoftDTW", "soft_dtw"]

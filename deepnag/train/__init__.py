@@ -1,0 +1,1 @@
+"""Training: the DeepNAG and DeepGAN methods, the shared loop, run directories, torchrun and CUDA graphs."""
