@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import sys
 
-from deepnag.cli import main
+from deepnag.runtime import configure_openmp
+
+configure_openmp()  # before anything imports torch
+
+from deepnag.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

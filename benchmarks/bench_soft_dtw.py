@@ -32,7 +32,7 @@ if "--openmp-default" not in sys.argv:  # must precede torch's import: OpenMP re
 
 import torch  # noqa: E402
 
-from deepnag.loss.soft_dtw import soft_dtw, soft_dtw_pairs, squared_euclidean_cost  # noqa: E402
+from deepnag.loss.soft_dtw_autograd import soft_dtw, soft_dtw_pairs, squared_euclidean_cost  # noqa: E402
 
 
 def _peers(gamma: float) -> dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]:

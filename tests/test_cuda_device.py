@@ -18,7 +18,7 @@ from deepnag import checkpoint
 from deepnag.cli import parse_args
 from deepnag.data.batches import load_data_for
 from deepnag.loss.objective import deepnag_loss, gradient_penalty
-from deepnag.loss.soft_dtw import soft_dtw, soft_dtw_pairs
+from deepnag.loss.soft_dtw_autograd import soft_dtw, soft_dtw_pairs
 from deepnag.models import Critic, DifferentiableGRU
 from deepnag.train.methods import DeepGANMethod, RandomStreams
 

@@ -9,7 +9,7 @@ from deepnag.errors import UserError
 from deepnag.loss import hausdorff as hausdorff_module
 from deepnag.loss.costs import cosine_cost, squared_euclidean_cost
 from deepnag.loss.hausdorff import ClassAwareHausdorff, class_aware_hausdorff
-from deepnag.loss.soft_dtw import soft_dtw
+from deepnag.loss.soft_dtw_autograd import soft_dtw
 
 COSTS = {"ed": squared_euclidean_cost, "cos": cosine_cost}
 # uneven classes: 4, 2, 1 (a singleton), 3, and labels that are not 0..C-1

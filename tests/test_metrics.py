@@ -20,7 +20,7 @@ from deepnag.evaluation.metrics import (
     tstr,
 )
 from deepnag.loss.hausdorff import class_aware_hausdorff
-from deepnag.loss.soft_dtw import soft_dtw, squared_euclidean_cost
+from deepnag.loss.soft_dtw_autograd import soft_dtw, squared_euclidean_cost
 
 DATASETS = ("dollar-gds", "jk2017-kinect")
 

@@ -21,6 +21,13 @@ def test_main_sets_a_short_spin_before_torch_loads():
     assert out == "False 10000"
 
 
+def test_the_console_command_sets_it_before_torch_loads():
+    """`deepnag` (the installed command) enters at deepnag.cli.main, not main.py."""
+    out = _python("import os, sys; from deepnag import cli; cli.main(['--batch-size=0']); "
+                  "print('torch' in sys.modules, os.environ.get('GOMP_SPINCOUNT'))")
+    assert out == "False 10000"
+
+
 def test_the_users_own_setting_is_kept():
     out = _python("import os, main; print(os.environ['GOMP_SPINCOUNT'])", GOMP_SPINCOUNT="123")
     assert out == "123"

@@ -11,9 +11,16 @@ import pytest
 import torch
 
 from deepnag.errors import UserError
-from deepnag.loss import soft_dtw as sdtw_module
+from deepnag.loss import soft_dtw_autograd as sdtw_module
 from deepnag.loss.costs import cosine_cost, squared_euclidean_cost
-from deepnag.loss.soft_dtw import SoftDTW, sakoe_chiba_band, sakoe_chiba_mask, soft_dtw, soft_dtw_divergence, soft_dtw_pairs
+from deepnag.loss.soft_dtw_autograd import (
+    SoftDTW,
+    sakoe_chiba_band,
+    sakoe_chiba_mask,
+    soft_dtw,
+    soft_dtw_divergence,
+    soft_dtw_pairs,
+)
 from deepnag.loss.soft_dtw_cpu import LANES
 
 

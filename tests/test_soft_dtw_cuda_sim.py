@@ -20,7 +20,7 @@ CHILD = textwrap.dedent("""
     import json
     import numpy as np
     from deepnag.loss import soft_dtw_cuda
-    from deepnag.loss.soft_dtw import sakoe_chiba_band
+    from deepnag.loss.soft_dtw_autograd import sakoe_chiba_band
     from deepnag.loss.soft_dtw_cpu import soft_dtw_cpu
     from numba import config, cuda
     assert config.ENABLE_CUDASIM

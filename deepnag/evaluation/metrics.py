@@ -26,7 +26,7 @@ import torch
 from deepnag.config import Config
 from deepnag.data.preprocessing import MinMaxNormalizer, resample
 from deepnag.evaluation.recognizers import accuracy, recognizer_for
-from deepnag.loss.soft_dtw import soft_dtw_pairs
+from deepnag.loss.soft_dtw_autograd import soft_dtw_pairs
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,6 @@
 sequences: see the README's "Use from Python".
 """
 
-from deepnag.loss.soft_dtw import SoftDTW, soft_dtw
+from deepnag.loss.soft_dtw_autograd import SoftDTW, soft_dtw
 
 __all__ = ["SoftDTW", "soft_dtw"]

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from deepnag.config import Config
 from deepnag.errors import UserError
 from deepnag.loss.costs import TERMS, check_sequences, features
-from deepnag.loss.soft_dtw import check_bandwidth, check_gamma, soft_dtw_features
+from deepnag.loss.soft_dtw_autograd import check_bandwidth, check_gamma, soft_dtw_features
 
 VARIANTS = ("ahd", "mhd", "hd")
 
