@@ -2,7 +2,7 @@
 
 These need a CUDA device, so on a CPU-only machine (CI) they are reported as skipped
 with the reason below; the kernels' arithmetic is still checked there by
-``test_soft_dtw_cuda_sim.py`` under Numba's CUDA simulator. On a GPU machine run
+``test_soft_dtw_cuda.py`` under Numba's CUDA simulator. On a GPU machine run
 ``python -m pytest -rs tests/test_cuda_device.py``.
 """
 

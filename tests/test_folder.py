@@ -107,3 +107,15 @@ def test_checkpoint_records_the_folder_classes(tmp_path):
     (run,) = list((tmp_path / "logs").iterdir())
     state = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert state["class_names"] == ["circle", "line", "zigzag"] and state["num_features"] == 3
+
+
+def test_the_writer_is_the_readers_inverse(tmp_path):
+    from deepnag.data.folder import csv_text, native_file, read_csv
+
+    sample = np.random.default_rng(1).normal(size=(6, 3))
+    relative, text = native_file("wave", 12, sample, "synthetic")
+    assert relative.as_posix() == "wave/synthetic_012.csv" and text == csv_text(sample)
+    path = tmp_path / relative
+    path.parent.mkdir()
+    path.write_text(text)
+    np.testing.assert_allclose(read_csv(path), sample, rtol=1e-6)

@@ -1,4 +1,4 @@
-"""Data-set parsers on tiny hand-written files, and the real data sets' shape."""
+"""$1-GDS: the XML parser on tiny hand-written files, its writer, and the real data set's shape."""
 
 from __future__ import annotations
 
@@ -6,16 +6,7 @@ import numpy as np
 import pytest
 
 from deepnag.data import DataFormatError, load_raw
-from deepnag.data.dollar_gds import parse_gesture_xml
-from deepnag.data.jk2017 import parse_skeleton_file
-
-
-def _skeleton_text(name: str, frames: int, value: str = "0.5") -> str:
-    lines = [name, str(frames)]
-    for f in range(frames):
-        lines.append("####")
-        lines += [f"{j},{f},{value}" for j in range(21)]
-    return "\n".join(lines) + "\n"
+from deepnag.data.dollar_gds import gesture_xml, native_file, parse_gesture_xml
 
 
 def test_xml_parser_reads_label_and_points():
@@ -40,29 +31,6 @@ def test_xml_parser_reads_label_and_points():
 def test_xml_parser_errors_name_the_file(data, message):
     with pytest.raises(DataFormatError, match=message):
         parse_gesture_xml(data, "g.xml")
-
-
-def test_skeleton_parser_reads_frames_in_joint_order():
-    name, frames = parse_skeleton_file(_skeleton_text("duck", 3), "ex_1.txt", expected_class="duck")
-    assert name == "duck" and frames.shape == (3, 63)
-    np.testing.assert_array_equal(frames[2, :6], [0, 2, 0.5, 1, 2, 0.5])
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        (_skeleton_text("push", 2), r"ex_1\.txt: line 1: class 'push' does not match its folder 'duck'"),
-        (_skeleton_text("duck", 2).replace("duck\n2\n", "duck\n3\n", 1), r"header says 3 frames but the file holds 2"),
-        (_skeleton_text("duck", 2, value="abc"), r"ex_1\.txt: line 4: non-numeric value in '0,0,abc'"),
-        (_skeleton_text("duck", 2).replace("duck\n2", "duck\ntwo"), r"line 2: frame count 'two' is not an integer"),
-        (_skeleton_text("duck", 2).replace("1,0,0.5\n", "1,0\n", 1), r"line 5: expected 'x,y,z', got '1,0'"),
-        (_skeleton_text("duck", 2).replace("####", "#", 1), r"line 3: expected '####'"),
-        ("duck\n", r"too short"),
-    ],
-)
-def test_skeleton_parser_errors_name_file_and_line(text, message):
-    with pytest.raises(DataFormatError, match=message):
-        parse_skeleton_file(text, "ex_1.txt", expected_class="duck")
 
 
 def test_bad_file_inside_a_data_set_is_reported_with_its_path(tmp_path):
@@ -98,17 +66,10 @@ def test_real_dollar_gds_other_speeds(shared_data):
     assert len(raw.sequences) == 3200
 
 
-def test_real_jk2017(shared_data):
-    raw = load_raw("jk2017-kinect", shared_data)
-    assert len(raw.sequences) == 560 and len(raw.class_names) == 14 and raw.num_features == 63
-    assert len(set(raw.subjects)) == 20
-    assert (np.bincount(raw.labels) == 40).all()
-    assert raw.display_names[10] == "Side kick (left)"
-
-
-def test_select_classes_and_cap(shared_data):
-    raw = load_raw("dollar-gds", shared_data).select(("star", "arrow"), max_per_class=7)
-    assert raw.class_names == ("arrow", "star")
-    assert np.bincount(raw.labels).tolist() == [7, 7]
-    with pytest.raises(Exception, match=r"unknown class\(es\) spiral in --classes; known: arrow"):
-        load_raw("dollar-gds", shared_data).select(("spiral",))
+def test_the_writer_is_the_readers_inverse():
+    points = np.array([[1.5, 2.25], [3.0, -4.125], [10.0, 0.0]])
+    name, parsed = parse_gesture_xml(gesture_xml("star07", points, 7, "synthetic").encode(), "star07.xml")
+    assert name == "star"
+    np.testing.assert_allclose(parsed, points, atol=1e-3)
+    path, _ = native_file("star", 7, points, "synthetic")
+    assert path.as_posix() == "dollar_gds/xml_logs/synthetic/medium/star07.xml"

@@ -1,0 +1,118 @@
+"""The DeepNAG loss against SPEC's formula, written out in float64 with plain loops, term by term."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from deepnag.config import Config
+from deepnag.loss.objective import deepnag_loss, equal_spacing_loss
+
+GAMMA = 0.1
+
+
+def soft_dtw_loops(cost: np.ndarray, gamma: float) -> float:
+    """R[i,j] = cost[i-1,j-1] + softmin_γ(R[i-1,j-1], R[i-1,j], R[i,j-1]); the value is R[n,m]."""
+    n, m = cost.shape
+    R = np.full((n + 1, m + 1), np.inf)
+    R[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            r = [R[i - 1, j - 1], R[i - 1, j], R[i, j - 1]]
+            low = min(r)
+            R[i, j] = cost[i - 1, j - 1] + low - gamma * math.log(sum(math.exp(-(v - low) / gamma) for v in r))
+    return R[n, m]
+
+
+def distance_loops(a: np.ndarray, b: np.ndarray, m: str) -> float:
+    """SPEC's two distances: `ed` squared Euclidean between points, `cos` 1 − cosine between directions."""
+    if m == "cos":
+        a, b = np.diff(a, axis=0), np.diff(b, axis=0)
+    cost = np.zeros((len(a), len(b)))
+    for i in range(len(a)):
+        for j in range(len(b)):
+            if m == "ed":
+                cost[i, j] = sum((a[i, k] - b[j, k]) ** 2 for k in range(a.shape[1]))
+            else:
+                dot = sum(a[i, k] * b[j, k] for k in range(a.shape[1]))
+                cost[i, j] = 1.0 - dot / (math.sqrt(sum(v * v for v in a[i])) * math.sqrt(sum(v * v for v in b[j])))
+    return soft_dtw_loops(cost, GAMMA)
+
+
+def ahd_loops(A: np.ndarray, B: np.ndarray, y: list[int], m: str) -> float:
+    """AHD_m(A, B) = ½ [Σ_i min_{j: y_j = y_i} m(A_i, B_j) + Σ_j min_{i: y_i = y_j} m(A_i, B_j)]."""
+    d = [[distance_loops(A[i], B[j], m) for j in range(len(B))] for i in range(len(A))]
+    rows = sum(min(d[i][j] for j in range(len(B)) if y[j] == y[i]) for i in range(len(A)))
+    cols = sum(min(d[i][j] for i in range(len(A)) if y[i] == y[j]) for j in range(len(B)))
+    return 0.5 * (rows + cols)
+
+
+def resample_loops(x: np.ndarray) -> float:
+    """1000 · mean over the batch and t of (d_t − L/n)², d_t = ‖p_{t+1} − p_t‖, L = Σ_t d_t."""
+    total, count = 0.0, 0
+    for sample in x:
+        steps = [math.dist(sample[t + 1], sample[t]) for t in range(len(sample) - 1)]
+        target = sum(steps) / len(sample)
+        total += sum((d - target) ** 2 for d in steps)
+        count += len(steps)
+    return 1000.0 * total / count
+
+
+@pytest.fixture(params=[2, 3], ids=["2D", "3D"])
+def batch(request):
+    """real batches spread wide, fake ones tight: the fake spread is below the real one, so |·| matters."""
+    rng = np.random.default_rng(request.param)
+    n, features = 7, request.param
+    y = [0, 0, 1, 1, 1, 2]
+    base = rng.normal(size=(3, n, features)).cumsum(1)
+    real_1 = base[y] + 0.8 * rng.normal(size=(6, n, features))
+    real_2 = base[y] + 0.8 * rng.normal(size=(6, n, features))
+    fake_1 = base[y] + 0.05 * rng.normal(size=(6, n, features))
+    fake_2 = base[y] + 0.05 * rng.normal(size=(6, n, features))
+    return y, real_1, real_2, fake_1, fake_2
+
+
+def test_every_term_and_the_total_follow_the_spec(batch):
+    y, real_1, real_2, fake_1, fake_2 = batch
+    t = {k: torch.from_numpy(v) for k, v in dict(r1=real_1, r2=real_2, f1=fake_1, f2=fake_2).items()}
+    loss, terms = deepnag_loss(t["r1"], t["r2"], t["f1"], t["f2"], torch.tensor(y), gamma=GAMMA)
+    expected_total = resample_loops(fake_1)
+    assert terms["loss_resample"].item() == pytest.approx(expected_total, rel=1e-9)
+    for m in ("ed", "cos"):
+        fidelity = ahd_loops(real_1, fake_1, y, m)
+        spread_fake, spread_real = ahd_loops(fake_1, fake_2, y, m), ahd_loops(real_1, real_2, y, m)
+        assert spread_fake < spread_real  # the batch is built so: the absolute value is what keeps the term positive
+        diversity = abs(spread_fake - spread_real)
+        assert terms[f"fidelity_{m}"].item() == pytest.approx(fidelity, rel=1e-7)
+        assert terms[f"diversity_{m}"].item() == pytest.approx(diversity, rel=1e-7)
+        assert terms[f"loss_{m}"].item() == pytest.approx(fidelity + diversity, rel=1e-7)
+        expected_total += fidelity + diversity
+    assert loss.item() == pytest.approx(expected_total / 3, rel=1e-7)
+    assert terms["loss"].item() == loss.item()
+
+
+def test_the_equal_spacing_term_divides_by_n_not_n_minus_1():
+    """Evenly spaced points still pay: the reference's target is L/n, below each of the n−1 equal steps."""
+    line = torch.linspace(0, 1, 5, dtype=torch.float64)[None, :, None]  # 4 steps of 0.25, target 1/5
+    assert equal_spacing_loss(line).item() == pytest.approx(1000 * (0.25 - 0.2) ** 2)
+
+
+def test_the_default_gamma_is_the_references():
+    assert Config().gamma == 0.1
+    y = torch.tensor([0, 0])
+    x = torch.rand(2, 5, 2, dtype=torch.float64)
+    default, _ = deepnag_loss(x, x.flip(0), x + 0.1, x - 0.1, y)
+    explicit, _ = deepnag_loss(x, x.flip(0), x + 0.1, x - 0.1, y, gamma=0.1)
+    other, _ = deepnag_loss(x, x.flip(0), x + 0.1, x - 0.1, y, gamma=1.0)
+    assert default.item() == explicit.item() != other.item()
+
+
+def test_only_fake_1_carries_gradients_and_they_match_finite_differences():
+    rng = np.random.default_rng(0)
+    y = torch.tensor([0, 0, 1, 1])
+    real_1, real_2, fake_2 = (torch.from_numpy(rng.normal(size=(4, 5, 2)).cumsum(1)) for _ in range(3))
+    fake_1 = torch.from_numpy(rng.normal(size=(4, 5, 2)).cumsum(1)).requires_grad_(True)
+    torch.autograd.gradcheck(lambda f: deepnag_loss(real_1, real_2, f, fake_2, y)[0], (fake_1,), eps=1e-6, atol=1e-5)
