@@ -1,0 +1,25 @@
+"""--evaluate: the figures and GIFs a trained checkpoint's evaluation writes."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+import main
+from tests.test_loop import DOLLAR, JK, _train
+
+
+def test_evaluate_writes_the_2d_grid(tmp_path, shared_data):
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=1")
+    assert main.main([f"--evaluate={run / 'checkpoints' / 'checkpoint-best.pt'}"]) == 0
+    image = Image.open(run / "evaluation" / "samples.png")
+    assert image.width >= 200 and image.height > 5 * image.width  # 3 columns, 16 + 3 rows
+
+
+def test_evaluate_writes_gifs_for_skeletons(tmp_path, shared_data):
+    run = _train(tmp_path, shared_data, *JK, "--epochs=1")
+    out = tmp_path / "figures"
+    assert main.main([f"--evaluate={run / 'checkpoints' / 'checkpoint-final.pt'}", f"--output={out}"]) == 0
+    for name in ("duck", "push"):
+        gif = Image.open(out / f"{name}.gif")
+        assert gif.n_frames == 16 and gif.width > 100
+    assert Image.open(out / "samples.png").width > 100
