@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     """Load and check a checkpoint; every problem is a one-line CheckpointError."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist; give the path of a .pt file in a run's checkpoints/ folder")
+        raise CheckpointError(f"checkpoint {path} does not exist; {_nearby(path)}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
@@ -59,19 +58,57 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
                 f"{path} is not a DeepNAG checkpoint: it holds a pickled {unsafe.group(1)}, which is refused "
                 "because loading it could run code"
             ) from None
-        raise CheckpointError(f"{path} is damaged or not a PyTorch checkpoint; use another checkpoint") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise CheckpointError(f"{path} is damaged or not a PyTorch checkpoint ({_first_line(error)}); use another checkpoint") from None
+        raise CheckpointError(
+            f"{path} is damaged, truncated or not a PyTorch checkpoint; give a .pt file that a DeepNAG run wrote"
+        ) from None
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - foreign bytes make torch's reader raise almost anything (KeyError, IndexError, …)
+        raise CheckpointError(
+            f"{path} is damaged, truncated or not a PyTorch checkpoint; give a .pt file that a DeepNAG run wrote"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a PyTorch file but not a DeepNAG checkpoint")
-    if state.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(f"{path} is a PyTorch file but not a DeepNAG checkpoint; give a .pt file that a DeepNAG run wrote")
+    version = state.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path} has a damaged format_version ({version!r}); it is not a usable checkpoint")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path} was written by a newer DeepNAG (format {state['format_version']}); upgrade this project"
         )
     missing = [k for k in REQUIRED if k not in state]
     if missing:
         raise CheckpointError(f"{path} lacks {', '.join(missing)}; it is incomplete")
+    _check_types(state, path)
     return state
+
+
+_TYPES = {"kind": str, "model": str, "dataset": str, "config": dict, "class_names": list, "display_names": list,
+          "normalizer": dict, "num_features": int, "seq_len": int, "generator": dict}
+
+
+def _check_types(state: dict[str, Any], path: Path) -> None:
+    """The entries every reader relies on have the types it expects (a hand-made or damaged file may not)."""
+    wrong = [k for k, kind in _TYPES.items() if not isinstance(state[k], kind)]
+    norm = state["normalizer"]
+    if not wrong and not all(isinstance(norm.get(k), torch.Tensor) for k in ("minimum", "maximum")):
+        wrong.append("normalizer")
+    if not wrong and not all(isinstance(name, str) for name in state["class_names"]):
+        wrong.append("class_names")
+    if wrong:
+        raise CheckpointError(f"{path} has a damaged {', '.join(wrong)}; it is not a usable checkpoint")
+
+
+def _nearby(path: Path) -> str:
+    """What to give instead of a missing checkpoint: a shipped model's generator.pt, or the folder's checkpoints."""
+    folder = path.parent
+    if folder.is_dir():
+        found = sorted(p.name for p in folder.glob("*.pt"))
+        if "generator.pt" in found:
+            return f"this folder holds {folder / 'generator.pt'}, which the shipped models use instead of {path.name}"
+        if found:
+            return f"{folder} holds {', '.join(found[:4])}{', …' if len(found) > 4 else ''}"
+    return "give the path of a .pt file in a run's checkpoints/ folder (or a shipped model's generator.pt)"
 
 
 def full(
@@ -134,9 +171,3 @@ def networks_only(state: dict[str, Any]) -> dict[str, Any]:
 def normalizer_state(minimum: Any, maximum: Any) -> dict[str, torch.Tensor]:
     """The min-max normaliser's factors as float64 tensors (what `weights_only` loading accepts)."""
     return {"minimum": torch.as_tensor(minimum, dtype=torch.float64), "maximum": torch.as_tensor(maximum, dtype=torch.float64)}
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    first = text.splitlines()[0] if text else type(error).__name__
-    return first.split(". ")[0][:160]

@@ -90,7 +90,7 @@ def test_bad_counts_and_seeds_are_one_line_errors(dollar, kwargs, message):
 def test_loading_has_the_command_lines_safety(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not a checkpoint")
-    with pytest.raises(checkpoint.CheckpointError, match=f"{text} is damaged or not a PyTorch checkpoint"):
+    with pytest.raises(checkpoint.CheckpointError, match=f"{text} is damaged, truncated or not a PyTorch checkpoint"):
         deepnag.load_generator(text)
     with pytest.raises(checkpoint.CheckpointError, match="does not exist"):
         deepnag.load_generator(tmp_path / "missing.pt")

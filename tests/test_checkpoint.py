@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import collections
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deepnag import checkpoint
 from deepnag.config import Config
@@ -53,3 +59,92 @@ def test_a_newer_format_asks_for_an_upgrade(tmp_path):
     path = checkpoint.save({**_full(), "format_version": checkpoint.FORMAT_VERSION + 1}, tmp_path / "new.pt")
     with pytest.raises(checkpoint.CheckpointError, match="written by a newer DeepNAG"):
         checkpoint.load(path)
+
+
+# Files that are not checkpoints of this project: each a one-line CheckpointError naming the file.
+
+def _assert_refused(path, what: str = "") -> None:
+    with pytest.raises(checkpoint.CheckpointError) as caught:
+        checkpoint.load(path)
+    message = str(caught.value)
+    assert str(path) in message and "\n" not in message and what in message
+
+
+@pytest.mark.parametrize("content", [
+    b"not a checkpoint, just notes\n",                         # torch's unpickler: KeyError: 101
+    b"x,y\n1,2\n",                                             # a CSV: IndexError: pop from empty list
+    b"",
+    b"PK\x03\x04" + b"\x00" * 40,                              # a zip header and nothing more
+])
+def test_foreign_bytes_are_a_one_line_error(tmp_path, content):
+    path = tmp_path / "csv.pt"
+    path.write_bytes(content)
+    _assert_refused(path, "is damaged, truncated or not a PyTorch checkpoint")
+
+
+def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path):
+    whole = checkpoint.save(_full(), tmp_path / "whole.pt").read_bytes()
+    for cut in (len(whole) // 2, len(whole) - 30, 100):
+        path = tmp_path / f"cut-{cut}.pt"
+        path.write_bytes(whole[:cut])
+        _assert_refused(path, "is damaged, truncated or not a PyTorch checkpoint")
+
+
+@given(st.binary(max_size=2048))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_bytes_never_escape_as_another_exception(tmp_path, content):
+    path = tmp_path / "random.pt"
+    path.write_bytes(content)
+    _assert_refused(path)
+
+
+@given(st.dictionaries(st.sampled_from(["data.pkl", "version", "byteorder", "data/0", "x"]), st.binary(max_size=200),
+                       min_size=1, max_size=5))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_zip_members_never_escape_as_another_exception(tmp_path, members):
+    path = tmp_path / "members.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(f"archive/{name}", data)
+    _assert_refused(path)
+
+
+@pytest.mark.parametrize("obj, what", [
+    ([1, 2, 3], "not a DeepNAG checkpoint"),
+    ({"format": "something-else"}, "not a DeepNAG checkpoint"),
+    (torch.zeros(3), "not a DeepNAG checkpoint"),
+])
+def test_pytorch_files_of_other_objects_are_refused(tmp_path, obj, what):
+    path = tmp_path / "other.pt"
+    torch.save(obj, path)
+    _assert_refused(path, what)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("class_names", "star"), ("class_names", [1, 2]), ("num_features", "2"), ("generator", [1]),
+    ("normalizer", {"minimum": [0.0]}), ("format_version", "1"), ("config", None),
+])
+def test_valid_files_with_wrong_contents_name_the_damaged_entry(tmp_path, key, value):
+    path = checkpoint.save({**_full(), key: value}, tmp_path / "wrong.pt")
+    _assert_refused(path, key if key != "format_version" else "format_version")
+
+
+def test_a_pickled_object_is_refused_without_running_it(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": checkpoint.FORMAT, "payload": collections.OrderedDict()}, path)  # harmless, but not allowed
+    torch.save({"format": checkpoint.FORMAT, "payload": _Evil()}, path)
+    _assert_refused(path, "refused because loading it could run code")
+    assert not (tmp_path / "ran").exists()
+
+
+class _Evil:
+    def __reduce__(self):
+        return (open, (str(Path(__file__).parent / "ran"), "w"))
+
+
+def test_a_missing_shipped_name_points_to_generator_pt(tmp_path):
+    folder = tmp_path / "pretrained_models" / "DeepNAG" / "dollar-gds"
+    folder.mkdir(parents=True)
+    checkpoint.save(checkpoint.generator_only(_full()), folder / "generator.pt")
+    _assert_refused(folder / "checkpoint-best.tar", f"this folder holds {folder / 'generator.pt'}")
+    _assert_refused(tmp_path / "nowhere" / "x.pt", "give the path of a .pt file")

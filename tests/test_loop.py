@@ -84,6 +84,20 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, shared_data):
 
 
 
+def test_resume_says_how_many_epochs_it_ran_and_refuses_to_run_none(tmp_path, shared_data, capsys):
+    first = _train(tmp_path, shared_data, *DOLLAR, "--epochs=2")
+    final = first / "checkpoints" / "checkpoint-final.pt"
+    capsys.readouterr()
+    for epochs in ("--epochs=2", "--epochs=1"):
+        assert main.main([f"--resume={final}", epochs]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"error: {final} has already trained 2 epochs, so {epochs} leaves nothing to train; "
+                       "give --epochs greater than 2 (e.g. --epochs=1002)"]
+    assert torch.load(final, weights_only=True)["epoch"] == 2  # nothing was written
+    assert main.main([f"--resume={final}", "--epochs=3"]) == 0
+    assert "done: 1 epochs in this run (3 of 3 in all)" in (first / "logs" / "train.log").read_text()
+
+
 def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_data):
     first = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=2")
     state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
@@ -155,7 +169,7 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path, shared_data):
     relabelled = checkpoint.save(state, tmp_path / "relabelled.pt")
     cases = [
         (["--evaluate", str(tmp_path / "missing.pt")], r"checkpoint .*missing\.pt does not exist"),
-        (["--evaluate", str(corrupt)], r"corrupt\.pt is damaged or not a PyTorch checkpoint"),
+        (["--evaluate", str(corrupt)], r"corrupt\.pt is damaged, truncated or not a PyTorch checkpoint"),
         (["--evaluate", str(foreign)], r"foreign\.pt is not a DeepNAG checkpoint: it holds a pickled torch\.nn"),
         (["--evaluate", str(plain)], r"plain\.pt is a PyTorch file but not a DeepNAG checkpoint"),
         (["--evaluate", str(good), "--model=DeepGAN"], r"--model=DeepGAN conflicts with .*which holds DeepNAG"),

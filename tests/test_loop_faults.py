@@ -102,7 +102,7 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     path = tmp_path / "c.pt"
     checkpoint.save({"format": checkpoint.FORMAT, "w": torch.randn(1000)}, path)
     path.write_bytes(path.read_bytes()[:1500])
-    with pytest.raises(CheckpointError, match=r"c\.pt is damaged or not a PyTorch checkpoint"):
+    with pytest.raises(CheckpointError, match=r"c\.pt is damaged, truncated or not a PyTorch checkpoint"):
         checkpoint.load(path)
 
 

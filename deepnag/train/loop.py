@@ -80,7 +80,13 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
         )
     overrides = {name: getattr(config, name) for name in (explicit & set(RESUMABLE_OVERRIDES)) | set(MACHINE_FLAGS)}
     overrides["resume"] = config.resume
-    return dataclasses.replace(saved, **overrides), state
+    resumed = dataclasses.replace(saved, **overrides)
+    done = int(state.get("epoch", 0))
+    if resumed.num_epochs <= done:
+        asked = f"--epochs={resumed.num_epochs}" if "epochs" in explicit else f"its --epochs={resumed.num_epochs}"
+        raise UserError(f"{config.resume} has already trained {done} epochs, so {asked} leaves nothing to train; "
+                        f"give --epochs greater than {done} (e.g. --epochs={done + 1000})")
+    return resumed, state
 
 
 @contextlib.contextmanager
@@ -267,7 +273,8 @@ class Trainer:
                     raise UserError("the ranks' generator parameters differ after training; please report this")
                 log.info("parameters identical on all %d ranks", self.context.world_size)
             path = self.save("checkpoint-final.pt")
-            log.info("done: %d epochs, best %s %.4f; final checkpoint %s", total, key, self.best, path)
+            log.info("done: %d epochs in this run (%d of %d in all), best %s %.4f; final checkpoint %s",
+                     self.epoch - first_epoch, self.epoch, total, key, self.best, path)
         finally:
             if writer is not None:
                 writer.close()
