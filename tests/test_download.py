@@ -23,9 +23,13 @@ def _leftovers(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.name.endswith((".part", ".download")) or p.name.startswith(".extract-")]
 
 
-def test_dollar_gds_downloads_extracts_and_loads(shared_data, serve, tmp_path):
+def test_dollar_gds_downloads_extracts_and_loads(shared_data, serve, tmp_path, caplog):
     server = serve(shared_data)
-    raw = load_raw("dollar-gds", tmp_path, download_url=f"{server.url}/dollar_gds/xml.zip")
+    with caplog.at_level(logging.INFO, logger="deepnag"):
+        raw = load_raw("dollar-gds", tmp_path, download_url=f"{server.url}/dollar_gds/xml.zip")
+    said = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith(f"downloaded {tmp_path / 'dollar_gds' / 'xml.zip'} (") and m.endswith(" MB)") for m in said)
+    assert f"extracted to {tmp_path / 'dollar_gds' / 'xml_logs'}" in said
     assert len(raw.sequences) == 1600
     assert (tmp_path / "dollar_gds" / "xml_logs" / "s02" / "medium" / "arrow01.xml").is_file()
     assert not _leftovers(tmp_path)
@@ -133,6 +137,7 @@ def test_jk2017_interrupted_download_resumes_keeping_complete_files(shared_data,
     assert len(raw.sequences) == 560
     assert len(server.requests) == 560 - 50  # complete files are kept, not fetched again
     assert not any("non-commercial" in r.message for r in caplog.records)  # the notice is shown once
+    assert f"downloaded 510 JK2017 files to {tmp_path / jk2017.FOLDER}" in [r.getMessage() for r in caplog.records]
     assert all(re.fullmatch(r"/Sub_U\d{3}/[a-z_]+/ex_[12]\.txt", r) for r in server.requests)  # SPEC's URL layout
 
 
@@ -169,3 +174,24 @@ def test_download_file_is_atomic_under_interruption(serve, tmp_path, monkeypatch
     download.download_file(f"{server.url}/f.bin", destination)
     assert destination.read_bytes() == b"x" * 300_000
     shutil.rmtree(tmp_path / "out")
+
+
+@pytest.mark.parametrize("dataset, variable, url", [
+    ("dollar-gds", "DEEPNAG_DOLLAR_GDS_URL", "http://deepnag-offline.invalid/xml.zip"),
+    ("jk2017-kinect", "DEEPNAG_JK2017_URL", "http://deepnag-offline.invalid/jk2017"),
+])
+def test_an_offline_download_error_is_one_whole_sentence_naming_what_to_do(tmp_path, monkeypatch, dataset, variable, url):
+    monkeypatch.setattr("deepnag.data.download._BACKOFF_S", 0.0)
+    with pytest.raises(DownloadError) as caught:
+        load_raw(dataset, tmp_path, download_url=url)
+    message = str(caught.value)
+    assert "\n" not in message and "Caused by" not in message and "HTTPConnection" not in message
+    assert "(the host name could not be resolved: no network, or a wrong address)" in message
+    assert variable in message and "--download-url" in message and "--datapath" in message
+    assert message.endswith("holding dollar_gds/)") or message.endswith("holding jk2017/kinect/training/)")
+
+
+def test_a_refused_connection_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr("deepnag.data.download._BACKOFF_S", 0.0)
+    with pytest.raises(DownloadError, match=r"after 3 attempts \(the connection was refused\); check the network"):
+        load_raw("dollar-gds", tmp_path, download_url="http://127.0.0.1:9/xml.zip")

@@ -119,13 +119,21 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
     log.info("downloading the $1 Unistroke Gesture Data Set from %s", url)
     incoming = folder / "xml.zip.download"
     try:
-        download_with_progress(url, incoming, description="$1-GDS xml.zip")
+        download_with_progress(url, incoming, description="$1-GDS xml.zip", advice=download_advice(datapath))
         check_archive(incoming)
         os.replace(incoming, folder / "xml.zip")
     finally:
         incoming.unlink(missing_ok=True)
+    log.info("downloaded %s (%.1f MB)", folder / "xml.zip", (folder / "xml.zip").stat().st_size / 2**20)
     extract_archive(folder / "xml.zip", folder)
+    log.info("extracted to %s", folder / ROOT)
     return folder
+
+
+def download_advice(datapath: Path) -> str:
+    """What to do when the download fails: a mirror, or files put there by hand."""
+    return (f"check the network, set {URL_ENV} or --download-url to a mirror, or put xml.zip in "
+            f"{Path(datapath) / FOLDER} yourself (or point --datapath at a folder holding {FOLDER}/)")
 
 
 def _iter_files(folder: Path) -> Iterator[tuple[str, bytes]]:

@@ -24,6 +24,7 @@ TIMEOUT_S = 30.0
 RETRIES = 3
 CHUNK = 1 << 16
 _BACKOFF_S = 0.5
+ADVICE = "check the network or use a mirror with --download-url"
 
 
 class DownloadError(UserError):
@@ -63,10 +64,12 @@ def download_file(
     session: requests.Session | None = None,
     byte_bar: tqdm | None = None,
     retries: int = RETRIES,
+    advice: str = ADVICE,
 ) -> Path:
     """Download `url` to `destination` atomically, retrying transient failures.
 
-    `byte_bar`, if given, is reset to the file's size and advanced per chunk.
+    `byte_bar`, if given, is reset to the file's size and advanced per chunk;
+    `advice` ends the error message (what the user can do instead).
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -86,16 +89,13 @@ def download_file(
                 log.debug("download of %s failed (attempt %d/%d): %s", url, attempt, retries, error)
                 if attempt < retries:
                     time.sleep(_BACKOFF_S * attempt)
-        raise DownloadError(
-            f"could not download {url} after {retries} attempts ({_short(last_error)}); "
-            "check the network or use a mirror with --download-url"
-        )
+        raise DownloadError(f"could not download {url} after {retries} attempts ({reason(last_error)}); {advice}")
     finally:
         part.unlink(missing_ok=True)
 
 
 def download_many(
-    urls: Sequence[str], destinations: Sequence[Path], *, description: str, retries: int = RETRIES
+    urls: Sequence[str], destinations: Sequence[Path], *, description: str, retries: int = RETRIES, advice: str = ADVICE
 ) -> None:
     """Download several files under one progress bar (counted in files).
 
@@ -109,18 +109,35 @@ def download_many(
         total=len(todo), desc=description, unit="file", disable=None, leave=False
     ) as bar:
         for url, destination in todo:
-            download_file(url, destination, session=session, retries=retries)
+            download_file(url, destination, session=session, retries=retries, advice=advice)
             bar.update(1)
 
 
-def download_with_progress(url: str, destination: Path, *, description: str, retries: int = RETRIES) -> Path:
+def download_with_progress(url: str, destination: Path, *, description: str, retries: int = RETRIES,
+                           advice: str = ADVICE) -> Path:
     """Download one (large) file with a byte progress bar."""
     with requests.Session() as session, tqdm(
         desc=description, unit="B", unit_scale=True, unit_divisor=1024, disable=None, leave=False
     ) as bar:
-        return download_file(url, destination, session=session, byte_bar=bar, retries=retries)
+        return download_file(url, destination, session=session, byte_bar=bar, retries=retries, advice=advice)
 
 
-def _short(error: Exception | None) -> str:
-    text = str(error) if error is not None else "unknown error"
-    return text.splitlines()[0][:200] if text else type(error).__name__
+def reason(error: Exception | None) -> str:
+    """Why a transfer failed, in a few whole words (requests' own messages run to hundreds of characters)."""
+    if error is None:
+        return "unknown error"
+    text = str(error)
+    if isinstance(error, requests.exceptions.ConnectionError):
+        if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
+            return "the host name could not be resolved: no network, or a wrong address"
+        if "refused" in text.lower():
+            return "the connection was refused"
+        return "no connection to the server"
+    if isinstance(error, requests.exceptions.Timeout):
+        return f"no answer within {TIMEOUT_S:.0f} s"
+    if isinstance(error, requests.exceptions.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code}"
+    if isinstance(error, OSError) and not isinstance(error, requests.exceptions.RequestException) and error.strerror:
+        return error.strerror
+    first = text.splitlines()[0] if text else type(error).__name__
+    return first if len(first) <= 120 else type(error).__name__

@@ -70,7 +70,10 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
         [f"{base}/{p.as_posix()}" for p in missing],
         [folder / p for p in missing],
         description="JK2017 files",
+        advice=(f"check the network, set {URL_ENV} or --download-url to a mirror, or put the files in {folder} "
+                f"yourself (or point --datapath at a folder holding {FOLDER}/)"),
     )
+    log.info("downloaded %d JK2017 files to %s", len(missing), folder)
     return folder
 
 
