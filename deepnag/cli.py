@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             train(config, explicit)
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"{error.label}: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

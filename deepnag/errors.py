@@ -9,3 +9,5 @@ class UserError(Exception):
     """
 
     exit_code: int = 2
+    label: str = "error"
+    """How the command line introduces the message: "error", or "stopped" for what the user asked for."""

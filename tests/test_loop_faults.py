@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -44,7 +45,7 @@ def test_signal_writes_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, s
     _, err = process.communicate(timeout=240)
     assert process.returncode == 128 + signum
     last = err.strip().splitlines()[-1]
-    match = re.fullmatch(rf"error: stopped by {signal.Signals(signum).name} after epoch (\d+); resume with: python main.py --resume=(\S+)", last)
+    match = re.fullmatch(rf"stopped: {signal.Signals(signum).name} after epoch (\d+), checkpoint written; resume with: python main.py --resume=(\S+)", last)
     assert match, err
     stopped_at, resume_path = int(match.group(1)), Path(match.group(2))
     assert resume_path.name == "checkpoint-last.pt" and resume_path.is_file()
@@ -56,6 +57,29 @@ def test_signal_writes_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, s
     b = torch.load(_run_dir(tmp_path / "straight") / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert a["epoch"] == b["epoch"] == target
     assert max((a["generator"][k] - b["generator"][k]).abs().max().item() for k in a["generator"]) <= 1e-6
+
+
+def test_a_second_ctrl_c_stops_at_once_and_names_the_checkpoints_still_there(tmp_path, shared_data, monkeypatch, capsys):
+    real = methods.DeepNAGMethod.run_epoch
+    calls = []
+
+    def run_epoch(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:  # during epoch 5: Ctrl-C twice, as an impatient user does
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(methods.DeepNAGMethod, "run_epoch", run_epoch)
+    logdir = tmp_path / "logs"
+    flags = [f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--checkpoint-frequency=2", "--epochs=50"]
+    assert main.main(flags) == 128 + signal.SIGINT
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    folder = _run_dir(logdir) / "checkpoints"
+    assert last.startswith(f"stopped: at once during epoch 5, which is lost; {folder} still holds ")
+    assert "checkpoint-best.pt" in last and "checkpoint-epoch-4.pt" in last and "error" not in last
+    resume = Path(last.rsplit("--resume=", 1)[1])
+    assert resume.parent == folder and checkpoint.load(resume)["epoch"] <= 4
 
 
 def _poison_at(monkeypatch, epoch_step: tuple[int, int], steps_per_epoch: int) -> None:

@@ -50,7 +50,12 @@ CONTINUED_SEED_STRIDE = 7919
 
 
 class TrainingInterrupted(UserError):
-    """Raised after a signal, once the resumable checkpoint is safely written; exits with 128 + signal."""
+    """Raised after a signal, once the resumable checkpoint is safely written; exits with 128 + signal.
+
+    Not an error: the user asked for it, and the console says "stopped: …".
+    """
+
+    label = "stopped"
 
     def __init__(self, message: str, signum: int) -> None:
         super().__init__(message)
@@ -263,7 +268,7 @@ class Trainer:
                         signum = stops[0] if stops else signal.SIGTERM
                         path = self.save("checkpoint-last.pt")
                         raise TrainingInterrupted(
-                            f"stopped by {signal.Signals(signum).name} after epoch {self.epoch}; "
+                            f"{signal.Signals(signum).name} after epoch {self.epoch}, checkpoint written; "
                             f"resume with: {command()} --resume={path}",
                             signum,
                         )
@@ -275,9 +280,21 @@ class Trainer:
             path = self.save("checkpoint-final.pt")
             log.info("done: %d epochs in this run (%d of %d in all), best %s %.4f; final checkpoint %s",
                      self.epoch - first_epoch, self.epoch, total, key, self.best, path)
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(self._abandoned(), signal.SIGINT) from None
         finally:
             if writer is not None:
                 writer.close()
+
+    def _abandoned(self) -> str:
+        """What a second Ctrl-C leaves: the epoch under way is lost, every checkpoint written before is kept."""
+        folder = self.path / "checkpoints"
+        kept = sorted(folder.glob("*.pt"), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
+        if not kept:
+            return f"at once during epoch {self.epoch + 1}; no checkpoint had been written yet in {folder}"
+        names = ", ".join(p.name for p in kept[-4:])
+        return (f"at once during epoch {self.epoch + 1}, which is lost; {folder} still holds {names}; "
+                f"resume with: {command()} --resume={kept[-1]}")
 
 
     def _global(self, metrics: dict[str, float]) -> tuple[dict[str, float], list[float]]:
