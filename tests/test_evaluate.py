@@ -5,6 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 import main
+from tests.conftest import ROOT
 from tests.test_loop import DOLLAR, JK, _train
 
 
@@ -23,3 +24,12 @@ def test_evaluate_writes_gifs_for_skeletons(tmp_path, shared_data):
         gif = Image.open(out / f"{name}.gif")
         assert gif.n_frames == 16 and gif.width > 100
     assert Image.open(out / "samples.png").width > 100
+
+
+def test_a_shipped_model_is_evaluated_under_logs_not_into_its_folder(tmp_path, shared_data):
+    shipped = ROOT / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"
+    before = sorted(p.name for p in shipped.parent.iterdir())
+    logdir = tmp_path / "logs"
+    assert main.main([f"--evaluate={shipped}", f"--datapath={shared_data}", f"--logdir={logdir}"]) == 0
+    assert (logdir / "evaluation" / "dollar-gds-generator" / "samples.png").is_file()
+    assert sorted(p.name for p in shipped.parent.iterdir()) == before

@@ -33,3 +33,11 @@ def test_full_disk_is_detected_before_training(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "write_bytes", full)
     with pytest.raises(UserError, match="No space left on device"):
         run_dir.create(tmp_path, "dollar-gds", "DeepNAG")
+
+
+def test_a_start_that_fails_leaves_no_run_directory(tmp_path, capsys):
+    logdir = tmp_path / "logs"
+    missing = tmp_path / "no-such-folder"
+    assert main.main(["--dataset=folder", f"--datapath={missing}", f"--logdir={logdir}", "--epochs=1"]) == 2
+    assert "no-such-folder" in capsys.readouterr().err
+    assert not logdir.exists() or not any(logdir.iterdir())

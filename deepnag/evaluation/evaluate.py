@@ -44,12 +44,13 @@ def _check_flags(config: Config, explicit: set[str], saved: Config, source: str)
 
 
 def _output_folder(config: Config, source: Path) -> Path:
+    """Where --evaluate writes: --output, else the run's evaluation/, else --logdir/evaluation/<model folder>-<name>."""
     if config.output:
         folder = Path(config.output)
-    elif source.resolve().parent.name == "checkpoints":
+    elif source.resolve().parent.name == "checkpoints":  # a run's checkpoint: beside the run's other outputs
         folder = source.resolve().parent.parent / "evaluation"
-    else:
-        folder = source.resolve().parent / "evaluation"
+    else:  # a shipped or copied model: under --logdir, never into the model's own (perhaps tracked) folder
+        folder = Path(config.logdir) / "evaluation" / f"{source.resolve().parent.name}-{source.stem}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:

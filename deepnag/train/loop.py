@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import math
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -318,6 +319,7 @@ def train(config: Config, explicit: set[str]) -> Path:
         if device.type == "cuda" and context.enabled:
             device = torch.device("cuda", context.local_rank)
         same_run = state is not None and state["kind"] == "full"  # else a new run (fresh, or from weights only)
+        data = load_data_for(config)  # before any run directory: a start that fails here leaves nothing behind
         path = None
         if context.is_main:
             if same_run:
@@ -337,12 +339,16 @@ def train(config: Config, explicit: set[str]) -> Path:
                 if state is not None:
                     log.info("continuing the %s-only checkpoint %s from epoch %d with a new optimiser and noise",
                              state["kind"], config.resume, state["epoch"])
-            data = load_data_for(config)
             log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",
                      config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
                      config.model, device, threads,
                      f", {context.world_size} processes (batch {config.batch_size} per process)" if context.enabled else "")
-            trainer = Trainer(config, data, device, path, state, context)
+            try:
+                trainer = Trainer(config, data, device, path, state, context)
+            except UserError:
+                if not same_run and context.is_main:  # nothing trained yet: leave no empty run directory
+                    shutil.rmtree(path, ignore_errors=True)
+                raise
             trainer.fit()
         return path
     finally:
