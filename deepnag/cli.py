@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "with --generate: the output path, PATH.npz (and PATH/ with --format native)")
     out.add_argument("--show", action="store_true", help="with --evaluate: also open a window (needs a display)")
     out.add_argument("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
-                     help="with --generate: synthetic samples per class")
+                     help="synthetic samples per class: what --generate writes, and what --metrics measures")
     out.add_argument("--format", choices=("npz", "native"), default=d.format,
                      help="with --generate: npz only, or also a folder in the data set's own file format")
     out.add_argument("--metrics", action="store_true",

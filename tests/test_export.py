@@ -97,6 +97,15 @@ def test_metrics_json_and_table(trained, tmp_path, shared_data, caplog):
     assert metrics["counts"]["synthetic"] == 10 and metrics["counts"]["real"] == 24  # 2 classes x 12 samples, 2 subjects
     assert metrics["recognizer"] == "Protractor" and metrics["checkpoint"]["model"] == "DeepNAG"
     assert "recognition (TSTR)" in caplog.text and "fidelity AHD (ed)" in caplog.text
+    table = next(r.getMessage() for r in caplog.records if "recognition (TSTR)" in r.getMessage()).splitlines()
+    assert table[1].split()[:1] == ["metric"] and "better" in table[1]
+    rows = {line.split("  ")[0].strip(): line for line in table[2:]}
+    assert "higher" in rows["recognition (TSTR)"] and "lower" in rows["fidelity AHD (ed)"]
+    assert "near baseline" in rows["diversity (cos)"]
+    timing = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("TSTR "))
+    stated = float(timing.split("metrics in ")[1].split(" s")[0])
+    assert stated == pytest.approx(sum(metrics["seconds"].values()), abs=0.06)
+    assert f"TSTR {metrics['seconds']['tstr']:.1f} s" in timing
 
 
 def test_metrics_without_the_data_set_is_a_clear_error(trained, tmp_path, capsys):

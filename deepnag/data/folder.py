@@ -38,24 +38,27 @@ def read_csv(path: Path) -> np.ndarray:
     except (OSError, UnicodeDecodeError) as error:
         raise DataFormatError(f"{path}: cannot read ({error})") from None
     try:
-        rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+        reader = csv.reader(io.StringIO(text))
+        numbered = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
     except csv.Error as error:
         raise DataFormatError(f"{path}: not a valid CSV file ({error})") from None
-    if rows and not all(is_number(c) for c in rows[0]):
-        rows = rows[1:]  # header
+    if numbered and not all(is_number(c) for c in numbered[0][1]):
+        numbered = numbered[1:]  # header
+    lines = [n for n, _ in numbered]  # file line numbers, for messages: what an editor shows
+    rows = [r for _, r in numbered]
     if not rows:
         raise DataFormatError(f"{path}: holds no data rows")
     widths = {len(r) for r in rows}
     if len(widths) != 1:
         bad = next(i for i, r in enumerate(rows) if len(r) != len(rows[0]))
-        raise DataFormatError(f"{path}: row {bad + 1} has {len(rows[bad])} columns, the first row {len(rows[0])}")
+        raise DataFormatError(f"{path}: line {lines[bad]} has {len(rows[bad])} columns, the first data line {len(rows[0])}")
     try:
         return np.array(rows, dtype=np.float64)
     except ValueError:
         for i, row in enumerate(rows):
             for j, cell in enumerate(row):
                 if not is_number(cell):
-                    raise DataFormatError(f"{path}: row {i + 1}, column {j + 1}: {cell.strip()!r} is not a number") from None
+                    raise DataFormatError(f"{path}: line {lines[i]}, column {j + 1}: {cell.strip()!r} is not a number") from None
         raise
 
 

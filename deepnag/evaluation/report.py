@@ -51,12 +51,15 @@ def write(metrics: dict[str, Any], path: Path) -> Path:
 def table(metrics: dict[str, Any]) -> str:
     """The few numbers that matter, side by side with their real-data baselines."""
     rows = [
-        ("recognition (TSTR)", metrics["tstr_accuracy"], metrics["yardstick_accuracy"], "real→real, subject-disjoint"),
+        ("recognition (TSTR)", metrics["tstr_accuracy"], metrics["yardstick_accuracy"], "higher",
+         "real→real, subject-disjoint"),
     ]
     for m in ("ed", "cos"):
         if f"real_synthetic_{m}" in metrics:
-            rows.append((f"fidelity AHD ({m})", metrics[f"real_synthetic_{m}"], metrics[f"real_real_{m}"], "real↔real"))
-            rows.append((f"diversity ({m})", metrics[f"intra_synthetic_{m}"], metrics[f"intra_real_{m}"], "real"))
-    lines = [f"{'metric':<22}{'synthetic':>12}{'baseline':>12}  baseline is"]
-    lines += [f"{name:<22}{a:>12.4f}{b:>12.4f}  {what}" for name, a, b, what in rows]
+            rows.append((f"fidelity AHD ({m})", metrics[f"real_synthetic_{m}"], metrics[f"real_real_{m}"], "lower",
+                         "real↔real"))
+            rows.append((f"diversity ({m})", metrics[f"intra_synthetic_{m}"], metrics[f"intra_real_{m}"],
+                         "near baseline", "real"))
+    lines = [f"{'metric':<22}{'synthetic':>12}{'baseline':>12}  {'better':<14}baseline is"]
+    lines += [f"{name:<22}{a:>12.4f}{b:>12.4f}  {better:<14}{what}" for name, a, b, better, what in rows]
     return "\n".join(lines)
