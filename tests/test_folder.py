@@ -78,7 +78,7 @@ def test_subjects_csv_overrides_names(tmp_path):
         (lambda d: [p.unlink() for p in list((d / "line").iterdir())[1:]], r"class 'line' has 1 sample file\(s\); at least 2"),
         (lambda d: (d / "line" / "bad.csv").write_text("x,y\n1,2\n3,oops\n"), r"bad\.csv: line 3, column 2: 'oops' is not a number"),
         (lambda d: (d / "line" / "ragged.csv").write_text("1,2\n3\n"), r"ragged\.csv: line 2 has 1 columns"),
-        (lambda d: (d / "line" / "gap.csv").write_text("x,y\n1,2\n\n# \n4,5\n3,?\n"), r"gap\.csv: line 6, column 1"),
+        (lambda d: (d / "line" / "gap.csv").write_text("x,y\n1,2\n\n4,5\n?,3\n"), r"gap\.csv: line 5, column 1"),
         (lambda d: (d / "line" / "short.csv").write_text("1,2\n"), r"short\.csv: a gesture needs at least 2 time steps"),
         (lambda d: (d / "line" / "broken.npy").write_bytes(b"\x93NUMPY garbage"), r"broken\.npy: not a readable \.npy array"),
         (lambda d: (d / "line" / "latin.csv").write_bytes("é,1\n2,3\n".encode("latin-1")), r"latin\.csv: cannot read"),
