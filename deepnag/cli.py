@@ -189,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     data = p.add_argument_group("data")
     data.add_argument("--datapath", default=d.datapath,
                       help="folder holding (or receiving) the data sets; data found there is used "
-                      "without any network access. With --dataset=folder: your folder of class subfolders")
+                      "without any network access. The default, data, is the project's data/ folder from any "
+                      "working directory ($DEEPNAG_DATA overrides it; an installed package uses ~/.cache/deepnag/data). "
+                      "With --dataset=folder: your folder of class subfolders")
     data.add_argument("--download-url", default=d.download_url,
                       help="mirror to download from: for dollar-gds the URL of xml.zip, for jk2017-kinect "
                       "the URL of the training folder (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL); "

@@ -195,3 +195,34 @@ def test_a_refused_connection_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr("deepnag.data.download._BACKOFF_S", 0.0)
     with pytest.raises(DownloadError, match=r"after 3 attempts \(the connection was refused\); check the network"):
         load_raw("dollar-gds", tmp_path, download_url="http://127.0.0.1:9/xml.zip")
+
+
+def test_the_default_datapath_is_the_projects_data_folder_from_any_directory(tmp_path, monkeypatch):
+    from deepnag.data import resolve_datapath
+    from tests.conftest import ROOT
+
+    monkeypatch.delenv("DEEPNAG_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert resolve_datapath("data") == ROOT / "data"
+    assert resolve_datapath("./data") == Path("./data") and resolve_datapath(tmp_path) == tmp_path
+    monkeypatch.setenv("DEEPNAG_DATA", str(tmp_path / "mine"))
+    assert resolve_datapath("data") == tmp_path / "mine"
+
+
+def test_an_installed_package_keeps_its_data_in_the_user_cache(tmp_path, monkeypatch):
+    import deepnag.data as data_module
+
+    monkeypatch.delenv("DEEPNAG_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fake = tmp_path / "site-packages" / "deepnag" / "data" / "__init__.py"  # no checkout around it
+    monkeypatch.setattr(data_module, "__file__", str(fake))
+    assert data_module.resolve_datapath("data") == tmp_path / "cache" / "deepnag" / "data"
+
+
+@pytest.mark.parametrize("dataset", ["dollar-gds", "jk2017-kinect"])
+def test_a_failed_first_download_leaves_no_empty_data_set_folder(tmp_path, monkeypatch, dataset):
+    monkeypatch.setattr("deepnag.data.download._BACKOFF_S", 0.0)
+    with pytest.raises(DownloadError):
+        load_raw(dataset, tmp_path, download_url="http://127.0.0.1:9/nothing")
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_dir())
+    assert left in ([], ["jk2017"])  # jk2017/ keeps only the marker that the licence notice was shown

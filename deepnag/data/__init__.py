@@ -9,8 +9,32 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+from deepnag.config import Config
 from deepnag.data import dollar_gds, folder, jk2017
 from deepnag.data.base import DataFormatError, RawGestures
+
+DEFAULT_DATAPATH = Config.datapath
+"""The --datapath default (the reference's): it names the default data folder below, from any working directory."""
+DATA_ENV = "DEEPNAG_DATA"
+
+
+def resolve_datapath(datapath: str | Path) -> Path:
+    """Where data set files are: `data` (the default) means $DEEPNAG_DATA, else the checkout's data/, else a user folder.
+
+    From a source checkout the default is the project's own `data/` folder, whatever
+    the working directory; an installed package uses `$XDG_CACHE_HOME/deepnag/data`
+    (`~/.cache/deepnag/data`). Any other value, `./data` included, is taken as given.
+    """
+    if str(datapath) != DEFAULT_DATAPATH:
+        return Path(datapath)
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    checkout = Path(__file__).resolve().parents[2] / "data"
+    if (checkout / "README.md").is_file() and (checkout.parent / "main.py").is_file():
+        return checkout
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "deepnag" / "data"
+
 
 READERS = {dollar_gds.NAME: dollar_gds, jk2017.NAME: jk2017, folder.NAME: folder}
 SKELETON_DATASETS = (jk2017.NAME,)
@@ -32,6 +56,7 @@ def load_raw(
     reader = READERS[name]
     if reader is folder:
         return folder.load(Path(datapath), subject_pattern)
+    datapath = resolve_datapath(datapath)
     url = download_url or os.environ.get(reader.URL_ENV) or None
     if reader is dollar_gds:
         return dollar_gds.load(Path(datapath), speeds=speeds, url=url)
@@ -43,4 +68,4 @@ def native_file(name: str, class_name: str, number: int, sample: "np.ndarray", s
     return READERS[name].native_file(class_name, number, sample, subject)
 
 
-__all__ = ["READERS", "native_file", "load_raw", "RawGestures", "DataFormatError"]
+__all__ = ["DATA_ENV", "DEFAULT_DATAPATH", "READERS", "native_file", "resolve_datapath", "load_raw", "RawGestures", "DataFormatError"]

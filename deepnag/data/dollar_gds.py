@@ -21,7 +21,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from deepnag.data.base import DataFormatError, RawGestures, is_number
-from deepnag.data.download import DownloadError, download_with_progress
+from deepnag.data.download import DownloadError, download_with_progress, remove_empty_folders
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,7 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
         os.replace(incoming, folder / "xml.zip")
     finally:
         incoming.unlink(missing_ok=True)
+        remove_empty_folders(folder, Path(datapath))
     log.info("downloaded %s (%.1f MB)", folder / "xml.zip", (folder / "xml.zip").stat().st_size / 2**20)
     extract_archive(folder / "xml.zip", folder)
     log.info("extracted to %s", folder / ROOT)

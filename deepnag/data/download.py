@@ -141,3 +141,15 @@ def reason(error: Exception | None) -> str:
         return error.strerror
     first = text.splitlines()[0] if text else type(error).__name__
     return first if len(first) <= 120 else type(error).__name__
+
+
+def remove_empty_folders(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its parents up to (not including) `stop` while they are empty: a failed first download
+    leaves no empty data-set folder behind to be mistaken for data."""
+    folder, stop = Path(folder), Path(stop)
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, or not ours to remove
+            return
+        folder = folder.parent
