@@ -15,6 +15,7 @@ from typing import Sequence
 from deepnag.config import DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, MODELS, Config
 from deepnag.errors import UserError
 from deepnag.runtime import command, configure_openmp
+from deepnag.train.run_dir import FILE_ONLY
 
 log = logging.getLogger("deepnag")
 
@@ -27,6 +28,7 @@ def configure_console_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
     handler.deepnag_console = True  # type: ignore[attr-defined]
+    handler.addFilter(lambda record: not getattr(record, FILE_ONLY, False))
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     # Under torchrun only rank 0 reports progress; other ranks show warnings and errors.

@@ -200,3 +200,20 @@ def test_bf16_autocast_trains_and_stays_close_to_float32(shared_data):
     # bf16 rounding changes the numbers a little, not the loss's scale
     np.testing.assert_allclose(results["bf16"], results["none"], rtol=0.05)
     assert config.amp == "none"
+
+
+def test_the_console_epoch_line_is_short_and_the_log_file_has_the_breakdown(tmp_path, shared_data, capsys):
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=2")
+    console = [line for line in capsys.readouterr().err.splitlines() if " epoch " in f" {line}" and "/2 " in line]
+    assert len(console) == 2 and all(len(line) <= 100 for line in console), console
+    assert "loss_ed" not in console[0] and "ETA" in console[0]
+    written = [line for line in (run / "logs" / "train.log").read_text().splitlines() if "epoch 1/2" in line]
+    assert len(written) == 1 and "loss_ed" in written[0] and "fidelity_cos" in written[0]
+
+
+def test_run_epoch_reports_every_step(shared_data):
+    data = load_data("dollar-gds", str(shared_data), resample_n=8, classes=("arrow", "circle"), max_per_class=5)
+    method = DeepNAGMethod(parse_args(["--resample-n=8", "--batch-size=3"])[0], data, torch.device("cpu"))
+    steps = []
+    method.run_epoch(data, RandomStreams.seeded(0, torch.device("cpu")), on_step=lambda: steps.append(1))
+    assert len(steps) == method.steps_per_epoch(data) == 4  # 10 samples in batches of 3

@@ -35,6 +35,7 @@ from deepnag.runtime import command, configure_threads, resolve_device
 from deepnag.train import distributed, run_dir
 from deepnag.train.distributed import Context
 from deepnag.train.methods import NonFiniteError, RandomStreams, build_method
+from deepnag.train.run_dir import CONSOLE_ONLY, FILE_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +230,10 @@ class Trainer:
                 while self.epoch < total:
                     tick = time.perf_counter()
                     try:
-                        metrics, per_rank = self._global(self.method.run_epoch(self.data, self.streams))
+                        with tqdm(total=self.method.steps_per_epoch(self.data), desc=f"epoch {self.epoch + 1}",
+                                  unit="step", leave=False, disable=None if main else True, dynamic_ncols=True) as steps:
+                            epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update)
+                        metrics, per_rank = self._global(epoch_metrics)
                     except NonFiniteError as error:
                         raise UserError(
                             f"epoch {self.epoch + 1}, {error}; training stopped, the checkpoints in "
@@ -251,9 +255,12 @@ class Trainer:
                     terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
                     if self.context.enabled:
                         terms += f"  ranks' {key}: " + ", ".join(f"{v:.6f}" for v in per_rank)
+                    eta = _format_duration(rate * (total - self.epoch))
+                    # The console gets one short line; the log file (and TensorBoard) the full breakdown.
+                    log.info("epoch %d/%d  %.1fs  %s %.4f%s  best %.4f  ETA %s", self.epoch, total, elapsed, key, value,
+                             " *" if improved else "", self.best, eta, extra={CONSOLE_ONLY: True})
                     log.info("epoch %d/%d  %.2fs  %s %.4f%s  (%s)  best %.4f  ETA %s", self.epoch, total, elapsed,
-                             key, value, " *" if improved else "", terms, self.best,
-                             _format_duration(rate * (total - self.epoch)))
+                             key, value, " *" if improved else "", terms, self.best, eta, extra={FILE_ONLY: True})
                     bar.set_postfix({key: f"{value:.4f}", "best": f"{self.best:.4f}"}, refresh=False)
                     bar.update(1)
                     if writer is not None:

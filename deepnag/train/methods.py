@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,10 @@ from deepnag.train.distributed import Context
 log = logging.getLogger(__name__)
 
 LATENT_SEED_STRIDE = 104_729  # rank r's latent stream is seeded with seed + 1 + stride * r
+
+
+def _nothing() -> None:
+    """The default step callback."""
 
 
 @dataclass
@@ -145,12 +150,18 @@ class DeepNAGMethod:
             return None
         return metrics
 
-    def run_epoch(self, data: GestureData, streams: RandomStreams) -> dict[str, float]:
+    def steps_per_epoch(self, data: GestureData) -> int:
+        world = self.context.world_size
+        return -(-((len(data) - len(data) % world) // world) // self.config.batch_size)
+
+    def run_epoch(self, data: GestureData, streams: RandomStreams, on_step: Callable[[], None] = _nothing) -> dict[str, float]:
+        """One pass over the shuffled data; `on_step` is called after each step (the console's progress)."""
         self.generator.train()
         history = []
         batches = data.batches(self.config.batch_size, streams.data, self.context.rank, self.context.world_size)
         for number, batch in enumerate(batches, start=1):
             metrics = self.step(*batch, streams, number=number)
+            on_step()
             if metrics is not None:
                 history.append(metrics)
         if not history:
@@ -221,7 +232,11 @@ class DeepGANMethod:
         parts["loss"].backward()
         return {name: value.detach() for name, value in parts.items()}
 
-    def run_epoch(self, data: GestureData, streams: RandomStreams) -> dict[str, float]:
+    def steps_per_epoch(self, data: GestureData) -> int:
+        return self.config.deepgan_critic_iters + 1
+
+    def run_epoch(self, data: GestureData, streams: RandomStreams, on_step: Callable[[], None] = _nothing) -> dict[str, float]:
+        """`critic_iters` critic steps and one generator step; `on_step` is called after each."""
         self.generator.train()
         self.critic.train()
         history = []
@@ -235,6 +250,7 @@ class DeepGANMethod:
             if step_if_finite(self.optimizers["critic"], loss_d, 1, "the critic loss", self.config.skip_nonfinite,
                               self.context):
                 history.append({"loss_d": loss_d, "neg_loss_d": -loss_d, **parts})
+            on_step()
         if not history:
             raise NonFiniteError(1, "every critic step was skipped")
         metrics = _mean(history[-1:])  # the critic's state after its last step, as the reference reports
@@ -246,6 +262,7 @@ class DeepGANMethod:
                           self.context)
         finally:
             self.critic.requires_grad_(True)
+        on_step()
         metrics["loss_g"] = loss_g.item()
         return metrics
 

@@ -56,11 +56,18 @@ def save_config(path: Path, values: dict[str, Any]) -> None:
     (path / "config.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
 
 
+CONSOLE_ONLY = "deepnag_console_only"
+"""A log record with this attribute set (`extra={CONSOLE_ONLY: True}`) is shown on the console, not written to the file."""
+FILE_ONLY = "deepnag_file_only"
+"""A log record with this attribute set goes to the run's log file only (a detail too long for the console)."""
+
+
 @contextlib.contextmanager
 def log_to_file(path: Path) -> Iterator[None]:
-    """Copy what the console shows (project INFO and up, others' warnings) into `path`."""
+    """Copy what the console shows (project INFO and up, others' warnings) into `path`, with the file-only details."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, CONSOLE_ONLY, False))
     root = logging.getLogger()
     root.addHandler(handler)
     try:
