@@ -74,9 +74,12 @@ class GestureGenerator:
                 f"{self.num_features} features, {self.seq_len} points, from {self.source})")
 
 
-def load_generator(path: str | Path, device: str = "cpu") -> GestureGenerator:
-    """Open a checkpoint (`generator.pt`, or any checkpoint a run wrote) for sampling from Python."""
-    state = checkpoint.load(path)
+def load_generator(path: str | Path, device: str = "cpu", dataset: str | None = None) -> GestureGenerator:
+    """Open a checkpoint (`generator.pt`, or any checkpoint a run wrote) for sampling from Python.
+
+    `dataset` is needed only for the original project's `checkpoint-best.tar` files, which do not record it.
+    """
+    state = checkpoint.load(path, dataset=dataset)
     return GestureGenerator(state, str(path), device)
 
 

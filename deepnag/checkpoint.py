@@ -44,18 +44,25 @@ def save(state: dict[str, Any], path: str | Path) -> Path:
     return atomic_write(path, lambda out: torch.save(state, out))
 
 
-def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load and check a checkpoint; every problem is a one-line CheckpointError."""
+def load(path: str | Path, map_location: str | torch.device = "cpu", dataset: str | None = None) -> dict[str, Any]:
+    """Load and check a checkpoint; every problem is a one-line CheckpointError.
+
+    The original project's `checkpoint-best.tar` files are read too (see
+    `REFERENCE_GLOBALS`) and converted to a generator checkpoint of this project;
+    they do not name their data set, so `dataset` must (the command line's --dataset).
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; {_nearby(path)}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        unsafe = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+        unsafe = _unsafe_global(error)
+        if unsafe == REFERENCE_NORMALIZER:
+            return _from_reference(_load_reference(path, map_location), path, dataset)
         if unsafe:
             raise CheckpointError(
-                f"{path} is not a DeepNAG checkpoint: it holds a pickled {unsafe.group(1)}, which is refused "
+                f"{path} is not a DeepNAG checkpoint: it holds a pickled {unsafe}, which is refused "
                 "because loading it could run code"
             ) from None
         raise CheckpointError(
@@ -67,6 +74,8 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
         raise CheckpointError(
             f"{path} is damaged, truncated or not a PyTorch checkpoint; give a .pt file that a DeepNAG run wrote"
         ) from None
+    if isinstance(state, dict) and "format" not in state and {"model", "generator", "normalizer"} <= set(state):
+        return _from_reference(state, path, dataset)  # a reference checkpoint whose normaliser is plain data
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a PyTorch file but not a DeepNAG checkpoint; give a .pt file that a DeepNAG run wrote")
     version = state.get("format_version", 0)
@@ -97,6 +106,12 @@ def _check_types(state: dict[str, Any], path: Path) -> None:
         wrong.append("class_names")
     if wrong:
         raise CheckpointError(f"{path} has a damaged {', '.join(wrong)}; it is not a usable checkpoint")
+
+
+def _unsafe_global(error: Exception) -> str | None:
+    """The refused global a weights-only load names (torch words it in two ways), if any."""
+    found = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)", str(error))
+    return found.group(1) if found else None
 
 
 def _nearby(path: Path) -> str:
@@ -171,3 +186,88 @@ def networks_only(state: dict[str, Any]) -> dict[str, Any]:
 def normalizer_state(minimum: Any, maximum: Any) -> dict[str, torch.Tensor]:
     """The min-max normaliser's factors as float64 tensors (what `weights_only` loading accepts)."""
     return {"minimum": torch.as_tensor(minimum, dtype=torch.float64), "maximum": torch.as_tensor(maximum, dtype=torch.float64)}
+
+
+# The original project's checkpoints (`torch.save` of {"model", "generator", "optimizer", "normalizer"}, the
+# normaliser a pickled `dataloader.utils.MinMaxNormalizer` holding NumPy `min` / `max` of shape (1, D)).
+
+REFERENCE_NORMALIZER = "dataloader.utils.MinMaxNormalizer"
+REFERENCE_LAYERS = {"gru1.": "grus.0.", "gru2.": "grus.1.", "gru3.": "grus.2.", "fc.0.": "head."}
+"""The reference generator's layer names → this project's (the same GRU 128-256-512 and Linear + tanh)."""
+
+
+class _ReferenceNormalizer:
+    """Stands in for the reference's MinMaxNormalizer while unpickling: receives its attributes, runs nothing."""
+
+
+def _reference_globals() -> list[Any]:
+    """Exactly what a reference checkpoint needs besides tensors: its normaliser class and NumPy arrays."""
+    import numpy as np
+
+    reconstruct = np._core.multiarray._reconstruct if hasattr(np, "_core") else np.core.multiarray._reconstruct
+    return [
+        (_ReferenceNormalizer, REFERENCE_NORMALIZER),
+        (reconstruct, "numpy.core.multiarray._reconstruct"),  # written by NumPy 1
+        (reconstruct, "numpy._core.multiarray._reconstruct"),  # written by NumPy 2
+        np.ndarray, np.dtype, type(np.dtype("float64")), type(np.dtype("float32")),
+    ]
+
+
+def _load_reference(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+    try:
+        with torch.serialization.safe_globals(_reference_globals()):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        unsafe = _unsafe_global(error)
+        what = f"a pickled {unsafe}" if unsafe else "pickled objects"
+        raise CheckpointError(f"{path} looks like a checkpoint of the original DeepNAG project but holds {what}, "
+                              "which is refused because loading it could run code") from None
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - as in load()
+        raise CheckpointError(f"{path} is damaged or truncated; use another checkpoint") from None
+
+
+def _from_reference(state: dict[str, Any], path: Path, dataset: str | None) -> dict[str, Any]:
+    """A reference checkpoint as a generator checkpoint of this project (weights renamed, normaliser as tensors)."""
+    from deepnag.data import READERS
+
+    if dataset is None or dataset not in READERS or dataset == "folder":
+        raise CheckpointError(f"{path} is a checkpoint of the original DeepNAG project, which does not record its data "
+                              "set; give --dataset=dollar-gds or --dataset=jk2017-kinect")
+    model, weights, norm = state.get("model"), state.get("generator"), state.get("normalizer")
+    minimum, maximum = getattr(norm, "min", None), getattr(norm, "max", None)
+    if isinstance(norm, dict):
+        minimum, maximum = norm.get("min"), norm.get("max")
+    if model not in ("DeepNAG", "DeepGAN") or not isinstance(weights, dict) or minimum is None or maximum is None:
+        raise CheckpointError(f"{path} looks like a checkpoint of the original DeepNAG project but lacks its model name, "
+                              "generator weights or normaliser; it is damaged")
+    renamed = {}
+    for key, value in weights.items():
+        key = key.removeprefix("module.")  # saved from inside DataParallel
+        prefix = next((p for p in REFERENCE_LAYERS if key.startswith(p)), None)
+        if prefix is None or not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{path}: generator weight {key!r} is not one of the reference generator's; "
+                                  "it is not a reference DeepNAG / DeepGAN checkpoint")
+        renamed[REFERENCE_LAYERS[prefix] + key[len(prefix):]] = value
+    reader = READERS[dataset]
+    classes = list(reader.CLASSES)
+    try:
+        num_features = int(renamed["head.weight"].shape[0])
+        latent_dim = int(renamed["grus.0.weight_ih_l0"].shape[1]) - len(classes)
+        minimum, maximum = torch.as_tensor(minimum).reshape(1, -1), torch.as_tensor(maximum).reshape(1, -1)
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError):
+        raise CheckpointError(f"{path}: the reference checkpoint's generator or normaliser is incomplete") from None
+    expected = reader.NUM_FEATURES
+    if latent_dim < 1 or num_features != expected or minimum.shape[1] != num_features or maximum.shape[1] != num_features:
+        raise CheckpointError(f"{path} does not fit {dataset} ({len(classes)} classes of {expected} features; its "
+                              f"generator writes {num_features}); give the --dataset it was trained on")
+    config = Config(model=model, dataset=dataset, latent_dim=latent_dim)
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "generator", "model": model, "dataset": dataset,
+        "config": config.to_dict(), "class_names": classes,
+        "display_names": list(getattr(reader, "DISPLAY_NAMES", classes)),
+        "normalizer": normalizer_state(minimum, maximum), "num_features": num_features, "seq_len": config.resample_n,
+        "generator": renamed, "epoch": 0, "best_loss": float("inf"), "versions": versions(),
+        "source": f"original DeepNAG project: {path.name}",
+    }

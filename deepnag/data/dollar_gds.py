@@ -30,6 +30,7 @@ NAME = "dollar-gds"
 DEFAULT_URL = "http://depts.washington.edu/acelab/proj/dollar/xml.zip"
 URL_ENV = "DEEPNAG_DOLLAR_GDS_URL"
 FOLDER = "dollar_gds"
+NUM_FEATURES = 2  # x, y
 ROOT = "xml_logs"
 CLASSES = (
     "arrow", "caret", "check", "circle", "delete_mark", "left_curly_brace", "left_sq_bracket",

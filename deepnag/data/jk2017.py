@@ -35,6 +35,7 @@ DISPLAY_NAMES = (
 )
 EXAMPLES = (1, 2)
 JOINTS = 21
+NUM_FEATURES = JOINTS * 3  # x, y, z of every joint
 FEATURES = JOINTS * 3
 _LINES_PER_FRAME = JOINTS + 1  # "####" then one line per joint
 LICENSE_NOTICE = (

@@ -63,7 +63,7 @@ def _output_folder(config: Config, source: Path) -> Path:
 def evaluate(config: Config, explicit: set[str]) -> list[Path]:
     """Draw what a checkpoint's generator learned beside real samples; returns the files written."""
     source = Path(config.evaluate)
-    state = checkpoint.load(source)
+    state = checkpoint.load(source, dataset=config.dataset if "dataset" in explicit else None)
     saved = checkpoint.config_of(state)
     _check_flags(config, explicit, saved, str(source))
     device = resolve_device(config.device)

@@ -77,7 +77,7 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
     source = Path(config.generate)
     output = npz_path(config.output)
     _check_output(output)
-    state = checkpoint.load(source)
+    state = checkpoint.load(source, dataset=config.dataset if "dataset" in explicit else None)
     saved = checkpoint.config_of(state)
     seed = flag_or_saved(config, explicit, saved, "seed")
     device = resolve_device(config.device)

@@ -69,7 +69,7 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
     if not config.resume:
         seed = config.seed if config.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
         return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
-    state = checkpoint.load(config.resume)
+    state = checkpoint.load(config.resume, dataset=config.dataset if "dataset" in explicit else None)
     saved = checkpoint.config_of(state)
     if config.fresh_critic and (saved.model == "DeepNAG" or state["kind"] != "generator"):
         raise UserError(f"--fresh-critic is for a generator-only DeepGAN checkpoint; {config.resume} is a "

@@ -1,0 +1,154 @@
+"""The original project's checkpoint-best.tar files: read without running their code, mapped onto this generator."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import deepnag
+import main
+from deepnag import checkpoint
+from deepnag.data import dollar_gds
+from deepnag.evaluation.sampling import load_generator
+
+
+class DeepNAGNet(nn.Module):
+    """The reference generator, as its models/DeepNAG.py defines it (layer names included)."""
+
+    def __init__(self, latent_dim: int, output_dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.gru1 = nn.GRU(latent_dim + num_classes, 128, 1, batch_first=True)
+        self.gru2 = nn.GRU(128, 256, 1, batch_first=True)
+        self.gru3 = nn.GRU(256, 512, 1, batch_first=True)
+        self.fc = nn.Sequential(nn.Linear(512, output_dim), nn.Tanh())
+
+    def forward(self, z: torch.Tensor, labels_one_hot: torch.Tensor) -> torch.Tensor:
+        output, _ = self.gru1(torch.cat([z, labels_one_hot], dim=2))
+        output, _ = self.gru2(output)
+        output, _ = self.gru3(output)
+        return self.fc(output)
+
+
+def _reference_module(monkeypatch) -> types.ModuleType:
+    """`dataloader.utils` as the reference has it, only while the file is written (loading must not need it)."""
+    utils = types.ModuleType("dataloader.utils")
+
+    class MinMaxNormalizer:
+        def __init__(self) -> None:
+            self.min = None
+            self.max = None
+            self.factors_computed = False
+
+    MinMaxNormalizer.__module__ = "dataloader.utils"
+    MinMaxNormalizer.__qualname__ = "MinMaxNormalizer"
+    utils.MinMaxNormalizer = MinMaxNormalizer
+    package = types.ModuleType("dataloader")
+    package.utils = utils
+    monkeypatch.setitem(sys.modules, "dataloader", package)
+    monkeypatch.setitem(sys.modules, "dataloader.utils", utils)
+    return utils
+
+
+def _write_reference(path: Path, monkeypatch, *, data_parallel: bool = False, extra: object = None,
+                     model: str = "DeepNAG") -> DeepNAGNet:
+    torch.manual_seed(0)
+    net = DeepNAGNet(32, 2, len(dollar_gds.CLASSES))
+    utils = _reference_module(monkeypatch)
+    normalizer = utils.MinMaxNormalizer()
+    normalizer.min, normalizer.max = np.array([[10.0, 20.0]]), np.array([[300.0, 250.0]])
+    normalizer.factors_computed = True
+    weights = net.state_dict()
+    if data_parallel:
+        weights = {f"module.{k}": v for k, v in weights.items()}
+    state = {"model": model, "generator": weights, "optimizer": torch.optim.Adam(net.parameters()).state_dict(),
+             "normalizer": normalizer}
+    if extra is not None:
+        state["extra"] = extra
+    torch.save(state, path)
+    monkeypatch.delitem(sys.modules, "dataloader.utils")
+    monkeypatch.delitem(sys.modules, "dataloader")
+    return net
+
+
+@pytest.mark.parametrize("data_parallel", [False, True], ids=["plain", "DataParallel"])
+def test_the_weights_map_onto_this_generator_exactly(tmp_path, monkeypatch, data_parallel):
+    path = tmp_path / "checkpoint-best.tar"
+    net = _write_reference(path, monkeypatch, data_parallel=data_parallel)
+    state = checkpoint.load(path, dataset="dollar-gds")
+    assert state["kind"] == "generator" and state["model"] == "DeepNAG" and state["class_names"] == list(dollar_gds.CLASSES)
+    generator = load_generator(state, str(path))
+    z = torch.randn(4, 64, 32)
+    labels = torch.tensor([0, 5, 12, 15])
+    one_hot = torch.nn.functional.one_hot(labels, len(dollar_gds.CLASSES)).float()[:, None].expand(-1, 64, -1)
+    with torch.no_grad():
+        torch.testing.assert_close(generator(z, labels), net(z, one_hot))
+    torch.testing.assert_close(state["normalizer"]["minimum"], torch.tensor([[10.0, 20.0]], dtype=torch.float64))
+
+
+def test_generate_and_the_api_take_a_reference_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    out = tmp_path / "synth"
+    assert main.main(["--model=DeepNAG", "--dataset=dollar-gds", f"--generate={path}", f"--output={out}",
+                      "--num-per-class=2"]) == 0
+    with np.load(tmp_path / "synth.npz", allow_pickle=False) as archive:
+        samples = archive["samples"]
+    assert samples.shape == (32, 64, 2)
+    assert (samples >= [10, 20]).all() and (samples <= [300, 250]).all()  # tanh output mapped into the data's range
+    api = deepnag.load_generator(path, dataset="dollar-gds")
+    assert api.sample("star", n=2).shape == (2, 64, 2)
+
+
+def test_without_a_data_set_it_asks_for_one(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    assert main.main([f"--evaluate={path}"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {path} is a checkpoint of the original DeepNAG project, which does not record its data set; "
+        "give --dataset=dollar-gds or --dataset=jk2017-kinect")
+
+
+def test_the_wrong_data_set_is_a_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    with pytest.raises(checkpoint.CheckpointError, match="does not fit jk2017-kinect"):
+        checkpoint.load(path, dataset="jk2017-kinect")
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, (f"touch {Path(os.environ['DEEPNAG_TEST_MARKER'])}",))
+
+
+def test_a_malicious_reference_checkpoint_is_refused_without_running_it(tmp_path, monkeypatch):
+    marker = tmp_path / "it-ran"
+    monkeypatch.setenv("DEEPNAG_TEST_MARKER", str(marker))
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch, extra=_RunsCode())
+    with pytest.raises(checkpoint.CheckpointError, match=r"holds a pickled (posix|os)\.system, which is refused"):
+        checkpoint.load(path, dataset="dollar-gds")
+    assert not marker.exists()
+
+
+def test_a_numpy_1_era_file_is_read_too(tmp_path, monkeypatch):
+    """Files written by NumPy 1 name `numpy.core.multiarray._reconstruct`; NumPy 2 writes `numpy._core…`."""
+    path = tmp_path / "new.tar"
+    _write_reference(path, monkeypatch)
+    old = tmp_path / "old.tar"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(old, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("data.pkl"):
+                data = data.replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+                assert b"numpy.core.multiarray" in data
+            target.writestr(info, data)
+    state = checkpoint.load(old, dataset="dollar-gds")
+    assert state["num_features"] == 2
