@@ -156,20 +156,31 @@ def _draw_overlay(ax: Axes, samples: np.ndarray, color: str) -> None:
     _fit_equal(ax, samples)
 
 
+GRID_LEGEND = f"{REAL_2D_COLOR}: real samples  ·  {GENERATED_2D_COLOR}: generated samples"
+SKELETON_LEGEND = "black: a real skeleton  ·  colours: generated skeletons"
+LABEL_FONT = 9  # points: readable at the figures' 100 dpi
+
+
+def _legend(fig: Figure, text: str) -> None:
+    """One line at the top of a figure saying which drawings are real and which generated."""
+    fig.text(0.5, 1 - 0.08 / fig.get_figheight(), text, ha="center", va="top", fontsize=LABEL_FONT + 1)
+
+
 def _gesture_grid(columns: Sequence[Sequence[tuple[str, str, np.ndarray]]],
                   row_labels: Sequence[str], class_names: Sequence[str]) -> Figure:
     """Grid with a column per class; each cell is ("single"|"overlay", color, data)."""
     rows, cols = len(row_labels), len(class_names)
-    left, top, space = 0.35, 0.3, 0.08
+    left, top, space = 0.75, 0.6, 0.08
     fig = _new_figure(left + cols * _CELL_INCHES * (1 + space) + 0.1,
                       top + rows * _CELL_INCHES * (1 + space) + 0.1)
     axes = _grid_axes(fig, rows, cols, left=left, right=0.1, top=top, bottom=0.1, space=space)
     for c, cells in enumerate(columns):
-        axes[0, c].set_title(class_names[c], fontsize=7)
+        axes[0, c].set_title(class_names[c].replace("_", " "), fontsize=LABEL_FONT)
         for r, (kind, color, data) in enumerate(cells):
             (_draw_single if kind == "single" else _draw_overlay)(axes[r, c], data, color)
     for r, label in enumerate(row_labels):
-        axes[r, 0].set_ylabel(label, fontsize=7)
+        axes[r, 0].set_ylabel(label, fontsize=LABEL_FONT)
+    _legend(fig, GRID_LEGEND)
     return fig
 
 
@@ -249,7 +260,7 @@ def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray,
     if num_frames < 1:
         raise ValueError(f"num_frames must be at least 1, got {num_frames}")
     num_classes, k = real.shape[0], generated.shape[1]
-    cell, left, top = 1.3, 0.4, 0.35
+    cell, left, top = 1.3, 0.5, 0.6
     fig = _new_figure(left + num_frames * cell + 0.1, top + num_classes * cell + 0.1)
     axes = _grid_axes(fig, num_classes, num_frames, left=left, right=0.1, top=top, bottom=0.1,
                       space=0.05)
@@ -270,8 +281,9 @@ def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray,
             real_lc.set_segments(real_bones[t])
             _fit_equal(ax, extent)
             if c == 0:
-                ax.set_title(f"t = {t}", fontsize=8)
-        axes[c, 0].set_ylabel(class_names[c], fontsize=8)
+                ax.set_title(f"t = {t}", fontsize=LABEL_FONT)
+        axes[c, 0].set_ylabel(class_names[c], fontsize=LABEL_FONT)
+    _legend(fig, SKELETON_LEGEND)
     return fig
 
 
@@ -312,7 +324,7 @@ def save_skeleton_animation(path: str | Path, real: np.ndarray, generated: np.nd
     length = min(len(real_bones), gen_bones.shape[1])
     fig = _new_figure(4.0, 4.4)
     ax = fig.add_axes((0.02, 0.02, 0.96, 0.88), xticks=[], yticks=[])
-    ax.set_title(title, fontsize=10)
+    ax.set_title(f"{title}\n{SKELETON_LEGEND}", fontsize=LABEL_FONT)
     gen_lc, real_lc = _skeleton_collections(ax, _distinct_colors(gen_bones.shape[0]))
     _fit_equal(ax, np.concatenate([real_bones[:length].reshape(-1, 2),
                                    gen_bones[:, :length].reshape(-1, 2)]))

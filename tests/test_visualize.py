@@ -291,3 +291,16 @@ def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
     with pytest.raises(UserError, match=str(missing)):
         vis.save_skeleton_animation(missing / "a.gif", real, real[None], "a")
     assert os.listdir(tmp_path) == []
+
+
+def test_the_figures_say_which_drawings_are_real_and_which_generated():
+    gen = circles(2, 3)
+    grid = vis.gesture_grid_figure(gen[:, 0], gen, gen, ["left_sq_bracket", "b"])
+    assert [t.get_text() for t in grid.texts] == ["red: real samples  ·  black: generated samples"]
+    titles = [ax.get_title() for ax in grid.axes if ax.get_subplotspec().rowspan.start == 0]
+    assert titles == ["left sq bracket", "b"]
+    assert all(ax.title.get_fontsize() >= 9 and ax.yaxis.label.get_fontsize() >= 9 for ax in grid.axes[:2])
+    real = np.stack([skeleton_sequence(10, offset=(0.0, 4.0, 2.0))])
+    strip = vis.skeleton_strip_figure(real, real[:, None], ["duck"], num_frames=3)
+    assert [t.get_text() for t in strip.texts] == [vis.SKELETON_LEGEND]
+    assert "real" in vis.SKELETON_LEGEND and "generated" in vis.SKELETON_LEGEND
