@@ -98,7 +98,7 @@ def test_resume_says_how_many_epochs_it_ran_and_refuses_to_run_none(tmp_path, sh
     assert "done: 1 epochs in this run (3 of 3 in all)" in (first / "logs" / "train.log").read_text()
 
 
-def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_data):
+def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_data, capsys):
     first = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=2")
     state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     shared = tmp_path / "generator.pt"
@@ -108,6 +108,8 @@ def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_dat
     assert main.main([f"--resume={shared}", "--epochs=2", f"--logdir={logdir}", f"--datapath={shared_data}"]) == 0
     (run,) = list(logdir.iterdir())
     assert run != first and "continuing the generator-only checkpoint" in (run / "logs" / "train.log").read_text()
+    said = capsys.readouterr().err
+    assert "has 2 epochs and --epochs=2: nothing will train; its weights become a full checkpoint of a new run" in said
     same = _parameters(run / "checkpoints" / "checkpoint-final.pt")
     assert all(torch.equal(same[k], state["generator"][k]) for k in same)
     # One more epoch trains on from there with a new optimiser.

@@ -91,8 +91,11 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
     done = int(state.get("epoch", 0))
     if resumed.num_epochs <= done:
         asked = f"--epochs={resumed.num_epochs}" if "epochs" in explicit else f"its --epochs={resumed.num_epochs}"
-        raise UserError(f"{config.resume} has already trained {done} epochs, so {asked} leaves nothing to train; "
-                        f"give --epochs greater than {done} (e.g. --epochs={done + 1000})")
+        if state["kind"] == "full":  # the same run again: nothing at all would happen
+            raise UserError(f"{config.resume} has already trained {done} epochs, so {asked} leaves nothing to train; "
+                            f"give --epochs greater than {done} (e.g. --epochs={done + 1000})")
+        log.warning("%s has %d epochs and %s: nothing will train; its weights become a full checkpoint of a new run "
+                    "(give --epochs greater than %d to train on)", config.resume, done, asked, done)
     return resumed, state
 
 
