@@ -69,6 +69,17 @@ def test_help_lists_every_flag_with_its_default():
                  "--experiment-name", "--evaluate", "--resume", "--device", "--download-url"):
         assert flag in result.stdout
     assert "(default: 1234)" in result.stdout and "(default: 0.0001)" in result.stdout
+    text = " ".join(result.stdout.split())  # argparse wraps help lines
+    assert "synthetic samples per class: what --generate writes, and what --metrics measures" in text
+    assert "--gamma GAMMA soft-DTW smoothing (gamma) of the loss; the reference uses 0.1 (default: 0.1)" in text
+    assert "The default, data, is the project's data/ folder from any working directory" in text
+
+
+def test_the_readmes_generate_outputs_are_ignored_by_git():
+    """`--output=synthetic` (the README's example) must not leave untracked files in the project root."""
+    paths = ["synthetic.npz", "synthetic/dollar_gds/x.xml", "synthetic.metrics.json", "logs/evaluation/a/samples.png"]
+    result = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == paths
 
 
 def test_cli_error_has_no_traceback():

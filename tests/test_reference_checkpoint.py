@@ -152,3 +152,19 @@ def test_a_numpy_1_era_file_is_read_too(tmp_path, monkeypatch):
             target.writestr(info, data)
     state = checkpoint.load(old, dataset="dollar-gds")
     assert state["num_features"] == 2
+
+
+def test_resume_continues_a_reference_checkpoint_in_a_new_run(tmp_path, monkeypatch, shared_data):
+    path = tmp_path / "checkpoint-best.tar"
+    net = _write_reference(path, monkeypatch)
+    logdir = tmp_path / "logs"
+    assert main.main([f"--resume={path}", "--dataset=dollar-gds", "--epochs=1", f"--datapath={shared_data}",
+                      f"--logdir={logdir}", "--vis-frequency=0", "--use-tensorboard=0"]) == 0
+    (run,) = list(logdir.iterdir())
+    final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
+    assert final["kind"] == "full" and final["epoch"] == 1 and final["class_names"] == list(dollar_gds.CLASSES)
+    # It trained on from the reference's weights: one epoch of Adam at 1e-4 (25 steps) moves them only a little.
+    start = net.state_dict()
+    moved = max((final["generator"][ours] - start[theirs]).abs().max().item()
+                for theirs, ours in [("gru1.weight_ih_l0", "grus.0.weight_ih_l0"), ("fc.0.weight", "head.weight")])
+    assert 0 < moved < 0.01
