@@ -14,7 +14,7 @@ import torch
 import main
 from deepnag import checkpoint
 from deepnag.cli import parse_args
-from deepnag.data.batches import load_data
+from deepnag.data.batches import load_data, load_data_for
 from deepnag.train.methods import DeepNAGMethod, RandomStreams
 from tests.conftest import ROOT
 
@@ -219,3 +219,37 @@ def test_run_epoch_reports_every_step(shared_data):
     steps = []
     method.run_epoch(data, RandomStreams.seeded(0, torch.device("cpu")), on_step=lambda: steps.append(1))
     assert len(steps) == method.steps_per_epoch(data) == 4  # 10 samples in batches of 3
+
+
+def _same(a, b) -> bool:
+    """Equal nested checkpoint values: tensors exactly, the rest by ==."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def test_resume_restores_everything_that_decides_the_runs_future(tmp_path, shared_data):
+    """Restoring a checkpoint and writing it again gives it back exactly: epoch, best loss, optimisers, streams."""
+    from deepnag.train.loop import Trainer, resolve_config
+
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=3")
+    saved = checkpoint.load(run / "checkpoints" / "checkpoint-epoch-2.pt")
+    assert saved["best_loss"] < float("inf") and saved["epoch"] == 2
+    config, state = resolve_config(*parse_args([f"--resume={run / 'checkpoints' / 'checkpoint-epoch-2.pt'}", "--epochs=4"]))
+    trainer = Trainer(config, load_data_for(config), torch.device("cpu"), run, state)
+    assert trainer.epoch == 2 and trainer.best == saved["best_loss"]
+    again = trainer.state()
+    for key in ("epoch", "best_loss", "optimizers", "rng", "generator", "normalizer", "class_names"):
+        assert _same(again[key], saved[key]), key
+    # And the run goes on to the same periodic checkpoints and the same best as one never stopped.
+    assert main.main([f"--resume={run / 'checkpoints' / 'checkpoint-epoch-2.pt'}", "--epochs=4"]) == 0
+    straight = _train(tmp_path / "straight", shared_data, *DOLLAR, "--epochs=4")
+    for name in ("checkpoint-epoch-4.pt", "checkpoint-best.pt", "checkpoint-final.pt"):
+        a, b = checkpoint.load(run / "checkpoints" / name), checkpoint.load(straight / "checkpoints" / name)
+        assert a["epoch"] == b["epoch"] and a["best_loss"] == pytest.approx(b["best_loss"], rel=1e-6), name
+    assert sorted(p.name for p in (run / "checkpoints").glob("checkpoint-epoch-*")) == [
+        "checkpoint-epoch-2.pt", "checkpoint-epoch-4.pt"]
