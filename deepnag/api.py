@@ -19,7 +19,7 @@ import torch
 
 from deepnag import checkpoint
 from deepnag.errors import UserError
-from deepnag.evaluation.sampling import generate, normalizer_from
+from deepnag.evaluation.sampling import generate_in_units, normalizer_from
 from deepnag.evaluation.sampling import load_generator as _network_from
 from deepnag.runtime import resolve_device
 
@@ -64,8 +64,7 @@ class GestureGenerator:
             raise UserError(f"sample() needs a seed >= 0, got {seed!r}")
         indices = self.labels_of(classes)
         labels = torch.tensor(indices).repeat_interleave(int(n))
-        normalised = generate(self._network, labels, self.seq_len, int(seed))
-        samples = self._normalizer.inverse(normalised).astype(np.float32)
+        samples = generate_in_units(self._network, self._normalizer, labels, self.seq_len, int(seed))
         samples = samples.reshape(len(indices), int(n), self.seq_len, self.num_features)
         return samples[0] if isinstance(classes, str) else samples
 

@@ -47,8 +47,8 @@ def save(state: dict[str, Any], path: str | Path) -> Path:
 def load(path: str | Path, map_location: str | torch.device = "cpu", dataset: str | None = None) -> dict[str, Any]:
     """Load and check a checkpoint; every problem is a one-line CheckpointError.
 
-    The original project's `checkpoint-best.tar` files are read too (see
-    `REFERENCE_GLOBALS`) and converted to a generator checkpoint of this project;
+    The original project's `checkpoint-best.tar` files are read too (with the
+    allow-list of `_reference_globals`) and converted to a generator checkpoint of this project;
     they do not name their data set, so `dataset` must (the command line's --dataset).
     """
     path = Path(path)
@@ -56,8 +56,10 @@ def load(path: str | Path, map_location: str | torch.device = "cpu", dataset: st
         raise CheckpointError(f"checkpoint {path} does not exist; {_nearby(path)}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        unsafe = _unsafe_global(error)
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - foreign bytes make torch's reader raise almost anything (KeyError, …)
+        unsafe = _unsafe_global(error) if isinstance(error, pickle.UnpicklingError) else None
         if unsafe == REFERENCE_NORMALIZER:
             return _from_reference(_load_reference(path, map_location), path, dataset)
         if unsafe:
@@ -65,12 +67,6 @@ def load(path: str | Path, map_location: str | torch.device = "cpu", dataset: st
                 f"{path} is not a DeepNAG checkpoint: it holds a pickled {unsafe}, which is refused "
                 "because loading it could run code"
             ) from None
-        raise CheckpointError(
-            f"{path} is damaged, truncated or not a PyTorch checkpoint; give a .pt file that a DeepNAG run wrote"
-        ) from None
-    except MemoryError:
-        raise
-    except Exception:  # noqa: BLE001 - foreign bytes make torch's reader raise almost anything (KeyError, IndexError, …)
         raise CheckpointError(
             f"{path} is damaged, truncated or not a PyTorch checkpoint; give a .pt file that a DeepNAG run wrote"
         ) from None

@@ -21,7 +21,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from deepnag.data.base import DataFormatError, RawGestures, is_number
-from deepnag.data.download import DownloadError, download_with_progress, remove_empty_folders
+from deepnag.data.download import DownloadError, download_with_progress, offline_advice, remove_empty_folders
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,8 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
     log.info("downloading the $1 Unistroke Gesture Data Set from %s", url)
     incoming = folder / "xml.zip.download"
     try:
-        download_with_progress(url, incoming, description="$1-GDS xml.zip", advice=download_advice(datapath))
+        download_with_progress(url, incoming, description="$1-GDS xml.zip",
+                               advice=offline_advice(URL_ENV, "xml.zip", folder, FOLDER))
         check_archive(incoming)
         os.replace(incoming, folder / "xml.zip")
     finally:
@@ -131,11 +132,6 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
     log.info("extracted to %s", folder / ROOT)
     return folder
 
-
-def download_advice(datapath: Path) -> str:
-    """What to do when the download fails: a mirror, or files put there by hand."""
-    return (f"check the network, set {URL_ENV} or --download-url to a mirror, or put xml.zip in "
-            f"{Path(datapath) / FOLDER} yourself (or point --datapath at a folder holding {FOLDER}/)")
 
 
 def _iter_files(folder: Path) -> Iterator[tuple[str, bytes]]:

@@ -143,6 +143,12 @@ def reason(error: Exception | None) -> str:
     return first if len(first) <= 120 else type(error).__name__
 
 
+def offline_advice(variable: str, what: str, folder: Path, layout: str | Path) -> str:
+    """What to do when a data set's download fails: a mirror, or the files put in place by hand."""
+    return (f"check the network, set {variable} or --download-url to a mirror, or put {what} in {folder} yourself "
+            f"(or point --datapath at a folder holding {Path(layout).as_posix()}/)")
+
+
 def remove_empty_folders(folder: Path, stop: Path) -> None:
     """Remove `folder` and its parents up to (not including) `stop` while they are empty: a failed first download
     leaves no empty data-set folder behind to be mistaken for data."""

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from deepnag.data.base import DataFormatError, RawGestures, is_number
-from deepnag.data.download import download_many, remove_empty_folders
+from deepnag.data.download import download_many, offline_advice, remove_empty_folders
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -68,22 +68,17 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
         marker.touch()
     log.info("downloading %d JK2017 files from %s", len(missing), base)
     try:
-        _download(base, folder, missing)
+        download_many(
+            [f"{base}/{p.as_posix()}" for p in missing],
+            [folder / p for p in missing],
+            description="JK2017 files",
+            advice=offline_advice(URL_ENV, "the files", folder, FOLDER),
+        )
     finally:
         for path in {folder / p.parent for p in missing}:
             remove_empty_folders(path, Path(datapath) / "jk2017")
     log.info("downloaded %d JK2017 files to %s", len(missing), folder)
     return folder
-
-
-def _download(base: str, folder: Path, missing: list[Path]) -> None:
-    download_many(
-        [f"{base}/{p.as_posix()}" for p in missing],
-        [folder / p for p in missing],
-        description="JK2017 files",
-        advice=(f"check the network, set {URL_ENV} or --download-url to a mirror, or put the files in {folder} "
-                f"yourself (or point --datapath at a folder holding {FOLDER}/)"),
-    )
 
 
 def parse_skeleton_file(text: str, source: str, expected_class: str | None = None) -> tuple[str, np.ndarray]:

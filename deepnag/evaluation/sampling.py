@@ -40,8 +40,14 @@ def generate(generator: Generator, labels: torch.Tensor, length: int, seed: int)
         return generator(z, labels.to(device)).cpu().numpy()
 
 
+def generate_in_units(generator: Generator, normalizer: MinMaxNormalizer, labels: torch.Tensor, length: int,
+                      seed: int) -> np.ndarray:
+    """Samples for `labels` in the data's units (the normaliser undone): (len(labels), length, D) float32."""
+    return normalizer.inverse(generate(generator, labels, length, seed)).astype(np.float32)
+
+
 def generate_per_class(state: dict[str, Any], generator: Generator, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`per_class` samples of every class in the data's units: (C·K, n, D) float32 and labels (C·K,) int64."""
     labels = torch.arange(len(state["class_names"])).repeat_interleave(per_class)
-    samples = normalizer_from(state).inverse(generate(generator, labels, int(state["seq_len"]), seed))
-    return samples.astype(np.float32), labels.numpy().astype(np.int64)
+    samples = generate_in_units(generator, normalizer_from(state), labels, int(state["seq_len"]), seed)
+    return samples, labels.numpy().astype(np.int64)
