@@ -133,6 +133,7 @@ def full(
     seq_len: int,
     epoch: int,
     best_loss: float,
+    training_subjects: list[str],
     networks: dict[str, dict[str, torch.Tensor]],
     optimizers: dict[str, Any],
     rng: dict[str, Any],
@@ -152,6 +153,7 @@ def full(
         "seq_len": int(seq_len),
         "epoch": int(epoch),
         "best_loss": float(best_loss),
+        "training_subjects": list(training_subjects),
         "optimizers": optimizers,
         "rng": rng,
         "versions": versions(),
@@ -163,6 +165,14 @@ def full(
 def config_of(state: dict[str, Any]) -> Config:
     """The configuration a checkpoint was trained with (defaults fill what an older checkpoint lacks)."""
     return Config.from_dict(state["config"])
+
+
+def training_subjects(state: dict[str, Any]) -> tuple[str, ...] | None:
+    """The subjects whose samples trained the checkpoint's networks; None when it does not say (older files)."""
+    names = state.get("training_subjects")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return tuple(names)
 
 
 def generator_only(state: dict[str, Any]) -> dict[str, Any]:

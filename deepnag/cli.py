@@ -12,7 +12,7 @@ import sys
 import warnings
 from typing import Sequence
 
-from deepnag.config import DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, MODELS, Config
+from deepnag.config import DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, MODELS, SYNTHESIZERS, Config
 from deepnag.errors import UserError
 from deepnag.runtime import command, configure_openmp
 from deepnag.train.run_dir import FILE_ONLY
@@ -48,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from deepnag.evaluation.evaluate import evaluate
 
             evaluate(config, explicit)
+        elif config.synthesizer == "gpsr":
+            from deepnag.evaluation.export import gpsr_command
+
+            gpsr_command(config, explicit)
         elif config.generate:
             from deepnag.evaluation.export import generate_command
 
@@ -140,6 +144,19 @@ def _speeds(text: str) -> tuple[str, ...]:
     return speeds
 
 
+def _duration(text: str) -> float:
+    """argparse type: a duration with a unit, 90s / 30m / 2h (or 1.5h), in seconds."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    value, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    try:
+        seconds = float(value) * units[unit]
+    except (KeyError, ValueError):
+        raise argparse.ArgumentTypeError(f"--time-limit must be a duration like 90s, 30m or 2h, got {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"--time-limit must be positive, got {text!r}")
+    return seconds
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(",") if s.strip())
 
@@ -206,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
                       "(used when DIR/subjects.csv is absent)")
     data.add_argument("--classes", type=_names, default=d.classes,
                       help="comma-separated class names to keep (default: all classes)")
+    data.add_argument("--subjects", type=_names, default=d.subjects,
+                      help="comma-separated subjects (writers) to train on (default: all); the others are held out, "
+                      "and --metrics measures on them what synthetic data adds for unseen writers")
+    data.add_argument("--holdout-subjects", type=_names, default=d.holdout_subjects,
+                      help="comma-separated subjects to keep out of training")
+    data.add_argument("--train-subject-count", type=_non_negative_int("--train-subject-count"),
+                      default=d.train_subject_count,
+                      help="train on this many subjects, drawn with --seed from those left by the two flags above "
+                      "(0: all of them)")
     data.add_argument("--max-per-class", type=_non_negative_int("--max-per-class"), default=d.max_per_class,
                       help="keep at most this many samples per class (0: all); for quick experiments")
 
@@ -225,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--epochs", type=_positive_int("--epochs"), default=d.epochs,
                        help="training length; default: 25000 for DeepNAG (epochs), "
                        "150000 for DeepGAN (generator steps)")
+    model.add_argument("--time-limit", type=_duration, default=d.time_limit,
+                       help="stop training cleanly after this much wall-clock time (e.g. 90s, 30m, 2h), writing "
+                       "checkpoint-last.pt and the command that continues it (default: no limit)")
     model.add_argument("--deepgan-critic-iters", type=_positive_int("--deepgan-critic-iters"),
                        default=d.deepgan_critic_iters, help="DeepGAN: critic steps per generator step")
     model.add_argument("--deepgan-lambda", type=_positive_float("--deepgan-lambda"),
@@ -257,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--show", action="store_true", help="with --evaluate: also open a window (needs a display)")
     out.add_argument("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
                      help="synthetic samples per class: what --generate writes, and what --metrics measures")
+    out.add_argument("--synthesizer", type=_choice("synthesizer", SYNTHESIZERS), default=d.synthesizer,
+                     help="what writes the samples: generator (the --generate checkpoint's) or gpsr (stochastic "
+                     "resampling of real samples, Taranta et al. 2016: the baseline to compare with; the real samples "
+                     "are the --generate checkpoint's training set, else those the data flags select)")
+    out.add_argument("--num-per-sample", type=_positive_int("--num-per-sample"), default=d.num_per_sample,
+                     help="with --synthesizer=gpsr: variants of every real sample")
     out.add_argument("--format", choices=("npz", "native"), default=d.format,
                      help="with --generate: npz only, or also a folder in the data set's own file format")
     out.add_argument("--metrics", action="store_true",
@@ -285,10 +320,20 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
         raise UserError(f"{' and '.join(actions)} cannot be combined: pick one")
     if args.fresh_critic and not args.resume:
         raise UserError("--fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
-    if args.generate and not args.output:
-        raise UserError("--generate needs --output=PATH (samples go to PATH.npz)")
+    gpsr = args.synthesizer == "gpsr"
+    if gpsr and (args.evaluate or args.resume):
+        raise UserError("--synthesizer=gpsr writes samples; it does not go with --evaluate or --resume")
+    if gpsr and args.metrics:
+        raise UserError("--metrics measures a generator; --generate=CHECKPOINT --metrics reports GPSR beside it")
+    if (args.generate or gpsr) and not args.output:
+        raise UserError(f"{'--synthesizer=gpsr' if gpsr else '--generate'} needs --output=PATH "
+                        "(samples go to PATH.npz)")
+    if "num_per_sample" in explicit and not gpsr:
+        raise UserError("--num-per-sample applies to --synthesizer=gpsr only")
+    if "num_per_class" in explicit and gpsr:
+        raise UserError("--synthesizer=gpsr writes --num-per-sample variants of every real sample, not --num-per-class")
     for flag, name in (("--num-per-class", "num_per_class"), ("--format", "format")):
-        if name in explicit and not args.generate and not (name == "num_per_class" and args.metrics):
+        if name in explicit and not (args.generate or gpsr) and not (name == "num_per_class" and args.metrics):
             raise UserError(f"{flag} applies to --generate only")
     if args.metrics and not (args.evaluate or args.generate):
         raise UserError("--metrics needs --evaluate=CHECKPOINT or --generate=CHECKPOINT")

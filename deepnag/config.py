@@ -15,6 +15,7 @@ DATASETS = ("dollar-gds", "jk2017-kinect", "folder")
 DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
+SYNTHESIZERS = ("generator", "gpsr")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Config:
     subject_pattern: str = ""
     classes: tuple[str, ...] = ()
     max_per_class: int = 0
+    subjects: tuple[str, ...] = ()  # the writers to train on (default: all) ...
+    holdout_subjects: tuple[str, ...] = ()  # ... minus these ...
+    train_subject_count: int = 0  # ... then a seeded choice of this many (0: all of them)
     # Model and optimisation.
     seed: int = 1234
     latent_dim: int = 32
@@ -45,6 +49,7 @@ class Config:
     beta1: float = 0.9
     batch_size: int = 64
     epochs: int | None = None
+    time_limit: float = 0.0  # seconds of training in this process, then a resumable checkpoint (0: no limit)
     deepgan_critic_iters: int = 5
     deepgan_lambda: float = 10.0
     # Runtime.
@@ -61,6 +66,8 @@ class Config:
     output: str | None = None
     show: bool = False
     num_per_class: int = 10
+    synthesizer: str = "generator"  # what --generate samples: the checkpoint's generator, or GPSR of real samples
+    num_per_sample: int = 8  # GPSR variants of every real sample
     format: str = "npz"
     metrics: bool = False
 
@@ -86,4 +93,4 @@ def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) 
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved"]
+__all__ = ["Config", "SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved"]

@@ -19,6 +19,7 @@ from deepnag.config import Config
 def _full(**overrides) -> dict:
     values = dict(class_names=["a", "b"], display_names=["A", "B"], normalizer_minimum=np.zeros((1, 2)),
                   normalizer_maximum=np.ones((1, 2)), num_features=2, seq_len=16, epoch=5, best_loss=0.25,
+                  training_subjects=["s02", "s03"],
                   networks={"generator": {"w": torch.ones(3)}, "critic": {"v": torch.zeros(2)}},
                   optimizers={"generator": {"state": {}}}, rng={"latent": torch.zeros(4, dtype=torch.uint8)})
     values.update(overrides)
@@ -35,6 +36,15 @@ def test_a_full_checkpoint_round_trips_through_a_file(tmp_path):
     assert state["normalizer"]["maximum"].dtype == torch.float64
     assert checkpoint.config_of(state).gamma == 0.2
     assert state["versions"]["torch"] == str(torch.__version__)
+    assert checkpoint.training_subjects(state) == ("s02", "s03")
+    assert checkpoint.training_subjects(checkpoint.generator_only(state)) == ("s02", "s03")
+
+
+def test_a_checkpoint_that_does_not_record_its_subjects_says_so():
+    state = _full()
+    del state["training_subjects"]
+    assert checkpoint.training_subjects(state) is None
+    assert checkpoint.training_subjects({**state, "training_subjects": [1, 2]}) is None
 
 
 def test_generator_and_networks_only_drop_what_they_should():

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 from deepnag.config import Config
-from deepnag.data import dollar_gds, folder, jk2017
+from deepnag.data import dollar_gds, folder, jk2017, subjects
 from deepnag.data.base import DataFormatError, RawGestures
 
 DEFAULT_DATAPATH = Config.datapath
@@ -68,4 +68,4 @@ def native_file(name: str, class_name: str, number: int, sample: "np.ndarray", s
     return READERS[name].native_file(class_name, number, sample, subject)
 
 
-__all__ = ["DATA_ENV", "DEFAULT_DATAPATH", "READERS", "native_file", "resolve_datapath", "load_raw", "RawGestures", "DataFormatError"]
+__all__ = ["subjects", "DATA_ENV", "DEFAULT_DATAPATH", "READERS", "native_file", "resolve_datapath", "load_raw", "RawGestures", "DataFormatError"]

@@ -16,6 +16,7 @@ import torch
 
 from deepnag.data import RawGestures, load_raw
 from deepnag.data.preprocessing import MinMaxNormalizer, resample
+from deepnag.data.subjects import training_set
 from deepnag.errors import UserError
 
 if TYPE_CHECKING:
@@ -59,6 +60,11 @@ class GestureData:
             subjects=raw.subjects,
             normalizer=normalizer,
         )
+
+    @property
+    def subject_names(self) -> tuple[str, ...]:
+        """The distinct subjects of the training set, sorted: the writers a model trained on it has seen."""
+        return tuple(sorted(set(self.subjects)))
 
     @property
     def num_classes(self) -> int:
@@ -134,24 +140,45 @@ def same_class_partners(labels: torch.Tensor, generator: torch.Generator) -> tor
     return order[successor]
 
 
-def load_data(
+def training_raw(
     dataset: str,
     datapath: str,
     *,
-    resample_n: int = 64,
     speeds: tuple[str, ...] = ("medium",),
     classes: tuple[str, ...] = (),
     max_per_class: int = 0,
     download_url: str | None = None,
     subject_pattern: str = "",
-) -> GestureData:
-    """Files on disk (downloaded if missing) → preprocessed training data."""
+    subjects: tuple[str, ...] = (),
+    holdout_subjects: tuple[str, ...] = (),
+    train_subject_count: int = 0,
+    seed: int = 0,
+) -> RawGestures:
+    """Files on disk (downloaded if missing) → the raw gestures of the chosen classes and subjects.
+
+    Classes first, then subjects (`deepnag.data.subjects.training_set`, seeded by
+    `seed`), then `max_per_class`.
+    """
     raw = load_raw(dataset, datapath, speeds=speeds, download_url=download_url, subject_pattern=subject_pattern)
-    return GestureData.from_raw(raw.select(classes, max_per_class), resample_n)
+    raw = training_set(raw.select(classes), subjects, holdout_subjects, train_subject_count, seed)
+    return raw.select((), max_per_class)
+
+
+def load_data(dataset: str, datapath: str, *, resample_n: int = 64, **selection) -> GestureData:
+    """`training_raw` preprocessed: the normaliser is fitted on the training set only, so held-out writers never
+    shape it."""
+    return GestureData.from_raw(training_raw(dataset, datapath, **selection), resample_n)
+
+
+def training_raw_for(config: "Config", datapath: str | None = None) -> RawGestures:
+    """The raw training set a configuration describes (optionally from another `datapath`)."""
+    return training_raw(config.dataset, datapath or config.datapath, speeds=config.speeds, classes=config.classes,
+                        max_per_class=config.max_per_class, download_url=config.download_url,
+                        subject_pattern=config.subject_pattern, subjects=config.subjects,
+                        holdout_subjects=config.holdout_subjects, train_subject_count=config.train_subject_count,
+                        seed=config.seed)
 
 
 def load_data_for(config: "Config", datapath: str | None = None) -> GestureData:
     """The training data a configuration describes (optionally from another `datapath`)."""
-    return load_data(config.dataset, datapath or config.datapath, resample_n=config.resample_n,
-                     speeds=config.speeds, classes=config.classes, max_per_class=config.max_per_class,
-                     download_url=config.download_url, subject_pattern=config.subject_pattern)
+    return GestureData.from_raw(training_raw_for(config, datapath), config.resample_n)

@@ -47,13 +47,28 @@ def resample(sequences: Sequence[np.ndarray], n: int) -> np.ndarray:
     """Resample each polyline to `n` points equally spaced along its path.
 
     The $1 recogniser's resampling (Wobbrock et al., UIST 2007): emitting a point
-    every L/(n-1) of arc length is interpolation at the arc lengths k L/(n-1),
-    which this does for all samples at once (one global searchsorted), for any
-    number of features. Endpoints are kept; a zero-length path repeats its point.
-    Returns an array (S, n, D) of float64.
+    every L/(n-1) of arc length is interpolation at the arc lengths k L/(n-1).
+    Endpoints are kept; a zero-length path repeats its point. Returns an array
+    (S, n, D) of float64.
     """
     if n < 2:
         raise ValueError(f"resample needs n >= 2, got {n}")
+    if len(sequences) == 0:
+        raise ValueError("resample needs at least one sequence")
+    fractions = np.broadcast_to(np.linspace(0.0, 1.0, n), (len(sequences), n))
+    return resample_at(sequences, fractions)
+
+
+def resample_at(sequences: Sequence[np.ndarray], fractions: np.ndarray) -> np.ndarray:
+    """The point of each polyline at the given fractions of its arc length, (S, m) in [0, 1] → (S, m, D) float64.
+
+    Linear interpolation along the path, for all samples at once (one global
+    searchsorted), for any number of features. Fractions 0 and 1 give exactly the
+    first and last points; a zero-length path repeats its point.
+    """
+    fractions = np.asarray(fractions, dtype=np.float64)
+    if fractions.ndim != 2 or len(fractions) != len(sequences):
+        raise ValueError(f"fractions must be (S, m) for S = {len(sequences)} sequences, got {fractions.shape}")
     if len(sequences) == 0:
         raise ValueError("resample needs at least one sequence")
     lengths = np.array([len(s) for s in sequences])
@@ -75,8 +90,7 @@ def resample(sequences: Sequence[np.ndarray], n: int) -> np.ndarray:
     # so a single searchsorted finds every target's segment.
     offset = np.concatenate(([0.0], np.cumsum(total + 1.0)[:-1]))
     axis = arc + np.repeat(offset, lengths)
-    fractions = np.linspace(0.0, 1.0, n)
-    targets = offset[:, None] + total[:, None] * fractions[None, :]  # (S, n)
+    targets = offset[:, None] + total[:, None] * np.clip(fractions, 0.0, 1.0)  # (S, m)
     left = np.searchsorted(axis, targets.ravel(), side="right").reshape(targets.shape) - 1
     lo = starts[:, None]
     hi = np.maximum(ends - 1, starts)[:, None]  # last valid segment start
@@ -86,6 +100,7 @@ def resample(sequences: Sequence[np.ndarray], n: int) -> np.ndarray:
     t = np.divide(targets - axis[left], width, out=np.zeros_like(width), where=width > 0)
     t = np.clip(t, 0.0, 1.0)[..., None]
     out = points[left] * (1.0 - t) + points[right] * t
-    out[:, 0] = points[starts]
-    out[:, -1] = points[ends]
+    first, last = fractions <= 0.0, fractions >= 1.0
+    out[first] = np.broadcast_to(points[starts][:, None], out.shape)[first]
+    out[last] = np.broadcast_to(points[ends][:, None], out.shape)[last]
     return out

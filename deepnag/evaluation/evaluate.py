@@ -83,7 +83,7 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
         from deepnag.evaluation.sampling import generate_per_class
 
         samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
-        metrics = report.measure(state, samples, labels, config, explicit)
+        metrics = report.measure(state, samples, labels, config, explicit, generator)
         written.append(report.write(metrics, folder / "metrics.json"))
         log.info("quality of %d synthetic samples per class:\n%s", config.num_per_class, report.table(metrics))
     for path in written:

@@ -1,4 +1,7 @@
-"""Synthetic samples for real use (`python main.py --generate=CHECKPOINT --output=PATH`).
+"""Synthetic samples for real use (`python main.py --generate=CHECKPOINT --output=PATH`), or GPSR's of real ones.
+
+`--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`) of the real samples
+a checkpoint trained on (with `--generate`), else of those the data flags select.
 
 Always `PATH.npz` (`samples` float32 (N, n, D) in the data's units, `labels`
 int64 (N,), `class_names` unicode (C,); loads with `allow_pickle=False`). With
@@ -10,6 +13,7 @@ folder data set the same CSV layout (`PATH/<class>/synthetic_001.csv`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -22,7 +26,8 @@ import numpy as np
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write
 from deepnag.config import Config, flag_or_saved
-from deepnag.data import native_file
+from deepnag.data import gpsr, native_file
+from deepnag.data.batches import training_raw_for
 from deepnag.errors import UserError
 from deepnag.evaluation.sampling import generate_per_class, load_generator
 from deepnag.runtime import resolve_device
@@ -92,8 +97,35 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
     if config.metrics:
         from deepnag.evaluation import report
 
-        metrics = report.measure(state, samples, labels, config, explicit)
+        metrics = report.measure(state, samples, labels, config, explicit, generator)
         written.append(report.write(metrics, output.with_name(output.stem + ".metrics.json")))
         log.info("quality of %d synthetic samples per class:\n%s\nwrote %s", config.num_per_class,
                  report.table(metrics), written[-1])
+    return written
+
+
+def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
+    """The --synthesizer=gpsr action: `--num-per-sample` GPSR variants of every real training sample, written like
+    --generate's samples."""
+    output = npz_path(config.output)
+    _check_output(output)
+    if config.generate:
+        state = checkpoint.load(config.generate, dataset=config.dataset if "dataset" in explicit else None)
+        source = dataclasses.replace(checkpoint.config_of(state), download_url=config.download_url or None)
+        seed = flag_or_saved(config, explicit, source, "seed")
+        raw = training_raw_for(source, config.datapath if "datapath" in explicit else None)
+        if list(raw.class_names) != list(state["class_names"]):
+            raise UserError(f"the {source.dataset} data found has other classes than {config.generate}; "
+                            "give the --datapath it was trained on")
+    else:
+        seed = config.seed if config.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
+        source = dataclasses.replace(config, seed=seed)
+        raw = training_raw_for(source)
+    samples, labels = gpsr.per_sample(raw.sequences, raw.labels, config.num_per_sample, np.random.default_rng(seed))
+    written = [write_npz(output, samples, labels, raw.class_names)]
+    if config.format == "native":
+        written.append(write_native(output.with_suffix(""), source.dataset, samples, labels, raw.class_names))
+    for path in written:
+        log.info("wrote %s (%d GPSR variants: %d of each of %d real samples from %d subjects)", path, len(samples),
+                 config.num_per_sample, len(raw.sequences), len(set(raw.subjects)))
     return written

@@ -87,6 +87,12 @@ class NearestNeighbour:
         ])
         return self._labels[nearest]
 
+    def distance_matrix(self, queries: Sequence[np.ndarray], templates: Sequence[np.ndarray]) -> np.ndarray:
+        """(Q, M) distances between samples, computed in blocks (what 1-NN over any subset of templates needs)."""
+        q, t = self.features(_as_list(queries)), self.features(_as_list(templates))
+        rows = max(1, PAIR_CHUNK // max(1, len(t)))
+        return np.concatenate([self.distances(q[start:start + rows], t) for start in range(0, len(q), rows)])
+
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Protractor

@@ -15,20 +15,29 @@ import numpy as np
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write
 from deepnag.config import Config, flag_or_saved
-from deepnag.data import load_raw
+from deepnag.data import RawGestures, load_raw, subjects
 from deepnag.errors import UserError
-from deepnag.evaluation.metrics import all_metrics
-from deepnag.evaluation.sampling import normalizer_from
+from deepnag.evaluation import augmentation
+from deepnag.evaluation.metrics import all_metrics, split_subjects
+from deepnag.evaluation.recognizers import accuracy
+from deepnag.evaluation.sampling import generate_per_class, normalizer_from
+from deepnag.models import Generator
 
 log = logging.getLogger(__name__)
 
 
-def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, config: Config, explicit: set[str]) -> dict[str, Any]:
-    """Quality metrics of `samples` (data units) against the checkpoint's real data set."""
+def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, config: Config, explicit: set[str],
+            generator: Generator | None = None) -> dict[str, Any]:
+    """Quality metrics of `samples` (data units) against the checkpoint's real data set.
+
+    With `generator`, also the held-out-writer augmentation study (`held_out`).
+    """
     saved = checkpoint.config_of(state)
     datapath = flag_or_saved(config, explicit, saved, "datapath")
-    raw = load_raw(saved.dataset, datapath, speeds=saved.speeds, download_url=config.download_url or saved.download_url,
-                   subject_pattern=saved.subject_pattern).select(saved.classes, saved.max_per_class)
+    every = load_raw(saved.dataset, datapath, speeds=saved.speeds,
+                     download_url=config.download_url or saved.download_url,
+                     subject_pattern=saved.subject_pattern).select(saved.classes)
+    raw = every.select((), saved.max_per_class)
     if list(raw.class_names) != list(state["class_names"]):
         raise UserError(f"the {saved.dataset} data at {datapath} has other classes than the checkpoint; "
                         "give the --datapath it was trained on")
@@ -40,7 +49,44 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
                           gamma=saved.gamma)
     metrics["checkpoint"] = {"model": state["model"], "dataset": state["dataset"], "epoch": state.get("epoch")}
     metrics["num_per_class"] = int(len(labels) // max(len(state["class_names"]), 1))
+    if generator is not None:
+        metrics["augmentation"] = held_out(state, every, saved.max_per_class, generator, samples, labels, seed)
     return metrics
+
+
+def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, generator: Generator,
+             samples: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, Any]:
+    """The augmentation study on the writers the checkpoint did not see (`deepnag.evaluation.augmentation`).
+
+    The seen writers' real samples are exactly the generator's training set. A
+    checkpoint that saw every writer (or does not say) would leak: its rows are
+    left out, and real and GPSR are compared on two subject-disjoint halves.
+    """
+    seen_names = checkpoint.training_subjects(state)
+    available = sorted(set(raw.subjects))
+    seeds = [seed + i for i in range(augmentation.SEEDS)]
+    if seen_names is None or set(available) <= set(seen_names):
+        half = split_subjects(raw.subjects, seed)
+        seen, test = np.flatnonzero(half), np.flatnonzero(~half)
+        result = augmentation.study([raw.sequences[i] for i in seen], raw.labels[seen],
+                                    [raw.sequences[i] for i in test], raw.labels[test], len(raw.class_names), None,
+                                    seeds=seeds)
+        why = "does not record its training subjects" if seen_names is None else "saw every subject"
+        result["leak"] = (f"the checkpoint {why}, so generator rows would be measured on writers it trained on; "
+                          "only real and GPSR are compared, on two subject-disjoint halves of the writers")
+        result["seen_subjects"] = sorted(set(raw.subjects[i] for i in seen))
+        result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))
+        return result
+    training = subjects.keep(raw, seen_names).select((), max_per_class)
+    test = np.flatnonzero(~np.isin(np.asarray(raw.subjects), list(seen_names)))
+    test_samples, test_labels = [raw.sequences[i] for i in test], raw.labels[test]
+    result = augmentation.study(training.sequences, training.labels, test_samples, test_labels, len(raw.class_names),
+                                lambda k, s: generate_per_class(state, generator, k, s), seeds=seeds)
+    result["leak"] = None
+    result["seen_subjects"] = list(seen_names)
+    result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))
+    result["tstr_heldout_accuracy"] = accuracy(samples, labels, test_samples, test_labels, int(samples.shape[2]))
+    return result
 
 
 def write(metrics: dict[str, Any], path: Path) -> Path:
@@ -62,4 +108,18 @@ def table(metrics: dict[str, Any]) -> str:
                          "near baseline", "real"))
     lines = [f"{'metric':<22}{'synthetic':>12}{'baseline':>12}  {'better':<14}baseline is"]
     lines += [f"{name:<22}{a:>12.4f}{b:>12.4f}  {better:<14}{what}" for name, a, b, better, what in rows]
+    study = metrics.get("augmentation")
+    if study:
+        lines += ["", f"augmentation: recogniser trained on {_names(study['seen_subjects'])}, tested on the held-out "
+                  f"{_names(study['heldout_subjects'])}"]
+        if study.get("tstr_heldout_accuracy") is not None:
+            lines.append(f"TSTR on the held-out writers: {study['tstr_heldout_accuracy']:.4f}")
+        if study["leak"]:
+            lines.append(f"note: {study['leak']}")
+        lines.append(augmentation.table(study))
     return "\n".join(lines)
+
+
+def _names(names: list[str], limit: int = 6) -> str:
+    shown = ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
+    return f"{len(names)} writer{'s' if len(names) != 1 else ''} ({shown})"

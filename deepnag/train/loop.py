@@ -40,7 +40,7 @@ from deepnag.train.run_dir import CONSOLE_ONLY, FILE_ONLY
 log = logging.getLogger(__name__)
 
 # Flags a resumed run may change; any other flag must match the checkpoint's.
-RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "vis_frequency", "checkpoint_frequency",
+RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "time_limit", "vis_frequency", "checkpoint_frequency",
                        "use_tensorboard", "device", "num_threads", "datapath", "download_url", "logdir",
                        "skip_nonfinite", "amp")
 MACHINE_FLAGS = ("device", "num_threads")
@@ -189,6 +189,7 @@ class Trainer:
             self.config, class_names=list(data.class_names), display_names=list(data.display_names),
             normalizer_minimum=data.normalizer.minimum, normalizer_maximum=data.normalizer.maximum,
             num_features=data.num_features, seq_len=data.seq_len, epoch=self.epoch, best_loss=self.best,
+            training_subjects=list(data.subject_names),
             networks={k: n.state_dict() for k, n in self.method.networks.items()},
             optimizers={k: o.state_dict() for k, o in self.method.optimizers.items()}, rng=rng,
         )
@@ -275,6 +276,13 @@ class Trainer:
                             writer.add_image("samples", self.figure(), self.epoch, dataformats="HWC")
                     if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
                         self.save(f"checkpoint-epoch-{self.epoch}.pt")
+                    over_time = bool(config.time_limit) and time.perf_counter() - started >= config.time_limit
+                    if distributed.any_rank(over_time, self.context, self.device) and self.epoch < total:
+                        path = self.save("checkpoint-last.pt")
+                        log.info("time limit %s reached after epoch %d of %d (%d in this run); checkpoint %s; "
+                                 "continue with: %s --resume=%s", _format_duration(config.time_limit), self.epoch,
+                                 total, self.epoch - first_epoch, path, command(), path)
+                        return
                     if distributed.any_rank(bool(stops), self.context, self.device):
                         signum = stops[0] if stops else signal.SIGTERM
                         path = self.save("checkpoint-last.pt")

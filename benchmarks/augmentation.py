@@ -1,0 +1,163 @@
+"""Does synthetic data help a recogniser for writers it never saw? The held-out-writer protocol over subject folds.
+
+    python benchmarks/augmentation.py --datapath ../shared/data            # both data sets, 1/2/5 writers, 3 folds
+    python benchmarks/augmentation.py --datasets dollar-gds --writers 2 --folds 2 --budget 2m
+    nohup python benchmarks/augmentation.py --datapath ../shared/data > augmentation.log 2>&1 &
+
+For every data set, number of training writers w and fold f, it trains a
+DeepNAG generator with the project's command line on those w writers only
+(`--subjects`, the reference's settings, for a wall-clock `--budget` via
+`--time-limit`), then runs the product's held-out study
+(`deepnag.evaluation.report.held_out`, what `--metrics` reports): the standard
+recogniser trained on the w writers' real samples alone, + GPSR, + the
+generator's samples, + half of each, tested on every other writer, over 5
+sampling seeds. Fold f of w writers is the f-th slice of w of one seeded
+permutation of the subjects (disjoint while there are enough).
+
+Resumable: each finished fold writes `OUT/<dataset>-w<w>-f<f>/result.json`
+(atomically) and is skipped on the next start; an unfinished fold is trained
+again from scratch. The summary (`OUT/summary.md`, also printed) averages over
+folds: the mean and the sd over folds of each row's error reduction, and the
+paired difference generator − GPSR at equal counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deepnag import checkpoint  # noqa: E402
+from deepnag.atomic import atomic_write  # noqa: E402
+from deepnag.data import load_raw  # noqa: E402
+from deepnag.evaluation import augmentation  # noqa: E402
+from deepnag.evaluation.report import held_out  # noqa: E402
+from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
+
+TSTR_PER_CLASS = 10  # synthetic samples per class for the held-out TSTR figure (the --num-per-class default)
+
+
+def fold_subjects(subjects: list[str], writers: int, fold: int, seed: int = 0) -> list[str]:
+    """The `fold`-th slice of `writers` subjects of one seeded permutation (wrapping around when it runs out)."""
+    order = np.random.default_rng(seed).permutation(sorted(set(subjects)))
+    return sorted(order[(fold * writers + np.arange(writers)) % len(order)].tolist())
+
+
+def train(dataset: str, datapath: str, subjects: list[str], budget: str, folder: Path, threads: int) -> Path:
+    """Train a generator on `subjects` for `budget`; returns its best checkpoint."""
+    logs = folder / "logs"
+    shutil.rmtree(logs, ignore_errors=True)  # an unfinished fold starts again
+    command = [sys.executable, str(ROOT / "main.py"), f"--dataset={dataset}", f"--datapath={datapath}",
+               f"--subjects={','.join(subjects)}", f"--time-limit={budget}", f"--logdir={logs}",
+               "--use-tensorboard=0", "--checkpoint-frequency=0", f"--num-threads={threads}"]
+    subprocess.run(command, check=True)
+    found = sorted(logs.glob("*/checkpoints/checkpoint-best.pt"))
+    if not found:
+        raise SystemExit(f"training wrote no checkpoint-best.pt under {logs}")
+    return found[0]
+
+
+def evaluate(path: Path, dataset: str, datapath: str, seed: int) -> dict[str, Any]:
+    """The product's held-out study of one checkpoint."""
+    state = checkpoint.load(path)
+    generator = load_generator(state, str(path))
+    every = load_raw(dataset, datapath)
+    samples, labels = generate_per_class(state, generator, TSTR_PER_CLASS, seed)
+    return held_out(state, every, 0, generator, samples, labels, seed)
+
+
+def run_fold(args: argparse.Namespace, dataset: str, writers: int, fold: int) -> dict[str, Any]:
+    folder = Path(args.out) / f"{dataset}-w{writers}-f{fold}"
+    result_path = folder / "result.json"
+    if result_path.is_file():
+        return json.loads(result_path.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    every = load_raw(dataset, args.datapath)
+    subjects = fold_subjects(list(every.subjects), writers, fold)
+    print(f"{dataset}, {writers} writer(s), fold {fold}: training on {', '.join(subjects)} for {args.budget}",
+          flush=True)
+    started = time.perf_counter()
+    best = train(dataset, args.datapath, subjects, args.budget, folder, args.threads)
+    trained = time.perf_counter() - started
+    state = checkpoint.load(best)
+    started = time.perf_counter()
+    study = evaluate(best, dataset, args.datapath, seed=0)
+    result = {"dataset": dataset, "writers": writers, "fold": fold, "subjects": subjects, "budget": args.budget,
+              "epochs": int(state["epoch"]), "train_seconds": round(trained, 1),
+              "eval_seconds": round(time.perf_counter() - started, 1), "study": study}
+    atomic_write(result_path, lambda out: out.write((json.dumps(result, indent=1) + "\n").encode()))
+    print(augmentation.table(study), flush=True)
+    return result
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """Markdown: per data set and writer count, each row's error and reduction averaged over folds."""
+    lines = []
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["dataset"], r["writers"]), []).append(r)
+    for (dataset, writers), folds in sorted(groups.items()):
+        epochs = [f["epochs"] for f in folds]
+        real = [f["study"]["real_error"] for f in folds]
+        tstr = [f["study"].get("tstr_heldout_accuracy") for f in folds]
+        lines += ["", f"**{dataset}, {writers} training writer(s)**: {len(folds)} folds, "
+                  f"{folds[0]['study']['recognizer']}, generator budget {folds[0]['budget']} "
+                  f"({min(epochs)}–{max(epochs)} epochs), held-out TSTR {np.mean(tstr):.3f}; "
+                  f"real alone: error {np.mean(real):.3f} ± {np.std(real, ddof=1) if len(real) > 1 else 0:.3f}", "",
+                  "| added per class | training set | error | change vs real alone (mean ± sd over folds) |",
+                  "|---:|---|---:|---:|"]
+        rows: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        for f in folds:
+            for row in f["study"]["rows"]:
+                rows.setdefault((row["per_class"], row["added"]), []).append(row)
+        for (k, kind), found in sorted(rows.items(), key=lambda item: (item[0][0], augmentation.ADDED.index(item[0][1]))):
+            errors = [r["error"]["mean"] for r in found]
+            reductions = [r["reduction"]["mean"] for r in found if r["reduction"] is not None]
+            change = (f"{0.0 - 100 * np.mean(reductions):+.1f}% ± {100 * np.std(reductions, ddof=1):.1f}"
+                      if len(reductions) > 1 else "n/a")
+            lines.append(f"| {k} | {augmentation.LABELS[kind]} | {np.mean(errors):.3f} | {change} |")
+        for k in sorted({k for k, _ in rows}):
+            gpsr = {r_fold: r for r_fold, r in enumerate(rows.get((k, "gpsr"), []))}
+            gen = {r_fold: r for r_fold, r in enumerate(rows.get((k, "generator"), []))}
+            diffs = [gen[i]["error"]["mean"] - gpsr[i]["error"]["mean"] for i in gen if i in gpsr]
+            if len(diffs) > 1:
+                lines.append(f"| {k} | generator − GPSR (paired) | {np.mean(diffs):+.3f} ± "
+                             f"{np.std(diffs, ddof=1):.3f} | |")
+    lines += ["", "error: 1 − accuracy on every sample of the held-out writers (lower is better); change: relative "
+              "to real alone, negative = fewer errors; each fold's figure is the mean over 5 sampling seeds."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"),
+                        help="folder holding dollar_gds/ and jk2017/")
+    parser.add_argument("--datasets", default="dollar-gds,jk2017-kinect")
+    parser.add_argument("--writers", default="1,2,5", help="comma-separated numbers of training writers")
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--budget", default="4m", help="wall-clock training per fold (--time-limit)")
+    parser.add_argument("--threads", type=int, default=0, help="--num-threads of training (0: all cores)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "augmentation"))
+    args = parser.parse_args()
+    results = [run_fold(args, dataset, int(w), fold)
+               for dataset in args.datasets.split(",") for w in args.writers.split(",") for fold in range(args.folds)]
+    text = summary(results)
+    out = Path(args.out) / "summary.md"
+    atomic_write(out, lambda f: f.write((text + "\n").encode()))
+    print(text)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
