@@ -1,14 +1,15 @@
 """Soft-DTW forward + backward on the loss's workload, ours beside public CPU implementations.
 
     pip install -r requirements-bench.txt
-    python benchmarks/bench_soft_dtw.py [--pairs 512] [--length 64] [--repeats 30] [--openmp-default]
+    python benchmarks/bench_soft_dtw.py [--pairs 512] [--length 64] [--repeats 10] [--openmp-default]
 
 Workload: 512 pairs of 64-step sequences, D = 2 ($1-GDS) and D = 63 (JK2017), float32,
 γ = 0.1, squared Euclidean cost, gradient with respect to the first sequence of each
 pair (as for the generator's output in the loss). Every implementation computes its
-cost from the sequences and runs forward and backward. Runs are interleaved
-round-robin so that background load hits all alike; the table shows the fastest run
-and the median. Every implementation runs under the OpenMP setting of the
+cost from the sequences and runs forward and backward. Every contender runs the
+same number of times, interleaved round-robin (A, B, C, A, B, C, …) so that
+background load hits all alike; the table shows each one's median and fastest
+run, and the speed-up column is a ratio of medians. Every implementation runs under the OpenMP setting of the
 project's command line (``deepnag.runtime``); ``--openmp-default`` keeps libgomp's
 own. Not a test: timings depend on the machine and its load.
 """
@@ -58,8 +59,7 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=64)
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 63])
     parser.add_argument("--gamma", type=float, default=0.1)
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--peer-repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=10, help="timed runs of every implementation")
     parser.add_argument("--openmp-default", action="store_true",
                         help="keep libgomp's default spin of idle threads instead of the command line's setting")
     args = parser.parse_args()
@@ -90,17 +90,17 @@ def main() -> None:
 
         for fn in impls.values():  # warm up: compilation, caches, thread pools
             step(fn)
-        for r in range(max(args.repeats, args.peer_repeats)):
+        for _ in range(args.repeats):
             for name, fn in impls.items():
-                if name in ours or r < args.peer_repeats:
-                    times[name].append(step(fn))
-        best_peer = min((min(t) for name, t in times.items() if name not in ours), default=float("nan"))
-        print(f"\nD = {D}")
-        print(f"  {'implementation':42s} {'best ms':>9s} {'median ms':>10s} {'Mcell/s':>9s} {'vs faster peer':>15s}")
+                times[name].append(step(fn))
+        medians = {name: statistics.median(t) for name, t in times.items()}
+        best_peer = min((m for name, m in medians.items() if name not in ours), default=float("nan"))
+        print(f"\nD = {D} ({args.repeats} interleaved runs each)")
+        print(f"  {'implementation':42s} {'median ms':>10s} {'best ms':>9s} {'Mcell/s':>9s} {'vs faster peer':>15s}")
         for name, t in times.items():
-            best = min(t)
-            print(f"  {name:42s} {best * 1e3:9.2f} {statistics.median(t) * 1e3:10.2f} {cells / best / 1e6:9.1f} "
-                  f"{best_peer / best:14.1f}x")
+            print(f"  {name:42s} {medians[name] * 1e3:10.2f} {min(t) * 1e3:9.2f} {cells / medians[name] / 1e6:9.1f} "
+                  f"{best_peer / medians[name]:14.1f}x")
+    print("\nMcell/s and the speed-up are from the medians.")
 
 
 if __name__ == "__main__":

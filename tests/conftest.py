@@ -13,6 +13,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+TINY_RUN = ("--dataset=dollar-gds", "--classes=arrow,star", "--max-per-class=4", "--resample-n=12", "--batch-size=4",
+            "--vis-frequency=0", "--checkpoint-frequency=0")
+"""The flags of a training run small enough for a test (seconds on a CPU)."""
+
+
+def tiny(*changes: str) -> list[str]:
+    """TINY_RUN with `changes`: a flag given here replaces the one of the same name, others are added."""
+    names = {c.split("=", 1)[0] for c in changes}
+    return [f for f in TINY_RUN if f.split("=", 1)[0] not in names] + list(changes)
+
 
 def _shared_data() -> Path | None:
     candidate = Path(os.environ.get("DEEPNAG_SHARED_DATA", ROOT.parent / "shared" / "data"))

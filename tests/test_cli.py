@@ -48,11 +48,28 @@ def test_dataset_name_alias_and_case():
         (["--epochs", "ten"], r"--epochs must be an integer, got 'ten'"),
         (["--bogus"], r"unrecognized arguments: --bogus"),
         (["--seed", "-5"], r"--seed must be -1"),
+        (["--train-subject-count", "-1"], r"--train-subject-count must be 0 or more"),
+        (["--time-limit", "30"], r"--time-limit must be a duration like 90s, 30m or 2h, got '30'"),
+        (["--time-limit=-2m"], r"--time-limit must be positive"),
+        (["--synthesizer", "perlin"], r"unknown synthesizer 'perlin'; known: generator, gpsr"),
+        (["--synthesizer", "gpsr"], r"--synthesizer=gpsr needs --output=PATH"),
+        (["--synthesizer", "gpsr", "--evaluate", "a.pt"], r"--synthesizer=gpsr writes samples; it does not go with"),
+        (["--synthesizer", "gpsr", "--output", "x", "--metrics"], r"--metrics measures a generator"),
+        (["--synthesizer", "gpsr", "--output", "x", "--num-per-class", "2"], r"not --num-per-class"),
+        (["--generate", "a.pt", "--output", "x", "--num-per-sample", "2"],
+         r"--num-per-sample applies to --synthesizer=gpsr only"),
     ],
 )
 def test_bad_flags_are_one_line_errors(argv, message):
     with pytest.raises(UserError, match=message):
         parse_args(argv)
+
+
+def test_durations_and_subject_lists_parse():
+    config = parse_args(["--time-limit", "1.5h", "--subjects", "s02, s03", "--holdout-subjects", "s04"])[0]
+    assert config.time_limit == 5400.0 and config.subjects == ("s02", "s03") and config.holdout_subjects == ("s04",)
+    assert parse_args(["--time-limit", "90s"])[0].time_limit == 90.0
+    assert parse_args(["--time-limit", "30M"])[0].time_limit == 1800.0
 
 
 def test_config_round_trips_through_a_dict():

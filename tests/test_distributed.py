@@ -11,10 +11,9 @@ import pytest
 import torch
 
 import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tiny
 
-TINY = ["--dataset=dollar-gds", "--classes=arrow,star", "--max-per-class=8", "--resample-n=12", "--batch-size=4",
-        "--vis-frequency=0", "--checkpoint-frequency=0"]
+TINY = tiny("--max-per-class=8")
 
 
 def _torchrun(processes: int, *args: str) -> subprocess.CompletedProcess:

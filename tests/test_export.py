@@ -10,8 +10,9 @@ import torch
 
 import main
 from deepnag.data import dollar_gds, jk2017
+from tests.conftest import tiny
 
-TINY = ["--max-per-class=12", "--resample-n=12", "--batch-size=6", "--vis-frequency=0", "--checkpoint-frequency=0", "--epochs=1"]
+TINY = tiny("--max-per-class=12", "--batch-size=6", "--epochs=1")
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +71,17 @@ def test_native_jk2017_text_loads_with_the_loader(trained, tmp_path):
     np.testing.assert_allclose(np.stack(raw.sequences), npz, rtol=1e-5, atol=1e-5)
 
 
-def test_generate_bad_inputs(trained, tmp_path, capsys):
-    cases = [
-        ([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'no' / 'such' / 'x'}"], r"folder .*such does not exist"),
-        ([f"--generate={tmp_path / 'missing.pt'}", f"--output={tmp_path / 'x'}"], r"missing\.pt does not exist"),
-        ([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'x'}", "--num-per-class=0"], r"--num-per-class must be at least 1"),
-    ]
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--generate={dollar}", "--output={tmp}/no/such/x"], r"folder .*such does not exist"),
+    (["--generate={tmp}/missing.pt", "--output={tmp}/x"], r"missing\.pt does not exist"),
+    (["--generate={dollar}", "--output={tmp}/x", "--num-per-class=0"], r"--num-per-class must be at least 1"),
+], ids=["output-folder", "checkpoint", "count"])
+def test_generate_bad_inputs(trained, tmp_path, capsys, argv, message):
     import re
 
-    for argv, message in cases:
-        assert main.main(argv) == 2
-        err = capsys.readouterr().err.strip().splitlines()[-1]
-        assert re.search(message, err), err
+    assert main.main([a.format(dollar=trained["dollar-gds"], tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert re.search(message, err), err
     assert not list(tmp_path.glob("x*"))
 
 
@@ -129,3 +129,31 @@ def test_shipped_pretrained_generators_generate(tmp_path, method, dataset, class
     archive = np.load(tmp_path / "synth.npz", allow_pickle=False)
     assert archive["samples"].shape == (2 * classes, 64, features) and len(archive["class_names"]) == classes
     assert np.isfinite(archive["samples"]).all()
+
+
+@pytest.mark.parametrize(("dataset", "classes", "features"), [("dollar-gds", "arrow,star", 2),
+                                                              ("jk2017-kinect", "duck,push", 63)])
+def test_gpsr_writes_variants_of_every_real_sample_like_any_synthetic_set(tmp_path, shared_data, dataset, classes,
+                                                                          features):
+    out = tmp_path / "gpsr"
+    assert main.main([f"--dataset={dataset}", f"--classes={classes}", f"--datapath={shared_data}", "--subjects=" +
+                      ("s02,s03" if dataset == "dollar-gds" else "Sub_U100,Sub_U101"), "--synthesizer=gpsr",
+                      "--num-per-sample=3", f"--output={out}", "--format=native"]) == 0
+    archive = np.load(tmp_path / "gpsr.npz", allow_pickle=False)
+    real = 2 * 2 * (10 if dataset == "dollar-gds" else 2)
+    assert archive["samples"].shape == (3 * real, 32, features) and archive["samples"].dtype == np.float32
+    assert np.bincount(archive["labels"]).tolist() == [3 * real // 2] * 2
+    assert archive["class_names"].tolist() == classes.split(",")
+    loaded = dollar_gds.load(out) if dataset == "dollar-gds" else jk2017.load_folder(out / jk2017.FOLDER)
+    assert len(loaded.sequences) == 3 * real and len(set(loaded.subjects)) == 1
+    assert "synthetic" in loaded.subjects[0]
+    # Every file read back is one archived sample (the readers sort file names, so match by content).
+    gap = np.abs(np.stack(loaded.sequences)[:, None] - archive["samples"][None]).max(axis=(2, 3))
+    assert gap.min(axis=1).max() < 1e-3 and len(set(gap.argmin(axis=1))) == 3 * real
+
+
+def test_gpsr_of_a_checkpoint_uses_its_training_samples(trained, tmp_path):
+    out = tmp_path / "gpsr"
+    assert main.main([f"--generate={trained['dollar-gds']}", "--synthesizer=gpsr", f"--output={out}"]) == 0
+    archive = np.load(tmp_path / "gpsr.npz", allow_pickle=False)
+    assert archive["samples"].shape == (8 * 2 * 12, 32, 2)  # --max-per-class=12 of two classes, 8 variants each

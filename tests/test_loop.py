@@ -16,9 +16,9 @@ from deepnag import checkpoint
 from deepnag.cli import parse_args
 from deepnag.data.batches import load_data, load_data_for
 from deepnag.train.methods import DeepNAGMethod, RandomStreams
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tiny
 
-TINY = ["--max-per-class=4", "--resample-n=16", "--batch-size=6", "--vis-frequency=2", "--checkpoint-frequency=2"]
+TINY = tiny("--resample-n=16", "--batch-size=6", "--vis-frequency=2", "--checkpoint-frequency=2")
 DOLLAR = ["--dataset=dollar-gds", "--classes=arrow,star,circle"]
 JK = ["--dataset=jk2017-kinect", "--classes=duck,push"]
 
@@ -157,9 +157,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def test_bad_checkpoints_are_one_line_errors(tmp_path, shared_data):
-    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=1")
-    good = run / "checkpoints" / "checkpoint-final.pt"
+@pytest.fixture(scope="module")
+def bad_checkpoints(tmp_path_factory, shared_data) -> dict[str, str]:
+    """A good checkpoint and its damaged, foreign and relabelled relatives, by name."""
+    tmp_path = tmp_path_factory.mktemp("bad_checkpoints")
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, *DOLLAR, "--epochs=1"]) == 0
+    (good,) = logdir.glob("*/checkpoints/checkpoint-final.pt")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(good.read_bytes()[:5000])
     foreign = tmp_path / "foreign.pt"
@@ -169,24 +173,29 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path, shared_data):
     state = torch.load(good, weights_only=True)
     state["class_names"] = list(reversed(state["class_names"]))
     relabelled = checkpoint.save(state, tmp_path / "relabelled.pt")
-    cases = [
-        (["--evaluate", str(tmp_path / "missing.pt")], r"checkpoint .*missing\.pt does not exist"),
-        (["--evaluate", str(corrupt)], r"corrupt\.pt is damaged, truncated or not a PyTorch checkpoint"),
-        (["--evaluate", str(foreign)], r"foreign\.pt is not a DeepNAG checkpoint: it holds a pickled torch\.nn"),
-        (["--evaluate", str(plain)], r"plain\.pt is a PyTorch file but not a DeepNAG checkpoint"),
-        (["--evaluate", str(good), "--model=DeepGAN"], r"--model=DeepGAN conflicts with .*which holds DeepNAG"),
-        (["--evaluate", str(good), "--dataset=jk2017-kinect"], r"--dataset=jk2017-kinect conflicts"),
-        (["--resume", str(good), "--model=DeepGAN"], r"--model=DeepGAN conflicts with the checkpoint's DeepNAG"),
-        (["--evaluate", str(relabelled), f"--datapath={shared_data}"], r"has classes arrow, circle, star, but .* was trained on star, circle, arrow"),
-    ]
+    return {"good": str(good), "corrupt": str(corrupt), "foreign": str(foreign), "plain": str(plain),
+            "relabelled": str(relabelled), "missing": str(tmp_path / "missing.pt"), "data": str(shared_data)}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--evaluate", "{missing}"], r"checkpoint .*missing\.pt does not exist"),
+    (["--evaluate", "{corrupt}"], r"corrupt\.pt is damaged, truncated or not a PyTorch checkpoint"),
+    (["--evaluate", "{foreign}"], r"foreign\.pt is not a DeepNAG checkpoint: it holds a pickled torch\.nn"),
+    (["--evaluate", "{plain}"], r"plain\.pt is a PyTorch file but not a DeepNAG checkpoint"),
+    (["--evaluate", "{good}", "--model=DeepGAN"], r"--model=DeepGAN conflicts with .*which holds DeepNAG"),
+    (["--evaluate", "{good}", "--dataset=jk2017-kinect"], r"--dataset=jk2017-kinect conflicts"),
+    (["--resume", "{good}", "--model=DeepGAN"], r"--model=DeepGAN conflicts with the checkpoint's DeepNAG"),
+    (["--evaluate", "{relabelled}", "--datapath={data}"],
+     r"has classes arrow, circle, star, but .* was trained on star, circle, arrow"),
+], ids=["missing", "corrupt", "foreign", "plain", "model", "dataset", "resume-model", "classes"])
+def test_bad_checkpoints_are_one_line_errors(bad_checkpoints, argv, message):
     import re
 
-    for argv, message in cases:
-        result = _cli(*argv)
-        assert result.returncode == 2, (argv, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-        assert re.search(message, lines[0]), lines[0]
+    result = _cli(*(a.format(**bad_checkpoints) for a in argv))
+    assert result.returncode == 2, (argv, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert re.search(message, lines[0]), lines[0]
 
 
 def test_bf16_autocast_trains_and_stays_close_to_float32(shared_data):
@@ -253,3 +262,16 @@ def test_resume_restores_everything_that_decides_the_runs_future(tmp_path, share
         assert a["epoch"] == b["epoch"] and a["best_loss"] == pytest.approx(b["best_loss"], rel=1e-6), name
     assert sorted(p.name for p in (run / "checkpoints").glob("checkpoint-epoch-*")) == [
         "checkpoint-epoch-2.pt", "checkpoint-epoch-4.pt"]
+
+
+def test_a_time_limit_ends_the_run_cleanly_with_a_checkpoint_that_continues(tmp_path, shared_data, capsys):
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=100000", "--time-limit=1s", "--use-tensorboard=0")
+    path = run / "checkpoints" / "checkpoint-last.pt"
+    state = checkpoint.load(path)
+    assert 1 <= state["epoch"] < 100000 and state["kind"] == "full"
+    assert not (run / "checkpoints" / "checkpoint-final.pt").exists()
+    err = capsys.readouterr().err
+    assert f"time limit 0m01s reached after epoch {state['epoch']} of 100000" in err
+    assert f"continue with: python main.py --resume={path}" in err
+    assert main.main([f"--resume={path}", "--time-limit=1s"]) == 0
+    assert checkpoint.load(path)["epoch"] > state["epoch"]

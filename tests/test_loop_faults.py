@@ -18,10 +18,9 @@ from deepnag import checkpoint
 from deepnag.checkpoint import CheckpointError
 from deepnag.loss import objective as losses
 from deepnag.train import methods
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tiny
 
-TINY = ["--dataset=dollar-gds", "--classes=arrow,star", "--max-per-class=4", "--resample-n=12", "--batch-size=4",
-        "--vis-frequency=0", "--checkpoint-frequency=0"]
+TINY = tiny()
 
 
 def _run_dir(logdir: Path) -> Path:
@@ -33,7 +32,8 @@ def _run_dir(logdir: Path) -> Path:
 def test_signal_writes_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, shared_data, signum):
     logdir = tmp_path / "interrupted"
     process = subprocess.Popen(
-        [sys.executable, "main.py", f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=100000"],
+        [sys.executable, "main.py", f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=100000",
+         "--checkpoint-frequency=2"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
     while time.time() < deadline and process.poll() is None:
@@ -52,11 +52,23 @@ def test_signal_writes_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, s
 
     target = stopped_at + 2
     assert main.main([f"--resume={resume_path}", f"--epochs={target}"]) == 0
-    assert main.main([f"--datapath={shared_data}", f"--logdir={tmp_path / 'straight'}", *TINY, f"--epochs={target}"]) == 0
-    a = torch.load(_run_dir(logdir) / "checkpoints" / "checkpoint-final.pt", weights_only=True)
-    b = torch.load(_run_dir(tmp_path / "straight") / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert main.main([f"--datapath={shared_data}", f"--logdir={tmp_path / 'straight'}", *TINY, f"--epochs={target}",
+                      "--checkpoint-frequency=2"]) == 0
+    resumed, straight = _run_dir(logdir) / "checkpoints", _run_dir(tmp_path / "straight") / "checkpoints"
+    a = torch.load(resumed / "checkpoint-final.pt", weights_only=True)
+    b = torch.load(straight / "checkpoint-final.pt", weights_only=True)
     assert a["epoch"] == b["epoch"] == target
     assert max((a["generator"][k] - b["generator"][k]).abs().max().item() for k in a["generator"]) <= 1e-6
+    # Everything that decides the run's future came back: best loss and best checkpoint, the periodic
+    # schedule, the noise and shuffling streams, Adam's state.
+    assert a["best_loss"] == pytest.approx(b["best_loss"], rel=1e-6)
+    best_a, best_b = (torch.load(d / "checkpoint-best.pt", weights_only=True) for d in (resumed, straight))
+    assert best_a["epoch"] == best_b["epoch"] and best_a["best_loss"] == pytest.approx(best_b["best_loss"], rel=1e-6)
+    periodic = sorted(p.name for p in straight.glob("checkpoint-epoch-*"))
+    assert sorted(p.name for p in resumed.glob("checkpoint-epoch-*")) == periodic and periodic
+    for stream in ("data", "latent"):
+        assert torch.equal(a["rng"][stream], b["rng"][stream]), stream
+    assert a["optimizers"]["generator"]["state"][0]["step"] == b["optimizers"]["generator"]["state"][0]["step"]
 
 
 def test_a_second_ctrl_c_stops_at_once_and_names_the_checkpoints_still_there(tmp_path, shared_data, monkeypatch, capsys):

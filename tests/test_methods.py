@@ -9,9 +9,9 @@ from deepnag import checkpoint
 from deepnag.cli import parse_args
 from deepnag.data.batches import load_data
 from deepnag.train.methods import DeepGANMethod, RandomStreams
+from tests.conftest import tiny
 
-TINY = ["--model=DeepGAN", "--dataset=dollar-gds", "--classes=arrow,star", "--max-per-class=4", "--resample-n=12",
-        "--batch-size=4", "--deepgan-critic-iters=2", "--vis-frequency=0", "--checkpoint-frequency=0"]
+TINY = tiny("--model=DeepGAN", "--deepgan-critic-iters=2")
 
 
 def _tiny_run(tmp_path, shared_data, epochs: int):

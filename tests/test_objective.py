@@ -116,3 +116,30 @@ def test_only_fake_1_carries_gradients_and_they_match_finite_differences():
     real_1, real_2, fake_2 = (torch.from_numpy(rng.normal(size=(4, 5, 2)).cumsum(1)) for _ in range(3))
     fake_1 = torch.from_numpy(rng.normal(size=(4, 5, 2)).cumsum(1)).requires_grad_(True)
     torch.autograd.gradcheck(lambda f: deepnag_loss(real_1, real_2, f, fake_2, y)[0], (fake_1,), eps=1e-6, atol=1e-5)
+
+
+def test_the_reference_style_loss_of_the_speed_benchmark_gives_the_same_value_and_gradient(batch):
+    """benchmarks/bench_train.py times benchmarks/reference_loss.py against this project's loss: same function."""
+    import sys
+
+    from tests.conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from reference_loss import reference_deepnag_loss
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    y, real_1, real_2, fake_1, fake_2 = batch
+    r1, r2, f2 = (torch.from_numpy(v) for v in (real_1, real_2, fake_2))
+    ours_input = torch.from_numpy(fake_1).requires_grad_(True)
+    theirs_input = torch.from_numpy(fake_1).requires_grad_(True)
+    ours, _ = deepnag_loss(r1, r2, ours_input, f2, torch.tensor(y), gamma=GAMMA)
+    theirs = reference_deepnag_loss(r1, r2, theirs_input, f2, torch.tensor(y), gamma=GAMMA)
+    expected = resample_loops(fake_1) + sum(
+        ahd_loops(real_1, fake_1, y, m) + abs(ahd_loops(fake_1, fake_2, y, m) - ahd_loops(real_1, real_2, y, m))
+        for m in ("ed", "cos"))
+    assert theirs.item() == pytest.approx(expected / 3, rel=1e-7)
+    assert theirs.item() == pytest.approx(ours.item(), rel=1e-9)
+    ours.backward()
+    theirs.backward()
+    torch.testing.assert_close(theirs_input.grad, ours_input.grad, rtol=1e-6, atol=1e-9)

@@ -8,13 +8,13 @@ import sys
 import torch
 
 import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tiny
 
 sys.path.insert(0, str(ROOT / "pretrained_models"))
 import make_release  # noqa: E402
 
-TINY = ["--dataset=dollar-gds", "--classes=arrow,star,circle", "--resample-n=16",
-        "--batch-size=32", "--vis-frequency=0", "--checkpoint-frequency=1", "--use-tensorboard=0"]
+TINY = tiny("--classes=arrow,star,circle", "--max-per-class=0", "--resample-n=16", "--batch-size=32",
+            "--checkpoint-frequency=1", "--use-tensorboard=0")
 
 
 def test_release_and_history(tmp_path, shared_data):

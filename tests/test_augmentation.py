@@ -1,0 +1,109 @@
+"""deepnag.evaluation.augmentation: the held-out-writer study, against 1-NN refitted on every training set."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import main
+from deepnag.data import gpsr
+from deepnag.evaluation import augmentation
+from deepnag.evaluation.recognizers import recognizer_for
+
+
+def _strokes(rng: np.random.Generator, labels: np.ndarray, noise: float) -> list[np.ndarray]:
+    """Class c: a polyline turning by c·40° per step, with noise (distinct shapes Protractor can tell apart)."""
+    out = []
+    for c in labels:
+        angles = np.cumsum(np.full(12, np.deg2rad(40.0 * c + 10.0)) + rng.normal(0.0, noise, 12))
+        out.append(np.cumsum(np.stack([np.cos(angles), np.sin(angles)], axis=1), axis=0))
+    return out
+
+
+def _fake_generator(num_classes: int):
+    def synthesize(k: int, seed: int):
+        labels = np.repeat(np.arange(num_classes), k)
+        return np.stack(_strokes(np.random.default_rng(1000 + seed), labels, 0.6)), labels
+    return synthesize
+
+
+def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
+    rng = np.random.default_rng(0)
+    seen_labels = np.repeat(np.arange(3), 2)
+    test_labels = np.repeat(np.arange(3), 15)
+    seen, test = _strokes(rng, seen_labels, 0.5), _strokes(rng, test_labels, 0.5)
+    synthesize = _fake_generator(3)
+    counts, seeds = (1, 4), (0, 1)
+    result = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, counts=counts, seeds=seeds)
+
+    def error(samples, labels) -> float:
+        predicted = recognizer_for(2).fit(samples, labels).predict(test)
+        return float(np.mean(predicted != test_labels))
+
+    assert result["real_error"] == error(seen, seen_labels)
+    assert result["real_error"] > 0  # the study has something to improve
+    by_key = {(row["added"], row["per_class"]): row for row in result["rows"]}
+    assert set(by_key) == {(kind, k) for kind in augmentation.ADDED for k in counts}
+    for i, seed in enumerate(seeds):
+        g, g_labels = gpsr.per_class(seen, seen_labels, 4, np.random.default_rng(seed), 3)
+        s, s_labels = synthesize(4, seed)
+        for k in counts:
+            first = np.tile(np.arange(4), 3)
+            parts = {"gpsr": (list(g[first < k]), g_labels[first < k]),
+                     "generator": (list(s[first < k]), s_labels[first < k]),
+                     "both": (list(g[first < k - k // 2]) + list(s[first < k // 2]),
+                              np.concatenate([g_labels[first < k - k // 2], s_labels[first < k // 2]]))}
+            for kind, (extra, extra_labels) in parts.items():
+                expected = error(list(seen) + extra, np.concatenate([seen_labels, extra_labels]))
+                assert by_key[(kind, k)]["errors"][i] == expected, (kind, k, seed)
+    row = by_key[("gpsr", 4)]
+    errors = np.array(row["errors"])
+    assert row["error"]["mean"] == pytest.approx(errors.mean())
+    assert row["error"]["sd"] == pytest.approx(errors.std(ddof=1))
+    assert row["reduction"]["mean"] == pytest.approx(np.mean((result["real_error"] - errors) / result["real_error"]))
+
+
+def test_without_a_generator_only_gpsr_rows_and_a_table_that_says_which_way_is_better():
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(2), 3)
+    seen, test = _strokes(rng, labels, 0.5), _strokes(rng, np.repeat(np.arange(2), 5), 0.5)
+    result = augmentation.study(seen, labels, test, np.repeat(np.arange(2), 5), 2, None, counts=(2,), seeds=(0,))
+    assert [row["added"] for row in result["rows"]] == ["gpsr"]
+    text = augmentation.table(result)
+    assert "real alone" in text and "real + GPSR" in text and "real + generator" not in text
+    assert "lower is better" in text and "negative = fewer errors" in text
+
+
+def _train_and_measure(tmp_path, shared_data, *flags: str) -> dict:
+    logdir = tmp_path / "logs"
+    common = [f"--datapath={shared_data}", "--classes=arrow,star", "--resample-n=12", "--batch-size=16"]
+    assert main.main([*common, f"--logdir={logdir}", "--use-tensorboard=0", "--epochs=1", *flags]) == 0
+    (path,) = logdir.glob("*/checkpoints/checkpoint-final.pt")
+    out = tmp_path / "synthetic"
+    assert main.main([f"--generate={path}", f"--datapath={shared_data}", f"--output={out}", "--metrics"]) == 0
+    return json.loads((tmp_path / "synthetic.metrics.json").read_text())
+
+
+def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path, shared_data, capsys):
+    metrics = _train_and_measure(tmp_path, shared_data, "--subjects=s02,s03")
+    study = metrics["augmentation"]
+    assert study["leak"] is None and study["seen_subjects"] == ["s02", "s03"]
+    assert study["heldout_subjects"] == [f"s{i:02d}" for i in range(4, 12)]
+    assert study["samples"] == {"seen": 2 * 2 * 10, "test": 8 * 2 * 10}
+    assert {row["added"] for row in study["rows"]} == set(augmentation.ADDED)
+    assert len(study["rows"][0]["errors"]) == augmentation.SEEDS
+    assert 0.0 <= study["tstr_heldout_accuracy"] <= 1.0
+    err = capsys.readouterr().err
+    assert "augmentation: recogniser trained on 2 writers (s02, s03), tested on the held-out 8 writers" in err
+    assert "real + generator" in err
+
+
+def test_metrics_of_a_checkpoint_that_saw_everyone_say_the_generator_rows_would_leak(tmp_path, shared_data, capsys):
+    study = _train_and_measure(tmp_path, shared_data)["augmentation"]
+    assert "saw every subject" in study["leak"] and {row["added"] for row in study["rows"]} == {"gpsr"}
+    assert not set(study["seen_subjects"]) & set(study["heldout_subjects"])
+    assert len(study["seen_subjects"]) == len(study["heldout_subjects"]) == 5
+    assert "note: the checkpoint saw every subject, so generator rows would be measured on writers it trained on" \
+        in capsys.readouterr().err
