@@ -27,7 +27,7 @@ def soft_dtw_loops(cost: np.ndarray, gamma: float) -> float:
     return R[n, m]
 
 
-def distance_loops(a: np.ndarray, b: np.ndarray, m: str) -> float:
+def distance_loops(a: np.ndarray, b: np.ndarray, m: str, gamma: float = GAMMA) -> float:
     """SPEC's two distances: `ed` squared Euclidean between points, `cos` 1 − cosine between directions."""
     if m == "cos":
         a, b = np.diff(a, axis=0), np.diff(b, axis=0)
@@ -39,12 +39,12 @@ def distance_loops(a: np.ndarray, b: np.ndarray, m: str) -> float:
             else:
                 dot = sum(a[i, k] * b[j, k] for k in range(a.shape[1]))
                 cost[i, j] = 1.0 - dot / (math.sqrt(sum(v * v for v in a[i])) * math.sqrt(sum(v * v for v in b[j])))
-    return soft_dtw_loops(cost, GAMMA)
+    return soft_dtw_loops(cost, gamma)
 
 
-def ahd_loops(A: np.ndarray, B: np.ndarray, y: list[int], m: str) -> float:
+def ahd_loops(A: np.ndarray, B: np.ndarray, y: list[int], m: str, gamma: float = GAMMA) -> float:
     """AHD_m(A, B) = ½ [Σ_i min_{j: y_j = y_i} m(A_i, B_j) + Σ_j min_{i: y_i = y_j} m(A_i, B_j)]."""
-    d = [[distance_loops(A[i], B[j], m) for j in range(len(B))] for i in range(len(A))]
+    d = [[distance_loops(A[i], B[j], m, gamma) for j in range(len(B))] for i in range(len(A))]
     rows = sum(min(d[i][j] for j in range(len(B)) if y[j] == y[i]) for i in range(len(A)))
     cols = sum(min(d[i][j] for i in range(len(A)) if y[i] == y[j]) for j in range(len(B)))
     return 0.5 * (rows + cols)
@@ -75,15 +75,16 @@ def batch(request):
     return y, real_1, real_2, fake_1, fake_2
 
 
-def test_every_term_and_the_total_follow_the_spec(batch):
+@pytest.mark.parametrize("gamma", [GAMMA, 0.7], ids=["gamma=0.1", "gamma=0.7"])
+def test_every_term_and_the_total_follow_the_spec(batch, gamma):
     y, real_1, real_2, fake_1, fake_2 = batch
     t = {k: torch.from_numpy(v) for k, v in dict(r1=real_1, r2=real_2, f1=fake_1, f2=fake_2).items()}
-    loss, terms = deepnag_loss(t["r1"], t["r2"], t["f1"], t["f2"], torch.tensor(y), gamma=GAMMA)
+    loss, terms = deepnag_loss(t["r1"], t["r2"], t["f1"], t["f2"], torch.tensor(y), gamma=gamma)
     expected_total = resample_loops(fake_1)
     assert terms["loss_resample"].item() == pytest.approx(expected_total, rel=1e-9)
     for m in ("ed", "cos"):
-        fidelity = ahd_loops(real_1, fake_1, y, m)
-        spread_fake, spread_real = ahd_loops(fake_1, fake_2, y, m), ahd_loops(real_1, real_2, y, m)
+        fidelity = ahd_loops(real_1, fake_1, y, m, gamma)
+        spread_fake, spread_real = ahd_loops(fake_1, fake_2, y, m, gamma), ahd_loops(real_1, real_2, y, m, gamma)
         assert spread_fake < spread_real  # the batch is built so: the absolute value is what keeps the term positive
         diversity = abs(spread_fake - spread_real)
         assert terms[f"fidelity_{m}"].item() == pytest.approx(fidelity, rel=1e-7)
