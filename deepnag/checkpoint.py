@@ -134,6 +134,7 @@ def full(
     epoch: int,
     best_loss: float,
     training_subjects: list[str],
+    best_quality: float = float("-inf"),
     networks: dict[str, dict[str, torch.Tensor]],
     optimizers: dict[str, Any],
     rng: dict[str, Any],
@@ -154,6 +155,7 @@ def full(
         "epoch": int(epoch),
         "best_loss": float(best_loss),
         "training_subjects": list(training_subjects),
+        "best_quality": float(best_quality),  # the highest TSTR measured (--eval-every), for --best-by tstr
         "optimizers": optimizers,
         "rng": rng,
         "versions": versions(),

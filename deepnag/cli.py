@@ -12,7 +12,7 @@ import sys
 import warnings
 from typing import Sequence
 
-from deepnag.config import DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, MODELS, SYNTHESIZERS, Config
+from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, SYNTHESIZERS, Config
 from deepnag.errors import UserError
 from deepnag.runtime import command, configure_openmp
 from deepnag.train.run_dir import FILE_ONLY
@@ -57,9 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             generate_command(config, explicit)
         else:
+            from deepnag.evaluation.monitor import QualityMonitor
             from deepnag.train.loop import train
 
-            train(config, explicit)
+            train(config, explicit, quality=QualityMonitor)
     except UserError as error:
         print(f"{error.label}: {error}", file=sys.stderr)
         return error.exit_code
@@ -144,17 +145,38 @@ def _speeds(text: str) -> tuple[str, ...]:
     return speeds
 
 
-def _duration(text: str) -> float:
-    """argparse type: a duration with a unit, 90s / 30m / 2h (or 1.5h), in seconds."""
-    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+def _seconds(name: str, text: str) -> float:
+    """A duration with a unit, 90s / 30m / 2h (or 1.5h), in seconds; the error names the flag."""
     value, unit = text.strip()[:-1], text.strip()[-1:].lower()
     try:
-        seconds = float(value) * units[unit]
+        seconds = float(value) * DURATION_UNITS[unit]
     except (KeyError, ValueError):
-        raise argparse.ArgumentTypeError(f"--time-limit must be a duration like 90s, 30m or 2h, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"{name} must be a duration like 90s, 30m or 2h, got {text!r}") from None
     if not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"--time-limit must be positive, got {text!r}")
+        raise argparse.ArgumentTypeError(f"{name} must be positive, got {text!r}")
     return seconds
+
+
+def _duration(text: str) -> float:
+    """argparse type of --time-limit."""
+    return _seconds("--time-limit", text)
+
+
+def _interval(text: str) -> str:
+    """argparse type of --eval-every: a number of epochs, or a duration (kept as text, read by Config)."""
+    text = text.strip()
+    if not text:  # the default: never
+        return ""
+    if text.isdigit():
+        if int(text) < 1:
+            raise argparse.ArgumentTypeError("--eval-every must be at least 1 epoch")
+        return str(int(text))
+    try:
+        _seconds("--eval-every", text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"--eval-every must be a number of epochs (50) or a duration (10m, 90s, 1h), got {text!r}") from None
+    return text
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -294,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --synthesizer=gpsr: variants of every real sample")
     out.add_argument("--format", choices=("npz", "native"), default=d.format,
                      help="with --generate: npz only, or also a folder in the data set's own file format")
+    out.add_argument("--eval-every", type=_interval, default=d.eval_every, metavar="EPOCHS|DURATION",
+                     help="while training, every N epochs (50) or so much time (10m): TSTR against the real-data "
+                     "yardstick and diversity, to TensorBoard and the console (on held-out writers when there are)")
+    out.add_argument("--best-by", type=_choice("--best-by", BEST_BY), default=d.best_by,
+                     help="checkpoint-best.pt is the lowest loss (the reference) or, with --eval-every, the highest TSTR")
     out.add_argument("--metrics", action="store_true",
                      help="with --evaluate or --generate: measure quality (recognition accuracy, fidelity, "
                      "diversity) into metrics.json")
@@ -343,6 +370,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
         raise UserError("--subject-pattern applies to --dataset=folder only")
     if "speeds" in explicit and args.dataset != "dollar-gds":
         raise UserError("--speeds applies to dollar-gds only")
+    if args.best_by == "tstr" and not args.eval_every and not args.resume:
+        raise UserError("--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every too")
     if args.seed < -1:
         raise UserError(f"--seed must be -1 (random) or a non-negative integer, got {args.seed}")
     return Config(**values), explicit

@@ -16,6 +16,8 @@ DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
 SYNTHESIZERS = ("generator", "gpsr")
+BEST_BY = ("loss", "tstr")
+DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,17 @@ class Config:
     num_per_sample: int = 8  # GPSR variants of every real sample
     format: str = "npz"
     metrics: bool = False
+    eval_every: str = ""  # quality while training: "N" epochs or a duration ("10m"); "" never
+    best_by: str = "loss"  # what checkpoint-best.pt is best at: the lowest loss, or the highest TSTR (--eval-every)
+
+    @property
+    def eval_interval(self) -> tuple[str, float] | None:
+        """`eval_every` read: ("epochs", N) or ("seconds", S), or None when quality is not measured."""
+        if not self.eval_every:
+            return None
+        if self.eval_every[-1].isdigit():
+            return ("epochs", float(int(self.eval_every)))
+        return ("seconds", float(self.eval_every[:-1]) * DURATION_UNITS[self.eval_every[-1].lower()])
 
     @property
     def num_epochs(self) -> int:
@@ -93,4 +106,4 @@ def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) 
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved"]
+__all__ = ["Config", "BEST_BY", "DURATION_UNITS", "SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved"]

@@ -49,6 +49,10 @@ def test_dataset_name_alias_and_case():
         (["--bogus"], r"unrecognized arguments: --bogus"),
         (["--seed", "-5"], r"--seed must be -1"),
         (["--train-subject-count", "-1"], r"--train-subject-count must be 0 or more"),
+        (["--eval-every", "0"], r"--eval-every must be at least 1 epoch"),
+        (["--eval-every", "5x"], r"--eval-every must be a number of epochs \(50\) or a duration"),
+        (["--best-by", "tstr"], r"--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every"),
+        (["--best-by", "accuracy"], r"unknown --best-by 'accuracy'; known: loss, tstr"),
         (["--time-limit", "30"], r"--time-limit must be a duration like 90s, 30m or 2h, got '30'"),
         (["--time-limit=-2m"], r"--time-limit must be positive"),
         (["--synthesizer", "perlin"], r"unknown synthesizer 'perlin'; known: generator, gpsr"),
@@ -70,6 +74,9 @@ def test_durations_and_subject_lists_parse():
     assert config.time_limit == 5400.0 and config.subjects == ("s02", "s03") and config.holdout_subjects == ("s04",)
     assert parse_args(["--time-limit", "90s"])[0].time_limit == 90.0
     assert parse_args(["--time-limit", "30M"])[0].time_limit == 1800.0
+    assert parse_args(["--eval-every", "25"])[0].eval_interval == ("epochs", 25.0)
+    assert parse_args(["--eval-every", "10m"])[0].eval_interval == ("seconds", 600.0)
+    assert parse_args([])[0].eval_interval is None
 
 
 def test_config_round_trips_through_a_dict():

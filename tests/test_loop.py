@@ -275,3 +275,53 @@ def test_a_time_limit_ends_the_run_cleanly_with_a_checkpoint_that_continues(tmp_
     assert f"continue with: python main.py --resume={path}" in err
     assert main.main([f"--resume={path}", "--time-limit=1s"]) == 0
     assert checkpoint.load(path)["epoch"] > state["epoch"]
+
+
+def test_eval_every_logs_quality_to_tensorboard_and_the_console(tmp_path, shared_data, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=2", "--eval-every=1", "--subjects=s04,s05",
+                 "--max-per-class=0")
+    events = EventAccumulator(str(run / "tensorboard")).Reload()
+    for tag in ("quality/tstr", "quality/yardstick", "quality/tstr_ratio", "quality/diversity_ed",
+                "quality/diversity_ed_real", "quality/best_tstr"):
+        assert [e.step for e in events.Scalars(tag)] == [1, 2], tag
+    tstr = [e.value for e in events.Scalars("quality/tstr")]
+    yardstick = events.Scalars("quality/yardstick")[0].value
+    assert all(0.0 <= t <= 1.0 for t in tstr) and 0.5 < yardstick <= 1.0
+    assert events.Scalars("quality/tstr_ratio")[0].value == pytest.approx(tstr[0] / yardstick, rel=1e-5)
+    err = capsys.readouterr().err
+    assert "TSTR on 8 held-out writers" in err
+    assert f"epoch 2 quality: TSTR {tstr[1]:.4f}" in err
+
+
+class _ScriptedQuality:
+    """Stands in for QualityMonitor: the TSTR figures of successive measurements, in order."""
+
+    figures = [0.2, 0.6, 0.4]
+
+    def __init__(self, config, data) -> None:
+        self.calls = 0
+
+    def __call__(self, generator) -> dict[str, float]:
+        tstr = self.figures[self.calls]
+        self.calls += 1
+        return {"tstr": tstr, "yardstick": 0.9, "tstr_ratio": tstr / 0.9, "diversity_ed": -1.0,
+                "diversity_ed_real": -1.0}
+
+
+def test_best_by_tstr_keeps_the_checkpoint_of_the_highest_measured_tstr(tmp_path, shared_data):
+    from deepnag.train.loop import Trainer, resolve_config, train
+
+    config, explicit = parse_args([f"--datapath={shared_data}", f"--logdir={tmp_path}", *TINY, *DOLLAR,
+                                   "--epochs=3", "--eval-every=1", "--best-by=tstr", "--use-tensorboard=0"])
+    run = train(config, explicit, quality=_ScriptedQuality)
+    best = checkpoint.load(run / "checkpoints" / "checkpoint-best.pt")
+    final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
+    assert best["epoch"] == 2 and best["best_quality"] == 0.6  # not epoch 3, where the loss is lowest
+    assert final["best_quality"] == 0.6 and final["best_loss"] < best["best_loss"]
+    # A resumed run remembers the best TSTR: a later 0.5 would not replace the 0.6 checkpoint.
+    config, _ = resolve_config(*parse_args([f"--resume={run / 'checkpoints' / 'checkpoint-final.pt'}", "--epochs=4"]))
+    trainer = Trainer(config, load_data_for(config), torch.device("cpu"), run,
+                      checkpoint.load(run / "checkpoints" / "checkpoint-final.pt"))
+    assert trainer.best_quality == 0.6

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -40,7 +41,7 @@ from deepnag.train.run_dir import CONSOLE_ONLY, FILE_ONLY
 log = logging.getLogger(__name__)
 
 # Flags a resumed run may change; any other flag must match the checkpoint's.
-RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "time_limit", "vis_frequency", "checkpoint_frequency",
+RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "time_limit", "eval_every", "vis_frequency", "checkpoint_frequency",
                        "use_tensorboard", "device", "num_threads", "datapath", "download_url", "logdir",
                        "skip_nonfinite", "amp")
 MACHINE_FLAGS = ("device", "num_threads")
@@ -130,8 +131,12 @@ class Trainer:
     """Runs a method for the configured number of epochs and keeps everything it learns safe."""
 
     def __init__(self, config: Config, data: GestureData, device: torch.device, path: Path,
-                 state: dict[str, Any] | None, context: Context = Context()) -> None:
+                 state: dict[str, Any] | None, context: Context = Context(),
+                 quality: Callable[[Config, GestureData], Quality] | None = None) -> None:
         self.config = config
+        # --eval-every: measured quality of the generator (TSTR, …), built from the data on the CPU.
+        self.quality = quality(config, data) if quality is not None and config.eval_interval else None
+        self.best_quality = -math.inf
         self.data = data.to(device)
         self.device = device
         self.path = path
@@ -154,6 +159,7 @@ class Trainer:
             raise UserError(f"{self.config.resume}: the data set's classes differ from the checkpoint's")
         self.epoch = int(state["epoch"])
         self.best = float(state["best_loss"])
+        self.best_quality = float(state.get("best_quality", -math.inf))
         for name, network in self.method.networks.items():
             if name in state:
                 network.load_state_dict(state[name])
@@ -189,7 +195,7 @@ class Trainer:
             self.config, class_names=list(data.class_names), display_names=list(data.display_names),
             normalizer_minimum=data.normalizer.minimum, normalizer_maximum=data.normalizer.maximum,
             num_features=data.num_features, seq_len=data.seq_len, epoch=self.epoch, best_loss=self.best,
-            training_subjects=list(data.subject_names),
+            training_subjects=list(data.subject_names), best_quality=self.best_quality,
             networks={k: n.state_dict() for k, n in self.method.networks.items()},
             optimizers={k: o.state_dict() for k, o in self.method.optimizers.items()}, rng=rng,
         )
@@ -227,6 +233,7 @@ class Trainer:
             writer = SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
         key = self.method.selection_metric
         started, first_epoch = time.perf_counter(), self.epoch
+        last_quality = started
         try:
             with stop_requests() as stops, logging_redirect_tqdm(), tqdm(
                 total=total, initial=self.epoch, unit="epoch", disable=None if main else True, dynamic_ncols=True, leave=False
@@ -253,7 +260,8 @@ class Trainer:
                     improved = value < self.best
                     if improved:
                         self.best = value
-                        self.save("checkpoint-best.pt")
+                        if config.best_by == "loss":
+                            self.save("checkpoint-best.pt")
                     elapsed = time.perf_counter() - tick
                     rate = (time.perf_counter() - started) / (self.epoch - first_epoch)
                     terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
@@ -274,6 +282,9 @@ class Trainer:
                         writer.add_scalar("train/epoch_seconds", elapsed, self.epoch)
                         if config.vis_frequency and (self.epoch % config.vis_frequency == 0 or self.epoch == 1):
                             writer.add_image("samples", self.figure(), self.epoch, dataformats="HWC")
+                    if self.quality is not None and self._quality_due(last_quality):
+                        last_quality = time.perf_counter()
+                        self._measure_quality(writer)
                     if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
                         self.save(f"checkpoint-epoch-{self.epoch}.pt")
                     over_time = bool(config.time_limit) and time.perf_counter() - started >= config.time_limit
@@ -297,13 +308,39 @@ class Trainer:
                     raise UserError("the ranks' generator parameters differ after training; please report this")
                 log.info("parameters identical on all %d ranks", self.context.world_size)
             path = self.save("checkpoint-final.pt")
-            log.info("done: %d epochs in this run (%d of %d in all), best %s %.4f; final checkpoint %s",
-                     self.epoch - first_epoch, self.epoch, total, key, self.best, path)
+            best = (f"best TSTR {self.best_quality:.4f}" if config.best_by == "tstr" else f"best {key} {self.best:.4f}")
+            log.info("done: %d epochs in this run (%d of %d in all), %s; final checkpoint %s",
+                     self.epoch - first_epoch, self.epoch, total, best, path)
         except KeyboardInterrupt:
             raise TrainingInterrupted(self._abandoned(), signal.SIGINT) from None
         finally:
             if writer is not None:
                 writer.close()
+
+    def _quality_due(self, last: float) -> bool:
+        """Whether --eval-every asks for a measurement after this epoch (`last`: when the previous one ended)."""
+        unit, every = self.config.eval_interval  # type: ignore[misc]
+        if unit == "epochs":
+            return self.epoch % int(every) == 0
+        return time.perf_counter() - last >= every
+
+    def _measure_quality(self, writer: Any) -> None:
+        """Log the generator's measured quality; with --best-by tstr a new best TSTR writes checkpoint-best.pt."""
+        tick = time.perf_counter()
+        figures = self.quality(self.method.generator)  # type: ignore[misc]
+        better = figures["tstr"] > self.best_quality
+        if better:
+            self.best_quality = figures["tstr"]
+        log.info("epoch %d quality: TSTR %.4f%s (%.0f%% of the yardstick %.4f), diversity %.3f (real %.3f), "
+                 "in %.1f s", self.epoch, figures["tstr"], " *" if better and self.config.best_by == "tstr" else "",
+                 100 * figures["tstr_ratio"], figures["yardstick"], figures["diversity_ed"],
+                 figures["diversity_ed_real"], time.perf_counter() - tick)
+        if writer is not None:
+            for name, value in figures.items():
+                writer.add_scalar(f"quality/{name}", value, self.epoch)
+            writer.add_scalar("quality/best_tstr", self.best_quality, self.epoch)
+        if better and self.config.best_by == "tstr":
+            self.save("checkpoint-best.pt")
 
     def _abandoned(self) -> str:
         """What a second Ctrl-C leaves: the epoch under way is lost, every checkpoint written before is kept."""
@@ -327,8 +364,16 @@ class Trainer:
         return dict(zip(keys, rows.mean(0).tolist())), rows[:, index].tolist()
 
 
-def train(config: Config, explicit: set[str]) -> Path:
-    """Train (or resume) the configured model; returns the run directory."""
+Quality = Callable[[Any], dict[str, float]]
+"""A measurement of the generator: generator → {"tstr", "yardstick", "tstr_ratio", "diversity_ed", …}."""
+
+
+def train(config: Config, explicit: set[str], quality: Callable[[Config, GestureData], Quality] | None = None) -> Path:
+    """Train (or resume) the configured model; returns the run directory.
+
+    `quality` builds the --eval-every measurement from the configuration and the training data (the
+    command line passes `deepnag.evaluation.monitor.QualityMonitor`).
+    """
     config, state = resolve_config(config, explicit)
     threads = configure_threads(config.num_threads)
     context = distributed.setup(config.device)
@@ -362,7 +407,7 @@ def train(config: Config, explicit: set[str]) -> Path:
                      config.model, device, threads,
                      f", {context.world_size} processes (batch {config.batch_size} per process)" if context.enabled else "")
             try:
-                trainer = Trainer(config, data, device, path, state, context)
+                trainer = Trainer(config, data, device, path, state, context, quality)
             except UserError:
                 if not same_run and context.is_main:  # nothing trained yet: leave no empty run directory
                     shutil.rmtree(path, ignore_errors=True)
