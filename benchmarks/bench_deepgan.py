@@ -17,6 +17,7 @@ Every row runs DeepGANMethod.run_epoch at the reference's settings (B = 64, n = 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -58,16 +59,27 @@ class IndexingGRU(DifferentiableGRU):
         return torch.stack(outputs, dim=1), h[None]
 
 
-def seconds_per_step(method: DeepGANMethod, data, device: torch.device, steps: int, warmup: int) -> float:
-    streams = RandomStreams.seeded(0, device)
-    for _ in range(warmup):
-        method.run_epoch(data, streams)
+def timed_step(method: DeepGANMethod, data, streams, device: torch.device) -> float:
+    """Seconds of one generator step (five critic steps and one generator update)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
+    method.run_epoch(data, streams)  # reads loss_g with .item(), which synchronises the device
+    return time.perf_counter() - start
+
+
+def seconds_per_step(methods: dict[str, DeepGANMethod], data, device: torch.device, steps: int,
+                     warmup: int) -> dict[str, float]:
+    """Median seconds per generator step of each method, their steps taken in turn (A, B, A, B, …)."""
+    streams = {name: RandomStreams.seeded(0, device) for name in methods}
+    for name, method in methods.items():
+        for _ in range(warmup):
+            timed_step(method, data, streams[name], device)
+    times: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(steps):
-        method.run_epoch(data, streams)  # reads loss_g with .item(), which synchronises the device
-    return (time.perf_counter() - start) / steps
+        for name, method in methods.items():
+            times[name].append(timed_step(method, data, streams[name], device))
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:
@@ -87,15 +99,17 @@ def main() -> None:
     print(f"torch {torch.__version__} on {device}, {threads} threads, {args.dataset}, B={config.batch_size}, "
           f"n={data.seq_len}, {config.deepgan_critic_iters} critic steps per generator step")
     rows = ("ours", "eager", "unrolled") if device.type == "cuda" else ("ours", "indexing baseline")
-    results = {}
+    methods = {}
     for name in rows:
         torch.manual_seed(0)
         method = DeepGANMethod(config, data, device)
         method.use_cuda_graph = name == "ours" and method.use_cuda_graph
         for gru in method.critic.grus if name in ("unrolled", "indexing baseline") else ():
             gru.__class__ = UnrolledGRU if name == "unrolled" else IndexingGRU
-        results[name] = seconds_per_step(method, data, device, args.steps, args.warmup)
-        print(f"{name:<20} {results[name]:8.3f} s per generator step")
+        methods[name] = method
+    results = seconds_per_step(methods, data, device, args.steps, args.warmup)
+    for name in rows:
+        print(f"{name:<20} {results[name]:8.3f} s per generator step (median of {args.steps}, interleaved)")
     for name in rows[1:]:
         print(f"ours is {results[name] / results['ours']:.2f}x faster than {name}")
     if args.profile:
@@ -104,9 +118,10 @@ def main() -> None:
         torch.manual_seed(0)
         method = DeepGANMethod(config, data, device)
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-        seconds_per_step(method, data, device, 1, 0)  # warm up (and capture) outside the profile
+        streams = RandomStreams.seeded(0, device)
+        timed_step(method, data, streams, device)  # warm up (and capture) outside the profile
         with profile(activities=activities) as prof:
-            seconds_per_step(method, data, device, 1, 0)
+            timed_step(method, data, streams, device)
         key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
         print(prof.key_averages().table(sort_by=key, row_limit=15))
 

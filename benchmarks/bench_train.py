@@ -11,7 +11,10 @@ For each data set (B = 64, n = 64, float32) it times, in the same run:
   * the reference-style loss path (benchmarks/reference_loss.py: all B² pairs
     expanded then masked, the full difference tensor, float64 NumPy round trips
     into a per-pair Numba loop) on the same generator.
-Per-epoch figures are per-step figures times the batches of one epoch.
+The three contenders take their steps in turn (deepnag, floor, reference,
+deepnag, …) so that background load hits all alike, and every figure is a
+median over steps. Per-epoch figures are per-step figures times the batches of
+one epoch.
 With --device cuda everything runs on the GPU (timings synchronise the device),
 except the reference-style loss's float64 NumPy round trips, which are its CPU path.
 """
@@ -20,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -47,10 +52,8 @@ from deepnag.train.methods import DeepNAGMethod, RandomStreams  # noqa: E402
 PHASES = ("data", "gen_forward", "loss_forward", "loss_backward", "gen_backward", "optimiser")
 
 
-def run(method, data, streams, loss_name: str, steps: int, warmup: int, amp: str,
-        device: torch.device) -> dict[str, float]:
-    """Mean seconds per step of each phase."""
-    totals = dict.fromkeys(PHASES, 0.0)
+def stepper(method, data, streams, loss_name: str, amp: str, device: torch.device) -> Callable[[], list[float]]:
+    """One training step per call with the given loss; returns the seconds of each phase (PHASES order)."""
     batches = iter(())
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if amp == "bf16" else nullcontext()
     generator, optimizer = method.generator, method.optimizers["generator"]
@@ -60,7 +63,8 @@ def run(method, data, streams, loss_name: str, steps: int, warmup: int, amp: str
             torch.cuda.synchronize(device)
         return time.perf_counter()
 
-    for step in range(warmup + steps):
+    def step() -> list[float]:
+        nonlocal batches
         t0 = clock()
         batch = next(batches, None)
         if batch is None:
@@ -91,10 +95,30 @@ def run(method, data, streams, loss_name: str, steps: int, warmup: int, amp: str
         t5 = clock()
         optimizer.step()
         t6 = clock()
-        if step >= warmup:
-            for name, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-                totals[name] += seconds
-    return {k: v / steps for k, v in totals.items()}
+        return [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5]
+
+    return step
+
+
+def interleaved(steppers: dict[str, Callable[[], list[float]]], rounds: dict[str, int],
+                warmup: int) -> dict[str, dict[str, float]]:
+    """Median seconds per phase (and per whole step) of each contender, their steps taken in turn: A, B, C, A, B, …
+
+    A contender with fewer `rounds` (the slow reference-style loss) takes part in the first rounds only.
+    """
+    for step in steppers.values():
+        for _ in range(warmup):
+            step()
+    times: dict[str, list[list[float]]] = {name: [] for name in steppers}
+    for r in range(max(rounds.values())):
+        for name, step in steppers.items():
+            if r < rounds[name]:
+                times[name].append(step())
+    out = {}
+    for name, rows in times.items():
+        out[name] = {phase: statistics.median(row[i] for row in rows) for i, phase in enumerate(PHASES)}
+        out[name]["step"] = statistics.median(sum(row) for row in rows)
+    return out
 
 
 def main() -> None:
@@ -118,17 +142,18 @@ def main() -> None:
     for name in args.dataset or ("dollar-gds", "jk2017-kinect"):
         data = load_data(name, args.datapath).to(device)
         per_epoch = data.batches_per_epoch(64)
-        results = {}
-        for loss_name, steps in (("deepnag", args.steps), ("floor", args.steps), ("reference", args.reference_steps)):
+        steppers = {}
+        for loss_name in ("deepnag", "floor", "reference"):
             torch.manual_seed(0)
             method = DeepNAGMethod(config, data, device)
-            results[loss_name] = run(method, data, RandomStreams.seeded(0, device), loss_name,
-                                     steps, args.warmup if loss_name != "reference" else 1, args.amp, device)
+            steppers[loss_name] = stepper(method, data, RandomStreams.seeded(0, device), loss_name, args.amp, device)
+        results = interleaved(steppers, {"deepnag": args.steps, "floor": args.steps, "reference": args.reference_steps},
+                              args.warmup)
         print(f"\n{name}: {len(data)} samples, {per_epoch} batches per epoch, D={data.num_features}")
-        print(f"{'phase (s/step)':<16}" + "".join(f"{k:>12}" for k in results))
+        print(f"{'median s/step':<16}" + "".join(f"{k:>12}" for k in results))
         for phase in PHASES:
             print(f"{phase:<16}" + "".join(f"{r[phase]:>12.4f}" for r in results.values()))
-        step = {k: sum(r.values()) for k, r in results.items()}
+        step = {k: r["step"] for k, r in results.items()}
         print(f"{'step':<16}" + "".join(f"{v:>12.3f}" for v in step.values()))
         print(f"{'epoch (s)':<16}" + "".join(f"{v * per_epoch:>12.2f}" for v in step.values()))
         loss = {k: results[k]["loss_forward"] + results[k]["loss_backward"] for k in ("deepnag", "reference")}
