@@ -24,7 +24,8 @@ def main() -> None:
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if not metas:
         raise SystemExit("no mutmut results under mutants/: run `mutmut run` in the project root first")
-    print(f"{'module':40s} {'mutants':>8s} {'killed':>7s} {'survived':>9s} {'timeout':>8s} {'no tests':>9s} {'score':>7s}")
+    print(f"{'module':40s} {'mutants':>8s} {'killed':>7s} {'survived':>9s} {'timeout':>8s} {'no tests':>9s} "
+          f"{'pending':>8s} {'score':>7s}")
     survivors = []
     for meta in metas:
         module = meta.relative_to(ROOT / "mutants").as_posix().removesuffix(".meta")
@@ -34,7 +35,7 @@ def main() -> None:
         checked = status["killed"] + status["survived"] + status["timeout"]
         score = f"{status['killed'] / checked:.1%}" if checked else "—"
         print(f"{module:40s} {len(codes):8d} {status['killed']:7d} {status['survived']:9d} {status['timeout']:8d} "
-              f"{status['no tests']:9d} {score:>7s}")
+              f"{status['no tests']:9d} {status['not checked']:8d} {score:>7s}")
     if survivors:
         print("\nsurvivors (mutmut show NAME):\n  " + "\n  ".join(survivors))
 

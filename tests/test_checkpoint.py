@@ -158,3 +158,24 @@ def test_a_missing_shipped_name_points_to_generator_pt(tmp_path):
     checkpoint.save(checkpoint.generator_only(_full()), folder / "generator.pt")
     _assert_refused(folder / "checkpoint-best.tar", f"this folder holds {folder / 'generator.pt'}")
     _assert_refused(tmp_path / "nowhere" / "x.pt", "give the path of a .pt file")
+
+
+def test_a_missing_checkpoint_names_what_its_folder_holds(tmp_path):
+    with pytest.raises(checkpoint.CheckpointError, match=r"checkpoint .*nope\.pt does not exist; give the path of a \.pt"):
+        checkpoint.load(tmp_path / "nope.pt")
+    for name in ("checkpoint-best.pt", "checkpoint-final.pt"):
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(checkpoint.CheckpointError) as error:
+        checkpoint.load(tmp_path / "nope.pt")
+    assert str(error.value).endswith(f"{tmp_path} holds checkpoint-best.pt, checkpoint-final.pt")
+    for i in range(4):
+        (tmp_path / f"checkpoint-epoch-{i}.pt").write_bytes(b"x")
+    with pytest.raises(checkpoint.CheckpointError) as error:
+        checkpoint.load(tmp_path / "nope.pt")
+    assert str(error.value).endswith(
+        "holds checkpoint-best.pt, checkpoint-epoch-0.pt, checkpoint-epoch-1.pt, checkpoint-epoch-2.pt, …")
+    (tmp_path / "generator.pt").write_bytes(b"x")
+    with pytest.raises(checkpoint.CheckpointError) as error:
+        checkpoint.load(tmp_path / "checkpoint-best.tar")
+    assert f"this folder holds {tmp_path / 'generator.pt'}, which the shipped models use instead of checkpoint-best.tar" \
+        in str(error.value)

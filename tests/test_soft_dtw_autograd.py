@@ -191,6 +191,60 @@ def test_divergence_is_zero_on_equal_inputs_and_matches_its_definition():
 
 
 
+@pytest.mark.parametrize("distance", ["ed", "cos"])
+@pytest.mark.parametrize("bandwidth", [None, 1])
+@pytest.mark.parametrize("normalize", [False, True])
+@pytest.mark.parametrize("gamma", [0.1, 0.5])
+def test_the_public_module_matches_the_brute_force_programme_for_every_option(distance, bandwidth, normalize, gamma):
+    """deepnag.loss.SoftDTW, the reusable loss: each option reaches the computation."""
+    x, y = _pairs(3, 6, 6, seed=5)
+    x.requires_grad_(True)
+
+    def brute(a, b) -> np.ndarray:
+        cost = COSTS[distance](a, b).detach().numpy()
+        return np.array([soft_dtw_reference(c, gamma, _mask(*c.shape, bandwidth))[0] for c in cost])
+
+    want = brute(x, y) - (0.5 * (brute(x, x) + brute(y, y)) if normalize else 0.0)
+    got = SoftDTW(gamma=gamma, distance=distance, bandwidth=bandwidth, normalize=normalize)(x, y)
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-9, atol=1e-9)
+    (grad,) = torch.autograd.grad(got.sum(), x)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_the_public_modules_defaults_are_the_references():
+    x, y = _pairs(2, 5, 7, seed=6)
+    default = SoftDTW()
+    assert (default.gamma, default.distance, default.bandwidth, default.normalize) == (0.1, "ed", None, False)
+    torch.testing.assert_close(default(x, y), soft_dtw_pairs(x, y, 0.1, "ed", None))
+    assert repr(default) == "SoftDTW(gamma=0.1, distance='ed', bandwidth=None, normalize=False)"
+
+
+@pytest.mark.parametrize("bandwidth", [None, 1])
+def test_the_divergence_passes_its_band_and_cost_to_every_term(bandwidth):
+    x, y = _pairs(2, 6, 6, seed=9)
+    for cost_fn in (squared_euclidean_cost, "cos", lambda a, b: squared_euclidean_cost(a, b) * 2):
+        fn = COSTS.get(cost_fn, cost_fn) if isinstance(cost_fn, str) else cost_fn
+
+        def brute(a, b, fn=fn) -> np.ndarray:
+            return np.array([soft_dtw_reference(c, 0.1, _mask(*c.shape, bandwidth))[0]
+                             for c in fn(a, b).detach().numpy()])
+
+        want = brute(x, y) - 0.5 * (brute(x, x) + brute(y, y))
+        got = soft_dtw_divergence(x, y, 0.1, cost_fn, bandwidth)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9)
+
+
+def test_the_shortest_sequences_each_distance_accepts():
+    """One point is a sequence for 'ed' (its value is the one cost); 'cos' needs two points, one direction."""
+    x, y = torch.tensor([[[0.0, 1.0]]], dtype=torch.float64), torch.tensor([[[2.0, 3.0]]], dtype=torch.float64)
+    np.testing.assert_allclose(soft_dtw_pairs(x, y, 0.1, "ed").numpy(), [8.0])
+    a = torch.tensor([[[0.0, 0.0], [1.0, 0.0]]], dtype=torch.float64)
+    b = torch.tensor([[[5.0, 5.0], [5.0, 7.0]]], dtype=torch.float64)
+    np.testing.assert_allclose(soft_dtw_pairs(a, b, 0.1, "cos").numpy(), [1.0], atol=1e-12)  # orthogonal steps
+    with pytest.raises(UserError, match="at least 2"):
+        soft_dtw_pairs(x, y, 0.1, "cos")
+
+
 def test_no_gradient_work_when_nothing_requires_grad(monkeypatch):
     calls = []
     real = sdtw_module.soft_dtw_cpu
