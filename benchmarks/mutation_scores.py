@@ -11,16 +11,18 @@ they are code the selected tests never reach, not code they check.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from pathlib import Path
-
-from mutmut.stats import status_by_exit_code
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    from mutmut.stats import status_by_exit_code  # mutmut is a tool of this script only, not of the project
+
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if not metas:
         raise SystemExit("no mutmut results under mutants/: run `mutmut run` in the project root first")
