@@ -234,6 +234,13 @@ def test_the_divergence_passes_its_band_and_cost_to_every_term(bandwidth):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9)
 
 
+def test_a_wrong_cost_says_what_it_got():
+    with pytest.raises(UserError, match=r"must be a 3-D tensor \(pairs, N, M\); got torch\.Size\(\[2, 3\]\)$"):
+        soft_dtw(torch.zeros(2, 3), 0.1)
+    with pytest.raises(UserError, match=r"must be a 3-D tensor \(pairs, N, M\); got <class 'list'>$"):
+        soft_dtw([[[1.0]]], 0.1)
+
+
 def test_the_shortest_sequences_each_distance_accepts():
     """One point is a sequence for 'ed' (its value is the one cost); 'cos' needs two points, one direction."""
     x, y = torch.tensor([[[0.0, 1.0]]], dtype=torch.float64), torch.tensor([[[2.0, 3.0]]], dtype=torch.float64)
