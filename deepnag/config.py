@@ -101,9 +101,14 @@ class Config:
         return cls(**kept)
 
 
+def flag_text(value: Any) -> str:
+    """A setting as it is written on the command line: `s02,s03` for a list, else str()."""
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
 def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) -> Any:
     """An action on a checkpoint uses the checkpoint's setting `name` unless the user gave the flag."""
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "BEST_BY", "DURATION_UNITS", "SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved"]
+__all__ = ["Config", "BEST_BY", "DURATION_UNITS", "SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]

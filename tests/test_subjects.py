@@ -85,6 +85,17 @@ def test_a_run_records_the_subjects_it_saw_and_keeps_them_on_resume(tmp_path, sh
     assert checkpoint.training_subjects(torch.load(path, weights_only=True)) == seen
 
 
+def test_a_resumed_run_keeps_its_subjects(tmp_path, shared_data, capsys):
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--classes=arrow,star", "--resample-n=12",
+                      "--use-tensorboard=0", "--subjects=s02,s03", "--epochs=1"]) == 0
+    (path,) = logdir.glob("*/checkpoints/checkpoint-final.pt")
+    capsys.readouterr()
+    assert main.main([f"--resume={path}", "--epochs=2", "--subjects=s09"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
+        "error: --subjects=s09 conflicts with the checkpoint's s02,s03; a resumed run keeps its settings")
+
+
 def test_a_bad_subject_flag_stops_before_any_run_directory(tmp_path, shared_data, capsys):
     logdir = tmp_path / "logs"
     code = main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--subjects=s02,nobody", "--epochs=1"])

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from deepnag import checkpoint, visualize
-from deepnag.config import Config, flag_or_saved
+from deepnag.config import Config, flag_or_saved, flag_text
 from deepnag.data import SKELETON_DATASETS
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.data.preprocessing import MinMaxNormalizer
@@ -38,8 +38,8 @@ def _check_flags(config: Config, explicit: set[str], saved: Config, source: str)
     for name in sorted(explicit - set(EVALUATE_FLAGS)):
         if getattr(config, name) != getattr(saved, name):
             raise UserError(
-                f"--{name.replace('_', '-')}={getattr(config, name)} conflicts with {source}, "
-                f"which holds {getattr(saved, name)}; --evaluate takes model and data set from the checkpoint"
+                f"--{name.replace('_', '-')}={flag_text(getattr(config, name))} conflicts with {source}, "
+                f"which holds {flag_text(getattr(saved, name))}; --evaluate takes model and data set from the checkpoint"
             )
 
 

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from deepnag import checkpoint
-from deepnag.config import Config
+from deepnag.config import Config, flag_text
 from deepnag.data import SKELETON_DATASETS
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.errors import UserError
@@ -83,7 +83,8 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
     if conflicts:
         flag = conflicts[0].replace("_", "-")
         raise UserError(
-            f"--{flag}={getattr(config, conflicts[0])} conflicts with the checkpoint's {getattr(saved, conflicts[0])}; "
+            f"--{flag}={flag_text(getattr(config, conflicts[0]))} conflicts with the checkpoint's "
+            f"{flag_text(getattr(saved, conflicts[0]))}; "
             "a resumed run keeps its settings (only --epochs and output/runtime flags may change)"
         )
     overrides = {name: getattr(config, name) for name in (explicit & set(RESUMABLE_OVERRIDES)) | set(MACHINE_FLAGS)}
