@@ -100,9 +100,38 @@ def run_fold(args: argparse.Namespace, dataset: str, writers: int, fold: int) ->
     return result
 
 
+def overview(results: list[dict[str, Any]], counts: tuple[int, ...] = (32, 160)) -> str:
+    """Markdown, one line per data set and writer count: real alone's error, then each kind's change at `counts`."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["dataset"], r["writers"]), []).append(r)
+    head = " | ".join(f"+ {augmentation.LABELS[k].removeprefix('real + ')} ({' / '.join(map(str, counts))})"
+                      for k in augmentation.ADDED)
+    lines = [f"| data set | writers | folds | generator epochs | held-out TSTR | real alone: error | {head} |",
+             "|---|---:|---:|---:|---:|---:|" + "---:|" * len(augmentation.ADDED)]
+    for (dataset, writers), folds in sorted(groups.items()):
+        real = [f["study"]["real_error"] for f in folds]
+        epochs = [f["epochs"] for f in folds]
+        tstr = [f["study"]["tstr_heldout_accuracy"] for f in folds]
+        cells = []
+        for kind in augmentation.ADDED:
+            parts = []
+            for k in counts:
+                found = [row["reduction"]["mean"] for f in folds for row in f["study"]["rows"]
+                         if row["added"] == kind and row["per_class"] == k and row["reduction"] is not None]
+                sd = np.std(found, ddof=1) if len(found) > 1 else 0.0
+                parts.append(f"{0.0 - 100 * np.mean(found):+.0f}% ± {100 * sd:.0f}" if found else "n/a")
+            cells.append(" / ".join(parts))
+        lines.append(f"| {dataset} | {writers} | {len(folds)} | {min(epochs)}–{max(epochs)} | {np.mean(tstr):.2f} | "
+                     f"{np.mean(real):.3f} ± {np.std(real, ddof=1) if len(real) > 1 else 0:.3f} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def summary(results: list[dict[str, Any]]) -> str:
     """Markdown: per data set and writer count, each row's error and reduction averaged over folds."""
-    lines = []
+    lines = [overview(results), "", "Change: error relative to real alone (negative = fewer errors), mean ± sd over "
+             "folds of each fold's mean over 5 sampling seeds; the generator epochs are what the budget bought."]
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in results:
         groups.setdefault((r["dataset"], r["writers"]), []).append(r)
