@@ -10,7 +10,7 @@ def test_a_user_error_is_printed_on_one_line_with_its_exit_code(monkeypatch, cap
     class Refused(UserError):
         exit_code = 7
 
-    def fail(config, explicit):
+    def fail(config, explicit, **hooks):
         raise Refused("the thing is wrong; do this")
 
     monkeypatch.setattr("deepnag.train.loop.train", fail)

@@ -21,7 +21,8 @@ def trained(tmp_path_factory, shared_data) -> dict[str, Path]:
     out = {}
     for name, classes in (("dollar-gds", "arrow,star"), ("jk2017-kinect", "duck,push")):
         logdir = tmp_path_factory.mktemp(name)
-        assert main.main([f"--dataset={name}", f"--classes={classes}", f"--datapath={shared_data}", f"--logdir={logdir}", *TINY]) == 0
+        assert main.main([*TINY, f"--dataset={name}", f"--classes={classes}", f"--datapath={shared_data}",
+                          f"--logdir={logdir}"]) == 0
         (run,) = list(logdir.iterdir())
         out[name] = run / "checkpoints" / "checkpoint-final.pt"
     return out

@@ -41,7 +41,7 @@ def test_release_and_history(tmp_path, shared_data):
 def test_a_deepgan_release_carries_its_critic_for_resuming(tmp_path, shared_data):
     logdir = tmp_path / "logs"
     assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--model=DeepGAN", "--epochs=2",
-                      "--deepgan-critic-iters=1", "--batch-size=8", *TINY[:3], *TINY[4:]]) == 0
+                      "--deepgan-critic-iters=1", "--batch-size=8", *(f for f in TINY if not f.startswith("--batch-size="))]) == 0
     (run,) = list(logdir.iterdir())
     destination = tmp_path / "release"
     make_release.main_([str(run / "checkpoints" / "checkpoint-final.pt"), str(destination),
