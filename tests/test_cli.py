@@ -101,7 +101,8 @@ def test_help_lists_every_flag_with_its_default():
 
 def test_the_readmes_generate_outputs_are_ignored_by_git():
     """`--output=synthetic` (the README's example) must not leave untracked files in the project root."""
-    paths = ["synthetic.npz", "synthetic/dollar_gds/x.xml", "synthetic.metrics.json", "logs/evaluation/a/samples.png"]
+    paths = ["synthetic.npz", "synthetic/dollar_gds/x.xml", "synthetic.metrics.json", "logs/evaluation/a/samples.png",
+             "gpsr.npz", "gpsr/dollar_gds/x.xml"]
     result = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == paths
 
