@@ -128,3 +128,22 @@ def test_bad_input_raises_a_clear_user_error():
     nan[3, 1, 1] = float("nan")
     with pytest.raises(UserError, match="NaN or inf"):
         class_aware_hausdorff(nan, b, LABELS)
+
+
+def test_the_module_refuses_bad_settings_naming_what_is_allowed():
+    with pytest.raises(UserError, match=r"^Hausdorff distance must use one of \['cos', 'ed'\]; got 'l1'$"):
+        ClassAwareHausdorff(distance="l1")
+    with pytest.raises(UserError, match=r"^Hausdorff variant must be one of \['ahd', 'mhd', 'hd'\]; got 'max'$"):
+        ClassAwareHausdorff(variant="max")
+    with pytest.raises(UserError, match=r"bandwidth must be None or a finite number >= 0; got -1"):
+        ClassAwareHausdorff(bandwidth=-1)
+
+
+def test_the_module_passes_every_setting_on():
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.rand(4, 6, 2, generator=g, dtype=torch.float64), torch.rand(4, 6, 2, generator=g, dtype=torch.float64)
+    labels = torch.tensor([0, 0, 1, 1])
+    for settings in ({"distance": "cos"}, {"gamma": 0.5}, {"variant": "mhd"}, {"bandwidth": 1}):
+        module = ClassAwareHausdorff(**settings)(a, b, labels)
+        assert module.item() == class_aware_hausdorff(a, b, labels, **settings).item()
+        assert module.item() != class_aware_hausdorff(a, b, labels).item(), settings  # the setting matters here
