@@ -144,3 +144,25 @@ def test_the_reference_style_loss_of_the_speed_benchmark_gives_the_same_value_an
     ours.backward()
     theirs.backward()
     torch.testing.assert_close(theirs_input.grad, ours_input.grad, rtol=1e-6, atol=1e-9)
+
+
+def test_the_wgan_gp_interpolates_and_penalty_follow_their_definitions():
+    """DeepGAN's terms (SPEC): x̂ = α·real + (1 − α)·fake; mean over samples of (‖∇_x̂ D(x̂)‖₂ − 1)²."""
+    from deepnag.loss.objective import mix, penalty_from
+
+    rng = np.random.default_rng(4)
+    real, fake = (torch.from_numpy(rng.normal(size=(3, 4, 2))) for _ in range(2))
+    alpha = torch.tensor([0.0, 0.25, 1.0], dtype=torch.float64)
+    mixed = mix(real, fake, alpha)
+    assert mixed.requires_grad
+    for b in range(3):
+        np.testing.assert_allclose(mixed[b].detach().numpy(),
+                                   alpha[b].item() * real[b].numpy() + (1 - alpha[b].item()) * fake[b].numpy())
+    # A linear critic D(x) = Σ w_b ⊙ x per sample: its gradient with respect to sample b is w_b.
+    w = torch.from_numpy(rng.normal(size=(3, 4, 2))).requires_grad_(True)
+    penalty = penalty_from((mixed * w).sum(dim=(1, 2)), mixed)
+    expected = np.mean([(math.sqrt(float((w[b] ** 2).sum())) - 1.0) ** 2 for b in range(3)])
+    assert penalty.item() == pytest.approx(expected, rel=1e-12)
+    (grad_w,) = torch.autograd.grad(penalty, w)  # the penalty trains the critic: the graph is kept
+    norms = w.detach().flatten(1).norm(dim=1)
+    np.testing.assert_allclose(grad_w.numpy(), ((2 / 3) * (norms - 1) / norms)[:, None, None].numpy() * w.detach().numpy())

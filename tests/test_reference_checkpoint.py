@@ -116,6 +116,14 @@ def test_without_a_data_set_it_asks_for_one(tmp_path, monkeypatch, capsys):
         "give --dataset=dollar-gds or --dataset=jk2017-kinect")
 
 
+@pytest.mark.parametrize("dataset", ["folder", "mnist"])
+def test_a_data_set_the_reference_never_had_is_refused_the_same_way(tmp_path, monkeypatch, dataset):
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    with pytest.raises(checkpoint.CheckpointError, match="does not record its data set; give --dataset=dollar-gds or"):
+        checkpoint.load(path, dataset=dataset)
+
+
 def test_the_wrong_data_set_is_a_clear_error(tmp_path, monkeypatch):
     path = tmp_path / "checkpoint-best.tar"
     _write_reference(path, monkeypatch)
