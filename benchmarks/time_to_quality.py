@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deepnag import checkpoint  # noqa: E402
+from deepnag.config import DURATION_UNITS  # noqa: E402
 from deepnag.data import load_raw  # noqa: E402
 from deepnag.evaluation.metrics import subject_disjoint_yardstick  # noqa: E402
 from deepnag.evaluation.recognizers import accuracy  # noqa: E402
@@ -46,7 +47,8 @@ PER_CLASS = 10
 
 
 def seconds(text: str) -> float:
-    return float(text[:-1]) * {"s": 1, "m": 60, "h": 3600}[text[-1]]
+    """'90s', '5m', '1h' in seconds (the command line's units)."""
+    return float(text[:-1]) * DURATION_UNITS[text[-1].lower()]
 
 
 def train_to(dataset: str, datapath: str, flags: list[str], point: float, folder: Path, threads: int) -> Path:

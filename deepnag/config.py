@@ -7,6 +7,7 @@ names follow the reference DeepNAG implementation.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,11 @@ class Config:
     metrics: bool = False
     eval_every: str = ""  # quality while training: "N" epochs or a duration ("10m"); "" never
     best_by: str = "loss"  # what checkpoint-best.pt is best at: the lowest loss, or the highest TSTR (--eval-every)
+
+    @property
+    def resolved_seed(self) -> int:
+        """The seed a run uses: the flag, or for -1 a fresh random one (drawn here, the one place that does)."""
+        return self.seed if self.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
 
     @property
     def eval_interval(self) -> tuple[str, float] | None:

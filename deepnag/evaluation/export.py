@@ -118,7 +118,7 @@ def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
             raise UserError(f"the {source.dataset} data found has other classes than {config.generate}; "
                             "give the --datapath it was trained on")
     else:
-        seed = config.seed if config.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
+        seed = config.resolved_seed
         source = dataclasses.replace(config, seed=seed)
         raw = training_raw_for(source)
     samples, labels = gpsr.per_sample(raw.sequences, raw.labels, config.num_per_sample, np.random.default_rng(seed))

@@ -52,8 +52,7 @@ class QualityMonitor:
             self.test_is = "the training writers (none held out)"
         self.yardstick = (subject_disjoint_yardstick(every.sequences, every.labels, every.subjects, data.num_features,
                                                      config.seed) if len(set(every.subjects)) > 1 else float("nan"))
-        labels = torch.arange(data.num_classes).repeat_interleave(config.num_per_class)
-        self.labels = labels
+        self.labels = torch.arange(data.num_classes).repeat_interleave(config.num_per_class)
         self.real_diversity, _ = intra_class_distance(data.samples.cpu(), data.labels.cpu(), "ed", config.gamma,
                                                       config.seed)
         log.info("quality every %s: TSTR on %s, yardstick %.4f (prepared in %.1f s)", config.eval_every,

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import logging
 import math
-import os
 import shutil
 import signal
 import time
@@ -68,7 +67,7 @@ class TrainingInterrupted(UserError):
 def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str, Any] | None]:
     """The run's configuration: the flags, or for --resume the checkpoint's with allowed overrides."""
     if not config.resume:
-        seed = config.seed if config.seed != -1 else int.from_bytes(os.urandom(4), "little") >> 1
+        seed = config.resolved_seed
         return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
     state = checkpoint.load(config.resume, dataset=config.dataset if "dataset" in explicit else None)
     saved = checkpoint.config_of(state)
