@@ -24,6 +24,9 @@ from deepnag.errors import UserError
 
 FORMAT = "deepnag-checkpoint"
 FORMAT_VERSION = 1
+TRAINING_GENERATOR = "training_generator"
+"""The entry of the weights being trained when "generator" holds their moving average (--ema): a full
+checkpoint has both; sharing keeps "generator", what sampling uses."""
 REQUIRED = ("format", "format_version", "kind", "model", "dataset", "config", "class_names",
             "display_names", "normalizer", "num_features", "seq_len", "generator")
 
@@ -137,6 +140,7 @@ def full(
     best_quality: float = float("-inf"),
     networks: dict[str, dict[str, torch.Tensor]],
     optimizers: dict[str, Any],
+    optimisation: dict[str, Any],
     rng: dict[str, Any],
 ) -> dict[str, Any]:
     """The layout of a "full" checkpoint: everything a resumed run needs, as tensors and plain values only."""
@@ -157,6 +161,7 @@ def full(
         "training_subjects": list(training_subjects),
         "best_quality": float(best_quality),  # the highest TSTR measured (--eval-every), for --best-by tstr
         "optimizers": optimizers,
+        "optimisation": optimisation,  # learning-rate schedules, weight-average count
         "rng": rng,
         "versions": versions(),
     }
@@ -179,14 +184,14 @@ def training_subjects(state: dict[str, Any]) -> tuple[str, ...] | None:
 
 def generator_only(state: dict[str, Any]) -> dict[str, Any]:
     """What sharing a trained model needs: no optimiser, critic or RNG state."""
-    kept = {k: v for k, v in state.items() if k not in ("optimizers", "critic", "rng")}
+    kept = {k: v for k, v in state.items() if k not in ("optimizers", "optimisation", "critic", "rng", TRAINING_GENERATOR)}
     kept["kind"] = "generator"
     return kept
 
 
 def networks_only(state: dict[str, Any]) -> dict[str, Any]:
     """Every network's weights without optimiser or RNG state: what continuing DeepGAN elsewhere needs."""
-    kept = {k: v for k, v in state.items() if k not in ("optimizers", "rng")}
+    kept = {k: v for k, v in state.items() if k not in ("optimizers", "optimisation", "rng")}
     kept["kind"] = "networks"
     return kept
 

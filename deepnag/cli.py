@@ -12,7 +12,7 @@ import sys
 import warnings
 from typing import Sequence
 
-from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, SYNTHESIZERS, Config
+from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, RECIPES, SYNTHESIZERS, Config
 from deepnag.errors import UserError
 from deepnag.runtime import command, configure_openmp
 from deepnag.train.run_dir import FILE_ONLY
@@ -179,6 +179,11 @@ def _interval(text: str) -> str:
     return text
 
 
+def _recipe_flags(name: str) -> str:
+    """A recipe as the flags it stands for, e.g. `--lr=0.001 --ema=0.999`."""
+    return " ".join(f"--{k.replace('_', '-')}={v}" for k, v in RECIPES[name].items())
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(",") if s.strip())
 
@@ -265,7 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="soft-DTW smoothing (gamma) of the loss; the reference uses 0.1")
     model.add_argument("--resample-n", type=_positive_int("--resample-n"), default=d.resample_n,
                        help="points per gesture after spatial resampling (at least 2)")
+    model.add_argument("--recipe", type=_choice("recipe", tuple(RECIPES)), default=d.recipe,
+                       help="a set of training defaults: 'reference' (the paper's) or 'fast' "
+                       f"({_recipe_flags('fast')}: good generators in minutes of CPU); flags given win")
     model.add_argument("--lr", type=_positive_float("--lr"), default=d.lr, help="Adam learning rate")
+    model.add_argument("--lr-warmup", type=_non_negative_int("--lr-warmup"), default=d.lr_warmup, metavar="STEPS",
+                       help="raise the learning rate linearly over the first STEPS optimiser steps (0: none)")
+    model.add_argument("--ema", type=_beta("--ema"), default=d.ema, metavar="DECAY",
+                       help="sample from an exponential moving average of the generator's weights with this "
+                       "decay per step, e.g. 0.999 (0: the trained weights themselves)")
     model.add_argument("--beta0", type=_beta("--beta0"), default=d.beta0, help="Adam beta 1")
     model.add_argument("--beta1", type=_beta("--beta1"), default=d.beta1, help="Adam beta 2")
     model.add_argument("--batch-size", type=_positive_int("--batch-size"), default=d.batch_size,
@@ -374,6 +387,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
         raise UserError("--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every too")
     if args.seed < -1:
         raise UserError(f"--seed must be -1 (random) or a non-negative integer, got {args.seed}")
+    values.update({name: value for name, value in RECIPES[args.recipe].items() if name not in explicit})
     return Config(**values), explicit
 
 

@@ -18,6 +18,15 @@ DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
 SYNTHESIZERS = ("generator", "gpsr")
 BEST_BY = ("loss", "tstr")
+RECIPES: dict[str, dict[str, Any]] = {
+    "reference": {},
+    "fast": {"lr": 1e-3, "lr_warmup": 100, "ema": 0.999},
+}
+"""`--recipe`: training settings a recipe gives the flags the user leaves out (the reference's: none).
+
+"fast" buys quality per minute of CPU with a 10x learning rate, warmed up over its
+first steps, and samples from an average of the weights; benchmarks/time_to_quality.py
+measures it against the reference's schedule (README, "Training in minutes")."""
 DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -47,7 +56,10 @@ class Config:
     latent_dim: int = 32
     resample_n: int = 64
     gamma: float = 0.1  # soft-DTW smoothing of the loss and of the metrics (SPEC)
+    recipe: str = "reference"  # a named set of defaults for the settings below (RECIPES)
     lr: float = 1e-4
+    lr_warmup: int = 0  # optimiser steps of linear learning-rate warm-up (0: none)
+    ema: float = 0.0  # decay of the moving average of the generator's weights that sampling uses (0: none)
     beta0: float = 0.5
     beta1: float = 0.9
     batch_size: int = 64
@@ -117,4 +129,4 @@ def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) 
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "BEST_BY", "DURATION_UNITS", "SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]
+__all__ = ["Config", "BEST_BY", "RECIPES", "DURATION_UNITS", "SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]

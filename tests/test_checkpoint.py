@@ -21,7 +21,7 @@ def _full(**overrides) -> dict:
                   normalizer_maximum=np.ones((1, 2)), num_features=2, seq_len=16, epoch=5, best_loss=0.25,
                   training_subjects=["s02", "s03"],
                   networks={"generator": {"w": torch.ones(3)}, "critic": {"v": torch.zeros(2)}},
-                  optimizers={"generator": {"state": {}}}, rng={"latent": torch.zeros(4, dtype=torch.uint8)})
+                  optimizers={"generator": {"state": {}}}, optimisation={"schedules": {}, "average_updates": 0}, rng={"latent": torch.zeros(4, dtype=torch.uint8)})
     values.update(overrides)
     return checkpoint.full(Config(model="DeepGAN", gamma=0.2), **values)
 
@@ -48,11 +48,15 @@ def test_a_checkpoint_that_does_not_record_its_subjects_says_so():
 
 
 def test_generator_and_networks_only_drop_what_they_should():
-    state = _full()
+    state = _full(networks={"generator": {"w": torch.ones(3)}, checkpoint.TRAINING_GENERATOR: {"w": torch.zeros(3)},
+                            "critic": {"v": torch.zeros(2)}})
     shared = checkpoint.generator_only(state)
-    assert shared["kind"] == "generator" and not {"optimizers", "critic", "rng"} & set(shared)
+    assert shared["kind"] == "generator"
+    assert not {"optimizers", "optimisation", "critic", "rng", checkpoint.TRAINING_GENERATOR} & set(shared)
+    torch.testing.assert_close(shared["generator"]["w"], torch.ones(3))  # what sampling uses: the average
     networks = checkpoint.networks_only(state)
-    assert networks["kind"] == "networks" and "critic" in networks and not {"optimizers", "rng"} & set(networks)
+    assert networks["kind"] == "networks" and "critic" in networks and checkpoint.TRAINING_GENERATOR in networks
+    assert not {"optimizers", "optimisation", "rng"} & set(networks)
     assert state["kind"] == "full" and "optimizers" in state  # the original is left as it was
 
 

@@ -62,6 +62,9 @@ def test_dataset_name_alias_and_case():
         (["--synthesizer", "gpsr", "--output", "x", "--num-per-class", "2"], r"not --num-per-class"),
         (["--generate", "a.pt", "--output", "x", "--num-per-sample", "2"],
          r"--num-per-sample applies to --synthesizer=gpsr only"),
+        (["--recipe", "quick"], r"unknown recipe 'quick'; known: reference, fast"),
+        (["--ema", "1"], r"--ema must be in \[0, 1\), got 1"),
+        (["--lr-warmup", "-3"], r"--lr-warmup must be 0 or more"),
     ],
 )
 def test_bad_flags_are_one_line_errors(argv, message):
@@ -77,6 +80,17 @@ def test_durations_and_subject_lists_parse():
     assert parse_args(["--eval-every", "25"])[0].eval_interval == ("epochs", 25.0)
     assert parse_args(["--eval-every", "10m"])[0].eval_interval == ("seconds", 600.0)
     assert parse_args([])[0].eval_interval is None
+
+
+def test_a_recipe_fills_the_flags_the_user_left_out():
+    reference = parse_args([])[0]
+    assert (reference.recipe, reference.lr, reference.lr_warmup, reference.ema) == ("reference", 1e-4, 0, 0.0)
+    fast, explicit = parse_args(["--recipe", "fast"])
+    assert (fast.recipe, fast.lr, fast.lr_warmup, fast.ema) == ("fast", 1e-3, 100, 0.999)
+    assert explicit == {"recipe"}  # what the recipe set is not what the user gave (a resume may not conflict)
+    mine = parse_args(["--recipe=fast", "--lr=3e-4", "--ema=0"])[0]
+    assert (mine.lr, mine.lr_warmup, mine.ema) == (3e-4, 100, 0.0)
+    assert parse_args(["--lr-warmup=50", "--ema=0.99"])[0].recipe == "reference"
 
 
 def test_config_round_trips_through_a_dict():

@@ -72,14 +72,21 @@ def test_loss_goes_down_on_a_small_fixed_subset(shared_data):
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
 
 
-def test_resume_equals_an_uninterrupted_run(tmp_path, shared_data):
-    straight = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=4")
-    first = _train(tmp_path / "b", shared_data, *DOLLAR, "--epochs=2")
+@pytest.mark.parametrize("recipe", [[], ["--recipe=fast", "--lr-warmup=5"]], ids=["reference", "fast"])
+def test_resume_equals_an_uninterrupted_run(tmp_path, shared_data, recipe):
+    """Also mid-way through the fast recipe's warm-up, with its weight average (2 steps an epoch, 5 to warm up)."""
+    straight = _train(tmp_path / "a", shared_data, *DOLLAR, *recipe, "--epochs=4")
+    first = _train(tmp_path / "b", shared_data, *DOLLAR, *recipe, "--epochs=2")
     assert main.main([f"--resume={first / 'checkpoints' / 'checkpoint-final.pt'}", "--epochs=4"]) == 0
-    a = _parameters(straight / "checkpoints" / "checkpoint-final.pt")
-    b = _parameters(first / "checkpoints" / "checkpoint-final.pt")
-    assert max((a[k] - b[k]).abs().max().item() for k in a) <= 1e-6
-    assert torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)["epoch"] == 4
+    a = torch.load(straight / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    b = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    networks = ["generator", checkpoint.TRAINING_GENERATOR] if recipe else ["generator"]
+    assert [k for k in a if "generator" in k and k != "versions"] == networks
+    for network in networks:
+        assert max((a[network][k] - b[network][k]).abs().max().item() for k in a[network]) <= 1e-6, network
+    assert a["optimisation"] == b["optimisation"]
+    assert b["optimisation"]["average_updates"] == (8 if recipe else 0)
+    assert b["epoch"] == 4
     assert "resuming" in (first / "logs" / "train.log").read_text()
 
 
@@ -252,7 +259,7 @@ def test_resume_restores_everything_that_decides_the_runs_future(tmp_path, share
     trainer = Trainer(config, load_data_for(config), torch.device("cpu"), run, state)
     assert trainer.epoch == 2 and trainer.best == saved["best_loss"]
     again = trainer.state()
-    for key in ("epoch", "best_loss", "optimizers", "rng", "generator", "normalizer", "class_names"):
+    for key in ("epoch", "best_loss", "optimizers", "optimisation", "rng", "generator", "normalizer", "class_names"):
         assert _same(again[key], saved[key]), key
     # And the run goes on to the same periodic checkpoints and the same best as one never stopped.
     assert main.main([f"--resume={run / 'checkpoints' / 'checkpoint-epoch-2.pt'}", "--epochs=4"]) == 0

@@ -1,14 +1,16 @@
-"""DeepGAN (WGAN-GP) baseline: learning signal, checkpoints, resume, evaluation."""
+"""Training methods: the DeepGAN (WGAN-GP) baseline's learning signal, checkpoints, resume, evaluation; what
+both methods add to their optimisers (learning-rate warm-up, the generator's weight average)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 import main
 from deepnag import checkpoint
 from deepnag.cli import parse_args
 from deepnag.data.batches import load_data
-from deepnag.train.methods import DeepGANMethod, RandomStreams
+from deepnag.train.methods import DeepGANMethod, DeepNAGMethod, RandomStreams
 from tests.conftest import tiny
 
 TINY = tiny("--model=DeepGAN", "--deepgan-critic-iters=2")
@@ -149,3 +151,50 @@ def test_fresh_critic_flag_errors(tmp_path, shared_data, capsys):
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"error: --fresh-critic is for a generator-only DeepGAN checkpoint; {full} is a full DeepGAN checkpoint, "
         "so resume it without --fresh-critic")
+
+
+def _learning_rates(method, data, streams, epochs: int) -> list[float]:
+    """The generator's learning rate at each of its steps over `epochs` epochs."""
+    rates: list[float] = []
+    method.optimizers["generator"].register_step_pre_hook(
+        lambda optimizer, args, kwargs: rates.append(optimizer.param_groups[0]["lr"]))
+    for _ in range(epochs):
+        method.run_epoch(data, streams)
+    return rates
+
+
+@pytest.mark.parametrize("model", ["DeepNAG", "DeepGAN"])
+def test_the_learning_rate_warms_up_linearly_then_stays(shared_data, model):
+    config = parse_args([f"--model={model}", "--resample-n=12", "--batch-size=4", "--lr=1e-3", "--lr-warmup=4",
+                         "--deepgan-critic-iters=1"])[0]
+    data = load_data("dollar-gds", str(shared_data), resample_n=12, classes=("arrow", "star"), max_per_class=4)
+    method = {"DeepNAG": DeepNAGMethod, "DeepGAN": DeepGANMethod}[model](config, data, torch.device("cpu"))
+    rates = _learning_rates(method, data, RandomStreams.seeded(0, torch.device("cpu")), 3 if model == "DeepNAG" else 6)
+    assert rates == pytest.approx([0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3, 1e-3])
+    assert method.optimizers["critic" if model == "DeepGAN" else "generator"].param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def test_without_warm_up_the_learning_rate_is_the_flag_from_the_first_step(shared_data):
+    config = parse_args(["--resample-n=12", "--batch-size=4", "--lr=2e-4"])[0]
+    data = load_data("dollar-gds", str(shared_data), resample_n=12, classes=("arrow", "star"), max_per_class=4)
+    method = DeepNAGMethod(config, data, torch.device("cpu"))
+    assert _learning_rates(method, data, RandomStreams.seeded(0, torch.device("cpu")), 2) == pytest.approx([2e-4] * 4)
+
+
+def test_with_ema_sampling_uses_the_weight_average(shared_data):
+    config = parse_args(["--resample-n=12", "--batch-size=4", "--lr=1e-3", "--ema=0.9"])[0]
+    data = load_data("dollar-gds", str(shared_data), resample_n=12, classes=("arrow", "star"), max_per_class=4)
+    method = DeepNAGMethod(config, data, torch.device("cpu"))
+    assert set(method.networks) == {"generator", checkpoint.TRAINING_GENERATOR}
+    assert method.networks[checkpoint.TRAINING_GENERATOR] is method.generator
+    before = {k: v.clone() for k, v in method.generator.state_dict().items()}
+    method.run_epoch(data, RandomStreams.seeded(0, torch.device("cpu")))
+    sampler = method.optimisation.sampler
+    assert sampler is method.networks["generator"] and sampler is not method.generator
+    assert method.optimisation.average.updates == 2  # one per step
+    trained = method.generator.state_dict()
+    name = "head.bias"
+    assert not torch.equal(sampler.state_dict()[name], trained[name])
+    assert not torch.equal(trained[name], before[name])
+    plain = DeepNAGMethod(parse_args(["--resample-n=12"])[0], data, torch.device("cpu"))
+    assert plain.optimisation.sampler is plain.generator and set(plain.networks) == {"generator"}

@@ -161,7 +161,9 @@ class Trainer:
         self.best = float(state["best_loss"])
         self.best_quality = float(state.get("best_quality", -math.inf))
         for name, network in self.method.networks.items():
-            if name in state:
+            if name == checkpoint.TRAINING_GENERATOR and name not in state:  # from weights without --ema's average
+                network.load_state_dict(state["generator"])
+            elif name in state:
                 network.load_state_dict(state[name])
             else:  # only with --fresh-critic (resolve_config refused it otherwise)
                 log.info("the %s starts afresh: %s holds no %s", name, self.config.resume, name)
@@ -173,6 +175,8 @@ class Trainer:
             return
         for name, optimizer in self.method.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
+        if "optimisation" in state:  # (absent from checkpoints older than --recipe: no schedule to continue)
+            self.method.optimisation.load_state_dict(state["optimisation"])
         rng = dict(state["rng"])
         per_rank = rng.pop("latent_ranks", None)
         if self.context.enabled:
@@ -197,7 +201,8 @@ class Trainer:
             num_features=data.num_features, seq_len=data.seq_len, epoch=self.epoch, best_loss=self.best,
             training_subjects=list(data.subject_names), best_quality=self.best_quality,
             networks={k: n.state_dict() for k, n in self.method.networks.items()},
-            optimizers={k: o.state_dict() for k, o in self.method.optimizers.items()}, rng=rng,
+            optimizers={k: o.state_dict() for k, o in self.method.optimizers.items()},
+            optimisation=self.method.optimisation.state_dict(), rng=rng,
         )
 
     def save(self, name: str) -> Path:
@@ -211,7 +216,7 @@ class Trainer:
         """Samples from the fixed latent beside real samples, as an image for TensorBoard."""
         from deepnag import visualize
 
-        generator = self.method.generator
+        generator = self.method.optimisation.sampler
         generator.eval()
         with torch.no_grad():
             fake = generator(self.vis_latent, self.vis_labels).cpu().numpy()
@@ -327,7 +332,7 @@ class Trainer:
     def _measure_quality(self, writer: Any) -> None:
         """Log the generator's measured quality; with --best-by tstr a new best TSTR writes checkpoint-best.pt."""
         tick = time.perf_counter()
-        figures = self.quality(self.method.generator)  # type: ignore[misc]
+        figures = self.quality(self.method.optimisation.sampler)  # type: ignore[misc]
         better = figures["tstr"] > self.best_quality
         if better:
             self.best_quality = figures["tstr"]

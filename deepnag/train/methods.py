@@ -17,11 +17,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from deepnag.checkpoint import TRAINING_GENERATOR
 from deepnag.config import Config
 from deepnag.data.batches import GestureData
 from deepnag.loss.objective import deepnag_loss, mix, penalty_from
 from deepnag.models import Critic, Generator, sample_latent
 from deepnag.train import distributed
+from deepnag.train.averaging import WeightAverage
 from deepnag.train.cuda_graph import GraphedBackward
 from deepnag.train.distributed import Context
 
@@ -57,6 +59,53 @@ class RandomStreams:
 
 def _adam(module: nn.Module, config: Config) -> torch.optim.Adam:
     return torch.optim.Adam(module.parameters(), lr=config.lr, betas=(config.beta0, config.beta1))
+
+
+def _warmup(optimizer: torch.optim.Optimizer, config: Config) -> torch.optim.lr_scheduler.LRScheduler:
+    """--lr-warmup: the learning rate rises linearly to --lr over that many steps, then stays (none: constant)."""
+    steps = max(config.lr_warmup, 1)
+    return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0 / steps, total_iters=steps - 1 if steps > 1 else 0)
+
+
+class Optimisation:
+    """What a method adds to its networks for training: schedules and the generator's weight average.
+
+    Holds the learning-rate schedule of every optimiser and, with --ema, the moving
+    average that `sampler` (the network to sample from) returns; `state_dict` is
+    what a resumed run needs of them.
+    """
+
+    def __init__(self, config: Config, generator: nn.Module, optimizers: dict[str, torch.optim.Optimizer]) -> None:
+        self.generator = generator
+        self.schedules = {name: _warmup(o, config) for name, o in optimizers.items()}
+        self.average = WeightAverage(generator, config.ema) if config.ema else None
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator to sample from: the weight average with --ema, else the trained weights."""
+        return self.average.module if self.average is not None else self.generator
+
+    def stepped(self, name: str) -> None:
+        """After a successful step of optimiser `name`: advance its schedule (and the average, for the generator)."""
+        self.schedules[name].step()
+        if name == "generator" and self.average is not None:
+            self.average.update(self.generator)
+
+    def networks(self) -> dict[str, nn.Module]:
+        """The generator's entries of a checkpoint: "generator" holds what sampling uses, the average with --ema."""
+        if self.average is None:
+            return {"generator": self.generator}
+        return {"generator": self.average.module, TRAINING_GENERATOR: self.generator}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"schedules": {k: s.state_dict() for k, s in self.schedules.items()},
+                "average_updates": self.average.updates if self.average is not None else 0}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name, schedule in self.schedules.items():
+            schedule.load_state_dict(state["schedules"][name])
+        if self.average is not None:
+            self.average.averaged.n_averaged.fill_(int(state["average_updates"]))
 
 
 class NonFiniteError(Exception):
@@ -132,7 +181,8 @@ class DeepNAGMethod:
         self.generator = Generator(data.num_classes, data.num_features, config.latent_dim).to(device)
         self.trained_generator = _wrap(self.generator, context, device)
         self.optimizers = {"generator": _adam(self.generator, config)}
-        self.networks: dict[str, nn.Module] = {"generator": self.generator}
+        self.optimisation = Optimisation(config, self.generator, self.optimizers)
+        self.networks: dict[str, nn.Module] = self.optimisation.networks()
 
     def step(self, real_1, labels, real_2, streams: RandomStreams, number: int = 1) -> dict[str, torch.Tensor] | None:
         """One optimiser step on one batch; returns the detached loss terms (None if skipped)."""
@@ -148,6 +198,7 @@ class DeepNAGMethod:
         if not finite_update(self.optimizers["generator"], loss, number, "the loss", self.config.skip_nonfinite,
                              self.context):
             return None
+        self.optimisation.stepped("generator")
         return metrics
 
     def steps_per_epoch(self, data: GestureData) -> int:
@@ -184,7 +235,8 @@ class DeepGANMethod:
         self.trained_generator = _wrap(self.generator, context, device)
         self.trained_critic = _wrap(self.critic, context, device)
         self.optimizers = {"generator": _adam(self.generator, config), "critic": _adam(self.critic, config)}
-        self.networks = {"generator": self.generator, "critic": self.critic}
+        self.optimisation = Optimisation(config, self.generator, self.optimizers)
+        self.networks = {**self.optimisation.networks(), "critic": self.critic}
         # One process on a GPU: the critic step is launch-bound, so it is captured once and replayed.
         self.use_cuda_graph = device.type == "cuda" and not context.enabled and config.amp == "none"
         self.critic_graph: GraphedBackward | None = None
@@ -249,6 +301,7 @@ class DeepGANMethod:
             loss_d = parts.pop("loss")
             if step_if_finite(self.optimizers["critic"], loss_d, 1, "the critic loss", self.config.skip_nonfinite,
                               self.context):
+                self.optimisation.stepped("critic")
                 history.append({"loss_d": loss_d, "neg_loss_d": -loss_d, **parts})
             on_step()
         if not history:
@@ -258,8 +311,9 @@ class DeepGANMethod:
         try:
             z = sample_latent(len(labels), real.shape[1], self.config.latent_dim, streams.latent, self.device)
             loss_g = -self.critic(self.trained_generator(z, labels), labels).mean()
-            finite_update(self.optimizers["generator"], loss_g, 1, "the generator loss", self.config.skip_nonfinite,
-                          self.context)
+            if finite_update(self.optimizers["generator"], loss_g, 1, "the generator loss", self.config.skip_nonfinite,
+                             self.context):
+                self.optimisation.stepped("generator")
         finally:
             self.critic.requires_grad_(True)
         on_step()
