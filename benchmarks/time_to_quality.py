@@ -2,15 +2,15 @@
 
     python benchmarks/time_to_quality.py                                   # both data sets, the recipes below
     python benchmarks/time_to_quality.py --datasets jk2017-kinect --points 1m,2m,5m
-    python benchmarks/time_to_quality.py --recipe "lr1e-3=--lr=1e-3" --recipe "reference="
+    python benchmarks/time_to_quality.py --recipe "lr3e-3=--recipe=fast --lr=3e-3" --recipe "reference="
     nohup python benchmarks/time_to_quality.py > time_to_quality.log 2>&1 &
 
 Each recipe (a name and the training flags it adds to the reference's defaults)
 trains with `python main.py` in segments: `--time-limit` up to the next point,
 then `--resume` for the next, so evaluation never counts as training time. At
 every point the checkpoint is measured with the same recogniser as `--metrics`
-(`--num-per-class` 10 samples per class from a fixed latent, tested on every
-real sample, beside the subject-disjoint yardstick). The recipes of a data set
+(10 samples per class, tested on every real sample, beside the subject-disjoint
+yardstick), as the mean over 3 sampling seeds with their sd. The recipes of a data set
 run one after the other on the same machine; for a fair comparison keep the
 machine otherwise idle (the time limits are wall-clock).
 
@@ -41,9 +41,31 @@ from deepnag.evaluation.metrics import subject_disjoint_yardstick  # noqa: E402
 from deepnag.evaluation.recognizers import accuracy  # noqa: E402
 from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
 
-RECIPES = {"reference": ""}
-"""Recipes measured by default: name → extra training flags (the reference's defaults: none)."""
+RECIPES = {"reference": "", "lr=1e-3": "--lr=1e-3", "lr=1e-3+warm-up": "--lr=1e-3 --lr-warmup=100",
+           "fast": "--recipe=fast"}
+"""Recipes measured by default: name → extra training flags. "fast" is the product's --recipe fast; the two
+before it add its parts one at a time (the learning rate, then its warm-up; "fast" adds the weight average)."""
+POINTS = {"dollar-gds": "2m,5m,10m,15m", "jk2017-kinect": "1m,2m,3m,5m"}
+"""Default wall-clock points per data set: up to the targets (0.9 of the yardstick in 15 and 5 minutes)."""
 PER_CLASS = 10
+SAMPLING_SEEDS = (0, 1, 2)
+"""TSTR is the mean over these sampling seeds (each PER_CLASS samples per class); its sd says how much of a
+difference between two points is sampling noise."""
+LEGEND = ("TSTR / yardstick at each point of training time, ± the sd over sampling seeds (epochs reached in "
+          "brackets); the targets are 0.9 and 0.97.")
+
+
+def warm_caches() -> None:
+    """Compile and cache the Numba soft-DTW kernels once, so that no recipe's first minute pays for it."""
+    import torch
+
+    from deepnag.loss.soft_dtw_autograd import soft_dtw_pairs
+
+    for dtype in (torch.float32, torch.float64):
+        for features in (2, 3):  # the 2-feature kernels are specialised
+            for distance in ("ed", "cos"):
+                x = torch.rand(2, 8, features, dtype=dtype, requires_grad=True)
+                soft_dtw_pairs(x, torch.rand(2, 8, features, dtype=dtype), 0.1, distance).sum().backward()
 
 
 def seconds(text: str) -> float:
@@ -71,12 +93,33 @@ def train_to(dataset: str, datapath: str, flags: list[str], point: float, folder
     return written
 
 
-def measure(path: Path, real, yardstick: float) -> dict[str, Any]:
+class Yardsticks:
+    """The real samples of the classes a checkpoint generates, and their subject-disjoint yardstick (computed once)."""
+
+    def __init__(self, dataset: str, datapath: str) -> None:
+        self.all = load_raw(dataset, datapath)
+        self.known: dict[tuple[str, ...], tuple[Any, float]] = {}
+
+    def __call__(self, classes: tuple[str, ...]) -> tuple[Any, float]:
+        if classes not in self.known:
+            real = self.all.select(classes=classes)
+            self.known[classes] = real, subject_disjoint_yardstick(real.sequences, real.labels, real.subjects,
+                                                                   real.num_features)
+        return self.known[classes]
+
+
+def measure(path: Path, yardsticks: Yardsticks) -> dict[str, Any]:
+    """TSTR of the checkpoint's samples on every real sample of its classes, and its ratio to the yardstick."""
     state = checkpoint.load(path)
+    real, yardstick = yardsticks(tuple(state["class_names"]))
     generator = load_generator(state, str(path))
-    samples, labels = generate_per_class(state, generator, PER_CLASS, seed=0)
-    tstr = accuracy(list(samples), labels, real.sequences, real.labels, int(state["num_features"]))
-    return {"epoch": int(state["epoch"]), "tstr": tstr, "ratio": tstr / yardstick}
+    tstrs = []
+    for seed in SAMPLING_SEEDS:
+        samples, labels = generate_per_class(state, generator, PER_CLASS, seed=seed)
+        tstrs.append(accuracy(list(samples), labels, real.sequences, real.labels, int(state["num_features"])))
+    tstr = float(np.mean(tstrs))
+    return {"epoch": int(state["epoch"]), "tstr": tstr, "tstr_sd": float(np.std(tstrs, ddof=1)),
+            "ratio": tstr / yardstick, "yardstick": yardstick}
 
 
 def main() -> None:
@@ -84,7 +127,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--datasets", default="dollar-gds,jk2017-kinect")
-    parser.add_argument("--points", default="2m,5m,10m,15m,30m", help="wall-clock training points")
+    parser.add_argument("--points", help="wall-clock training points, for every data set "
+                        f"(default: {'; '.join(f'{k} {v}' for k, v in POINTS.items())})")
     parser.add_argument("--recipe", action="append", default=[], metavar="NAME=FLAGS",
                         help="a recipe to measure: its name and the training flags it adds (repeatable); "
                         "default: the reference's settings alone")
@@ -92,12 +136,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "time_to_quality"))
     args = parser.parse_args()
     recipes = dict(r.split("=", 1) for r in args.recipe) if args.recipe else RECIPES
-    points = [seconds(p) for p in args.points.split(",")]
     out = Path(args.out)
     curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    warm_caches()
     for dataset in args.datasets.split(","):
-        real = load_raw(dataset, args.datapath)
-        yardstick = subject_disjoint_yardstick(real.sequences, real.labels, real.subjects, real.num_features)
+        points = [seconds(p) for p in (args.points or POINTS[dataset]).split(",")]
+        yardsticks = Yardsticks(dataset, args.datapath)
         for name, flags in recipes.items():
             folder = out / f"{dataset}-{name}"
             folder.mkdir(parents=True, exist_ok=True)
@@ -105,18 +149,31 @@ def main() -> None:
             measured = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
             for point in points[len(measured):]:
                 path = train_to(dataset, args.datapath, flags.split(), point, folder, args.threads)
-                row = {"seconds": point, **measure(path, real, yardstick), "yardstick": yardstick}
+                row = {"seconds": point, **measure(path, yardsticks)}
                 with log.open("a") as f:
                     f.write(json.dumps(row) + "\n")
                 measured.append(row)
                 print(f"{dataset} {name}: {point / 60:.1f} min, epoch {row['epoch']}, TSTR {row['tstr']:.3f} "
-                      f"({row['ratio']:.2f} of the yardstick {yardstick:.3f})", flush=True)
+                      f"({row['ratio']:.2f} of the yardstick {row['yardstick']:.3f})", flush=True)
             curves[(dataset, name)] = measured
-    print(f"\n{'data set':16s} {'recipe':16s} " + " ".join(f"{p / 60:>8g}m" for p in points))
-    for (dataset, name), rows in curves.items():
-        print(f"{dataset:16s} {name:16s} " + " ".join(f"{r['ratio']:>9.2f}" for r in rows))
-    print("(TSTR / yardstick at each point of training time; 0.9 and 0.97 are the targets)")
+    text = table(curves) + "\n\n" + LEGEND
+    print(text)
+    (out / "summary.md").write_text(text + "\n")
     plot(curves, out / "time_to_quality.png")
+
+
+def table(curves: dict[tuple[str, str], list[dict[str, Any]]]) -> str:
+    """The curves as a Markdown table: one row per data set and recipe, one column per point of training time."""
+    lines = []
+    for dataset in dict.fromkeys(d for d, _ in curves):
+        rows = {name: r for (d, name), r in curves.items() if d == dataset}
+        points = max(rows.values(), key=len)
+        lines += ["", f"| {dataset} | " + " | ".join(f"{r['seconds'] / 60:g} min" for r in points) + " |",
+                  "|---|" + "---:|" * len(points)]
+        for name, measured in rows.items():
+            lines.append(f"| {name} | " + " | ".join(f"{r['ratio']:.2f} ± {r['tstr_sd'] / r['yardstick']:.2f} "
+                                                     f"({r['epoch']})" for r in measured) + " |")
+    return "\n".join(lines)
 
 
 def plot(curves: dict[tuple[str, str], list[dict[str, Any]]], path: Path) -> None:

@@ -1,7 +1,8 @@
-"""The benchmark scripts: each answers --help, and the augmentation protocol's folds and summary."""
+"""The benchmark scripts: each answers --help; the augmentation protocol's folds and summary; time to quality."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -52,3 +53,24 @@ def test_the_summary_averages_folds_and_pairs_generator_with_gpsr():
     assert "| 8 | real + GPSR | 0.150 | -50.0% ± 0.0 |" in text
     assert "| 8 | real + generator | 0.350 | +25.0% ± 35.4 |" in text
     assert "| 8 | generator − GPSR (paired) | +0.200 ± 0.000 | |" in text
+
+
+def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_data):
+    recipe = "tiny=--classes=arrow,star --max-per-class=4 --resample-n=12 --batch-size=4 --vis-frequency=0"
+    command = [sys.executable, "benchmarks/time_to_quality.py", f"--datapath={shared_data}", "--datasets=dollar-gds",
+               "--points=2s,4s", f"--recipe={recipe}", f"--out={tmp_path}", "--threads=1"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(line) for line in (tmp_path / "dollar-gds-tiny" / "points.jsonl").read_text().splitlines()]
+    assert [r["seconds"] for r in rows] == [2.0, 4.0] and 1 <= rows[0]["epoch"] < rows[1]["epoch"]
+    for r in rows:
+        assert 0.0 <= r["tstr"] <= 1.0 and r["ratio"] == pytest.approx(r["tstr"] / r["yardstick"])
+        assert r["tstr_sd"] >= 0.0 and 0.0 < r["yardstick"] <= 1.0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| dollar-gds | 0.0333333 min | 0.0666667 min |" in summary
+    cells = [f"{r['ratio']:.2f} ± {r['tstr_sd'] / r['yardstick']:.2f} ({r['epoch']})" for r in rows]
+    assert f"| tiny | {cells[0]} | {cells[1]} |" in summary
+    assert (tmp_path / "time_to_quality.png").read_bytes().startswith(b"\x89PNG")
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "run directory" not in again.stderr  # nothing trained twice
+    assert len((tmp_path / "dollar-gds-tiny" / "points.jsonl").read_text().splitlines()) == 2
