@@ -16,7 +16,8 @@ machine otherwise idle (the time limits are wall-clock).
 
 Resumable: every measured point is appended to `OUT/<dataset>-<recipe>/points.jsonl`
 and the segment's checkpoint kept, so a restart continues from the last point.
-Prints the curves side by side and writes `OUT/time_to_quality.png`.
+Prints every curve measured in OUT side by side (this run's and earlier ones'),
+and writes them to `OUT/summary.md` and `OUT/time_to_quality.png`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from deepnag.evaluation.metrics import subject_disjoint_yardstick  # noqa: E402
 from deepnag.evaluation.recognizers import accuracy  # noqa: E402
 from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
 
-RECIPES = {"reference": "", "lr=1e-3": "--lr=1e-3", "lr=1e-3+warm-up": "--lr=1e-3 --lr-warmup=100",
+RECIPES = {"reference": "", "lr=3e-3": "--lr=3e-3", "lr=3e-3+warm-up": "--lr=3e-3 --lr-warmup=100",
            "fast": "--recipe=fast"}
 """Recipes measured by default: name → extra training flags. "fast" is the product's --recipe fast; the two
 before it add its parts one at a time (the learning rate, then its warm-up; "fast" adds the weight average)."""
@@ -137,7 +138,6 @@ def main() -> None:
     args = parser.parse_args()
     recipes = dict(r.split("=", 1) for r in args.recipe) if args.recipe else RECIPES
     out = Path(args.out)
-    curves: dict[tuple[str, str], list[dict[str, Any]]] = {}
     warm_caches()
     for dataset in args.datasets.split(","):
         points = [seconds(p) for p in (args.points or POINTS[dataset]).split(",")]
@@ -145,6 +145,7 @@ def main() -> None:
         for name, flags in recipes.items():
             folder = out / f"{dataset}-{name}"
             folder.mkdir(parents=True, exist_ok=True)
+            (folder / "recipe.json").write_text(json.dumps({"dataset": dataset, "recipe": name, "flags": flags}))
             log = folder / "points.jsonl"
             measured = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
             for point in points[len(measured):]:
@@ -155,11 +156,23 @@ def main() -> None:
                 measured.append(row)
                 print(f"{dataset} {name}: {point / 60:.1f} min, epoch {row['epoch']}, TSTR {row['tstr']:.3f} "
                       f"({row['ratio']:.2f} of the yardstick {row['yardstick']:.3f})", flush=True)
-            curves[(dataset, name)] = measured
+    curves = measured_in(out)
     text = table(curves) + "\n\n" + LEGEND
     print(text)
     (out / "summary.md").write_text(text + "\n")
     plot(curves, out / "time_to_quality.png")
+
+
+def measured_in(out: Path) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every curve measured in `out` (by this run or an earlier one): (data set, recipe) → its points."""
+    curves = {}
+    for recipe in sorted(out.glob("*/recipe.json"), key=lambda p: p.stat().st_mtime):
+        about = json.loads(recipe.read_text())
+        log = recipe.parent / "points.jsonl"
+        rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+        if rows:
+            curves[(about["dataset"], about["recipe"])] = rows
+    return curves
 
 
 def table(curves: dict[tuple[str, str], list[dict[str, Any]]]) -> str:

@@ -86,7 +86,7 @@ def test_a_recipe_fills_the_flags_the_user_left_out():
     reference = parse_args([])[0]
     assert (reference.recipe, reference.lr, reference.lr_warmup, reference.ema) == ("reference", 1e-4, 0, 0.0)
     fast, explicit = parse_args(["--recipe", "fast"])
-    assert (fast.recipe, fast.lr, fast.lr_warmup, fast.ema) == ("fast", 1e-3, 100, 0.999)
+    assert (fast.recipe, fast.lr, fast.lr_warmup, fast.ema) == ("fast", 3e-3, 100, 0.999)
     assert explicit == {"recipe"}  # what the recipe set is not what the user gave (a resume may not conflict)
     mine = parse_args(["--recipe=fast", "--lr=3e-4", "--ema=0"])[0]
     assert (mine.lr, mine.lr_warmup, mine.ema) == (3e-4, 100, 0.0)
