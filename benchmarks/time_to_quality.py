@@ -42,7 +42,7 @@ from deepnag.evaluation.metrics import subject_disjoint_yardstick  # noqa: E402
 from deepnag.evaluation.recognizers import accuracy  # noqa: E402
 from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
 
-RECIPES = {"reference": "", "lr=3e-3": "--lr=3e-3", "lr=3e-3+warm-up": "--lr=3e-3 --lr-warmup=100",
+RECIPES = {"reference": "", "lr3e-3": "--lr=3e-3", "lr3e-3+warm-up": "--lr=3e-3 --lr-warmup=100",
            "fast": "--recipe=fast"}
 """Recipes measured by default: name → extra training flags. "fast" is the product's --recipe fast; the two
 before it add its parts one at a time (the learning rate, then its warm-up; "fast" adds the weight average)."""
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "time_to_quality"))
     args = parser.parse_args()
-    recipes = dict(r.split("=", 1) for r in args.recipe) if args.recipe else RECIPES
+    recipes = dict(r.split("=", 1) for r in args.recipe) if args.recipe else RECIPES  # NAME=FLAGS: no "=" in NAME
     out = Path(args.out)
     warm_caches()
     for dataset in args.datasets.split(","):
