@@ -2,12 +2,13 @@
 
     python benchmarks/augmentation.py --datapath ../shared/data            # both data sets, 1/2/5 writers, 3 folds
     python benchmarks/augmentation.py --datasets dollar-gds --writers 2 --folds 2 --budget 2m
+    python benchmarks/augmentation.py --train-flags=--recipe=fast --out benchmarks/results/augmentation-fast
     nohup python benchmarks/augmentation.py --datapath ../shared/data > augmentation.log 2>&1 &
 
 For every data set, number of training writers w and fold f, it trains a
 DeepNAG generator with the project's command line on those w writers only
-(`--subjects`, the reference's settings, for a wall-clock `--budget` via
-`--time-limit`), then runs the product's held-out study
+(`--subjects`, the reference's settings or those `--train-flags` adds, for a
+wall-clock `--budget` via `--time-limit`), then runs the product's held-out study
 (`deepnag.evaluation.report.held_out`, what `--metrics` reports): the standard
 recogniser trained on the w writers' real samples alone, + GPSR, + the
 generator's samples, + half of each, tested on every other writer, over 5
@@ -53,13 +54,14 @@ def fold_subjects(subjects: list[str], writers: int, fold: int, seed: int = 0) -
     return sorted(order[(fold * writers + np.arange(writers)) % len(order)].tolist())
 
 
-def train(dataset: str, datapath: str, subjects: list[str], budget: str, folder: Path, threads: int) -> Path:
-    """Train a generator on `subjects` for `budget`; returns its best checkpoint."""
+def train(dataset: str, datapath: str, subjects: list[str], budget: str, folder: Path, threads: int,
+          flags: tuple[str, ...] = ()) -> Path:
+    """Train a generator on `subjects` for `budget` (with extra training `flags`); returns its best checkpoint."""
     logs = folder / "logs"
     shutil.rmtree(logs, ignore_errors=True)  # an unfinished fold starts again
     command = [sys.executable, str(ROOT / "main.py"), f"--dataset={dataset}", f"--datapath={datapath}",
                f"--subjects={','.join(subjects)}", f"--time-limit={budget}", f"--logdir={logs}",
-               "--use-tensorboard=0", "--checkpoint-frequency=0", f"--num-threads={threads}"]
+               "--use-tensorboard=0", "--checkpoint-frequency=0", f"--num-threads={threads}", *flags]
     subprocess.run(command, check=True)
     found = sorted(logs.glob("*/checkpoints/checkpoint-best.pt"))
     if not found:
@@ -87,12 +89,13 @@ def run_fold(args: argparse.Namespace, dataset: str, writers: int, fold: int) ->
     print(f"{dataset}, {writers} writer(s), fold {fold}: training on {', '.join(subjects)} for {args.budget}",
           flush=True)
     started = time.perf_counter()
-    best = train(dataset, args.datapath, subjects, args.budget, folder, args.threads)
+    best = train(dataset, args.datapath, subjects, args.budget, folder, args.threads, tuple(args.train_flags.split()))
     trained = time.perf_counter() - started
     state = checkpoint.load(best)
     started = time.perf_counter()
     study = evaluate(best, dataset, args.datapath, seed=0)
     result = {"dataset": dataset, "writers": writers, "fold": fold, "subjects": subjects, "budget": args.budget,
+              "train_flags": args.train_flags,
               "epochs": int(state["epoch"]), "train_seconds": round(trained, 1),
               "eval_seconds": round(time.perf_counter() - started, 1), "study": study}
     atomic_write(result_path, lambda out: out.write((json.dumps(result, indent=1) + "\n").encode()))
@@ -177,6 +180,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--budget", default="4m", help="wall-clock training per fold (--time-limit)")
     parser.add_argument("--threads", type=int, default=0, help="--num-threads of training (0: all cores)")
+    parser.add_argument("--train-flags", default="", metavar="FLAGS",
+                        help="more training flags for every fold's generator, e.g. '--recipe=fast' (use another --out)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "augmentation"))
     args = parser.parse_args()
     results = [run_fold(args, dataset, int(w), fold)

@@ -190,17 +190,22 @@ def table(curves: dict[tuple[str, str], list[dict[str, Any]]]) -> str:
 
 
 def plot(curves: dict[tuple[str, str], list[dict[str, Any]]], path: Path) -> None:
+    """The curves, one panel per data set, with the 0.9 and 0.97 targets dotted."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     datasets = sorted({d for d, _ in curves})
+    names = list(dict.fromkeys(name for _, name in curves))
+    colours = {name: f"C{i}" for i, name in enumerate(names)}  # a recipe has one colour in every panel
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         for (d, name), rows in curves.items():
             if d == dataset and rows:
-                ax.plot(np.array([r["seconds"] for r in rows]) / 60, [r["ratio"] for r in rows], marker="o", label=name)
+                ax.errorbar(np.array([r["seconds"] for r in rows]) / 60, [r["ratio"] for r in rows],
+                            yerr=[r["tstr_sd"] / r["yardstick"] for r in rows], marker="o", capsize=2,
+                            label=name, color=colours[name])
         for level in (0.9, 0.97):
             ax.axhline(level, color="grey", linestyle=":", linewidth=1)
         ax.set(title=dataset, xlabel="training time (min)", ylabel="TSTR / yardstick", ylim=(0, 1.05))

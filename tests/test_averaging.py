@@ -62,7 +62,8 @@ def test_a_restored_average_continues_as_if_never_stopped():
     first = WeightAverage(network, 0.99)
     _fold(first, network, weights[:25])
     resumed = WeightAverage(nn.Linear(2, 3), 0.99)
-    resumed.restore(first.module.state_dict(), first.updates)
+    resumed.module.load_state_dict(first.module.state_dict())  # as a checkpoint restores it
+    resumed.updates = first.updates
     _fold(resumed, network, weights[25:])
     for name, value in straight.module.state_dict().items():
         torch.testing.assert_close(resumed.module.state_dict()[name], value)

@@ -36,8 +36,12 @@ class WeightAverage:
 
     @property
     def updates(self) -> int:
-        """How many steps have been averaged (the first one copies the weights)."""
+        """How many steps have been averaged (the first one copies the weights); set when resuming."""
         return int(self.averaged.n_averaged)
+
+    @updates.setter
+    def updates(self, count: int) -> None:
+        self.averaged.n_averaged.fill_(count)
 
     def _update(self, averaged: list[torch.Tensor], current: list[torch.Tensor], count: torch.Tensor) -> None:
         # The count held on the host (no device sync): the updates already in the average.
@@ -46,8 +50,3 @@ class WeightAverage:
     def update(self, network: nn.Module) -> None:
         """Fold `network`'s current parameters into the average."""
         self.averaged.update_parameters(network)
-
-    def restore(self, weights: dict[str, torch.Tensor], updates: int) -> None:
-        """Continue an average: its weights and how many updates it holds."""
-        self.module.load_state_dict(weights)
-        self.averaged.n_averaged.fill_(updates)

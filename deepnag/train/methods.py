@@ -64,7 +64,7 @@ def _adam(module: nn.Module, config: Config) -> torch.optim.Adam:
 def _warmup(optimizer: torch.optim.Optimizer, config: Config) -> torch.optim.lr_scheduler.LRScheduler:
     """--lr-warmup: the learning rate rises linearly to --lr over that many steps, then stays (none: constant)."""
     steps = max(config.lr_warmup, 1)
-    return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0 / steps, total_iters=steps - 1 if steps > 1 else 0)
+    return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0 / steps, total_iters=steps - 1)
 
 
 class Optimisation:
@@ -105,7 +105,7 @@ class Optimisation:
         for name, schedule in self.schedules.items():
             schedule.load_state_dict(state["schedules"][name])
         if self.average is not None:
-            self.average.averaged.n_averaged.fill_(int(state["average_updates"]))
+            self.average.updates = int(state["average_updates"])
 
 
 class NonFiniteError(Exception):
