@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import re
 import sys
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import main  # noqa: E402
 from deepnag import checkpoint  # noqa: E402
-from deepnag.config import Config  # noqa: E402
+from deepnag.config import RECIPES, Config  # noqa: E402
 
 MAX_BYTES = 10 * 1024 * 1024
 HISTORY_FIELDS = ("epoch", "tstr", "yardstick", "num_per_class")
@@ -39,10 +40,14 @@ KEPT_GIFS = 1
 
 
 def training_command(config: Config) -> str:
-    defaults = Config()
+    """The command that trains `config`: its recipe, then only the settings that differ from the recipe's."""
+    defaults = dataclasses.replace(Config(), **RECIPES[config.recipe])
     flags = [f"--model={config.model}", f"--dataset={config.dataset}"]
-    for name in ("seed", "latent_dim", "resample_n", "lr", "beta0", "beta1", "batch_size", "deepgan_critic_iters",
-                 "deepgan_lambda", "speeds", "classes", "max_per_class"):
+    if config.recipe != Config.recipe:
+        flags.append(f"--recipe={config.recipe}")
+    for name in ("seed", "latent_dim", "resample_n", "lr", "lr_warmup", "ema", "beta0", "beta1", "batch_size",
+                 "deepgan_critic_iters", "deepgan_lambda", "speeds", "classes", "max_per_class", "subjects",
+                 "holdout_subjects", "train_subject_count"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
             value = ",".join(value) if isinstance(value, tuple) else value

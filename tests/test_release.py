@@ -62,3 +62,14 @@ def test_a_deepgan_release_carries_its_critic_for_resuming(tmp_path, shared_data
                         "--num-per-class=3"])
     card = (again / "MODEL_CARD.md").read_text()
     assert "`networks.pt`" not in card and f"--resume={(again / 'generator.pt').as_posix()} --fresh-critic" in card
+
+
+def test_the_cards_command_names_the_recipe_and_what_differs_from_it():
+    from deepnag.config import Config
+
+    fast = Config(dataset="jk2017-kinect", recipe="fast", lr=3e-3, lr_warmup=100, ema=0.999)
+    assert make_release.training_command(fast) == "python main.py --model=DeepNAG --dataset=jk2017-kinect --recipe=fast"
+    mine = Config(recipe="fast", lr=1e-3, lr_warmup=100, ema=0.999, subjects=("s02", "s03"))
+    assert make_release.training_command(mine) == ("python main.py --model=DeepNAG --dataset=dollar-gds --recipe=fast "
+                                                   "--lr=0.001 --subjects=s02,s03")
+    assert make_release.training_command(Config(lr=2e-4)) == "python main.py --model=DeepNAG --dataset=dollar-gds --lr=0.0002"
