@@ -103,21 +103,27 @@ def run_fold(args: argparse.Namespace, dataset: str, writers: int, fold: int) ->
     return result
 
 
+def kinds_of(results: list[dict[str, Any]]) -> list[str]:
+    """The row kinds of the studies in `results`, in their order of first appearance."""
+    return list(dict.fromkeys(row["added"] for r in results for row in r["study"]["rows"]))
+
+
 def overview(results: list[dict[str, Any]], counts: tuple[int, ...] = (32, 160)) -> str:
     """Markdown, one line per data set and writer count: real alone's error, then each kind's change at `counts`."""
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in results:
         groups.setdefault((r["dataset"], r["writers"]), []).append(r)
-    head = " | ".join(f"+ {augmentation.LABELS[k].removeprefix('real + ')} ({' / '.join(map(str, counts))})"
-                      for k in augmentation.ADDED)
+    kinds = kinds_of(results)
+    head = " | ".join(f"+ {augmentation.label(k).removeprefix('real + ')} ({' / '.join(map(str, counts))})"
+                      for k in kinds)
     lines = [f"| data set | writers | folds | generator epochs | held-out TSTR | real alone: error | {head} |",
-             "|---|---:|---:|---:|---:|---:|" + "---:|" * len(augmentation.ADDED)]
+             "|---|---:|---:|---:|---:|---:|" + "---:|" * len(kinds)]
     for (dataset, writers), folds in sorted(groups.items()):
         real = [f["study"]["real_error"] for f in folds]
         epochs = [f["epochs"] for f in folds]
         tstr = [f["study"]["tstr_heldout_accuracy"] for f in folds]
         cells = []
-        for kind in augmentation.ADDED:
+        for kind in kinds:
             parts = []
             for k in counts:
                 found = [row["reduction"]["mean"] for f in folds for row in f["study"]["rows"]
@@ -152,19 +158,22 @@ def summary(results: list[dict[str, Any]]) -> str:
         for f in folds:
             for row in f["study"]["rows"]:
                 rows.setdefault((row["per_class"], row["added"]), []).append(row)
-        for (k, kind), found in sorted(rows.items(), key=lambda item: (item[0][0], augmentation.ADDED.index(item[0][1]))):
+        kinds = kinds_of(folds)
+        for (k, kind), found in sorted(rows.items(), key=lambda item: (item[0][0], kinds.index(item[0][1]))):
             errors = [r["error"]["mean"] for r in found]
             reductions = [r["reduction"]["mean"] for r in found if r["reduction"] is not None]
             change = (f"{0.0 - 100 * np.mean(reductions):+.1f}% ± {100 * np.std(reductions, ddof=1):.1f}"
                       if len(reductions) > 1 else "n/a")
-            lines.append(f"| {k} | {augmentation.LABELS[kind]} | {np.mean(errors):.3f} | {change} |")
+            lines.append(f"| {k} | {augmentation.label(kind)} | {np.mean(errors):.3f} | {change} |")
         for k in sorted({k for k, _ in rows}):
-            gpsr = {r_fold: r for r_fold, r in enumerate(rows.get((k, "gpsr"), []))}
-            gen = {r_fold: r for r_fold, r in enumerate(rows.get((k, "generator"), []))}
-            diffs = [gen[i]["error"]["mean"] - gpsr[i]["error"]["mean"] for i in gen if i in gpsr]
-            if len(diffs) > 1:
-                lines.append(f"| {k} | generator − GPSR (paired) | {np.mean(diffs):+.3f} ± "
-                             f"{np.std(diffs, ddof=1):.3f} | |")
+            gpsr = rows.get((k, "gpsr"), [])
+            for kind in kinds:
+                found = rows.get((k, kind), [])
+                if kind == "gpsr" or len(found) != len(gpsr) or len(found) < 2:
+                    continue
+                diffs = [a["error"]["mean"] - b["error"]["mean"] for a, b in zip(found, gpsr)]
+                lines.append(f"| {k} | {augmentation.label(kind).removeprefix('real + ')} − GPSR (paired) | "
+                             f"{np.mean(diffs):+.3f} ± {np.std(diffs, ddof=1):.3f} | |")
     lines += ["", "error: 1 − accuracy on every sample of the held-out writers (lower is better); change: relative "
               "to real alone, negative = fewer errors; each fold's figure is the mean over 5 sampling seeds."]
     return "\n".join(lines)

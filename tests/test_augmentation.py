@@ -76,6 +76,27 @@ def test_without_a_generator_only_gpsr_rows_and_a_table_that_says_which_way_is_b
     assert "lower is better" in text and "negative = fewer errors" in text
 
 
+def test_a_variant_is_one_more_row_kind_on_the_same_seeds_and_gpsr_draws():
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.arange(3), 2)
+    seen, test = _strokes(rng, labels, 0.5), _strokes(rng, np.repeat(np.arange(3), 6), 0.5)
+    test_labels = np.repeat(np.arange(3), 6)
+    synthesize = _fake_generator(3)
+    plain = augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1, 3), seeds=(0, 1))
+    wider = augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1, 3), seeds=(0, 1),
+                               variants={"same": synthesize, "gpsr again": lambda k, s: gpsr.per_class(
+                                   seen, labels, k, np.random.default_rng(s), 3)})
+    rows = {(r["added"], r["per_class"]): r["errors"] for r in wider["rows"]}
+    assert [r["added"] for r in wider["rows"]][::2] == [*augmentation.ADDED, "same", "gpsr again"]
+    assert {(r["added"], r["per_class"]): r["errors"] for r in plain["rows"]}.items() <= rows.items()
+    for k in (1, 3):
+        assert rows[("same", k)] == rows[("generator", k)] and rows[("gpsr again", k)] == rows[("gpsr", k)]
+    assert "real + same" in augmentation.table(wider)
+    with pytest.raises(ValueError, match=r"variant names \['gpsr'\] are taken"):
+        augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1,), seeds=(0,),
+                           variants={"gpsr": synthesize})
+
+
 def _train_and_measure(tmp_path, shared_data, *flags: str) -> dict:
     logdir = tmp_path / "logs"
     common = [f"--datapath={shared_data}", "--classes=arrow,star", "--resample-n=12", "--batch-size=16"]

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT
@@ -74,3 +75,39 @@ def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_d
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "run directory" not in again.stderr  # nothing trained twice
     assert len((tmp_path / "dollar-gds-tiny" / "points.jsonl").read_text().splitlines()) == 2
+
+
+def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, shared_data):
+    fold = tmp_path / "dollar-gds-w2-f0"
+    flags = ["--classes=arrow,star", "--resample-n=12", "--batch-size=16", "--use-tensorboard=0", "--epochs=1",
+             "--vis-frequency=0", "--subjects=s02,s03", f"--datapath={shared_data}", f"--logdir={fold / 'logs'}"]
+    assert subprocess.run([sys.executable, "main.py", *flags], cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+    (fold / "result.json").write_text(json.dumps({"dataset": "dollar-gds", "writers": 2, "fold": 0, "epochs": 1,
+                                                  "budget": "1 epoch", "study": {}}))
+    command = [sys.executable, "benchmarks/augmentation_options.py", f"--out={tmp_path}", f"--datapath={shared_data}",
+               "--options=generator → GPSR,½ GPSR + ½ generator → GPSR,spread 1.5"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    study = json.loads((fold / "options.json").read_text())["study"]
+    kinds = list(dict.fromkeys(row["added"] for row in study["rows"]))
+    assert kinds == ["gpsr", "generator", "both", "generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5"]
+    assert study["seen_subjects"] == ["s02", "s03"] and "s04" in study["heldout_subjects"]
+    summary = (tmp_path / "options.md").read_text()
+    assert "| 8 | real + spread 1.5 |" in summary and "+ generator → GPSR (32 / 160)" in summary
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "dollar-gds-w2-f0:" not in again.stdout  # measured once
+    wrong = subprocess.run([*command[:-1], "--options=spread wide"], cwd=ROOT, capture_output=True, text=True)
+    assert wrong.returncode == 1 and "--options: unknown option 'spread wide'" in wrong.stderr
+
+
+def test_interleave_alternates_the_two_sets_within_each_class():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import augmentation_options
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    k, labels = 4, np.repeat(np.arange(2), 4)
+    first = (np.arange(8, dtype=float).reshape(8, 1, 1), labels)
+    second = (100 + np.arange(8, dtype=float).reshape(8, 1, 1), labels)
+    merged, merged_labels = augmentation_options.interleave(first, second, k)
+    assert merged[:, 0, 0].tolist() == [0, 100, 1, 101, 4, 104, 5, 105] and merged_labels.tolist() == labels.tolist()

@@ -45,3 +45,17 @@ def test_weights_of_another_shape_are_a_one_line_error(state):
     with pytest.raises(checkpoint.CheckpointError, match="its generator weights do not fit this project's generator") as e:
         load_generator(broken, "broken.pt")
     assert "\n" not in str(e.value)
+
+
+def test_a_spread_scales_the_latent_the_generator_is_given(state):
+    generator = load_generator(state, str(SHIPPED))
+    labels = torch.tensor([1, 2])
+    z = torch.randn(2, 64, generator.latent_dim, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        expected = generator(1.5 * z, labels).numpy()
+    np.testing.assert_allclose(generate(generator, labels, 64, seed=5, spread=1.5), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(generate(generator, labels, 64, seed=5, spread=1.0),
+                                  generate(generator, labels, 64, seed=5))
+    wide, _ = generate_per_class(state, generator, 6, seed=1, spread=2.0)
+    narrow, _ = generate_per_class(state, generator, 6, seed=1, spread=0.5)
+    assert wide.std(axis=0).mean() > narrow.std(axis=0).mean()  # a wider latent, more varied samples

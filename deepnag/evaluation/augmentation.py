@@ -17,7 +17,7 @@ those columns, so the counts cost nothing extra.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,11 +74,14 @@ def study(
     *,
     counts: Sequence[int] = COUNTS,
     seeds: Sequence[int] = tuple(range(SEEDS)),
+    variants: Mapping[str, Synthesize] | None = None,
 ) -> dict[str, Any]:
     """Errors on `test` of the recogniser trained on `seen` alone and with each kind of added samples.
 
     `synthesize` is the generator (None: only the GPSR rows, e.g. when the
-    generator saw the test writers). All samples are in the data's units.
+    generator saw the test writers). `variants` adds one row kind per named
+    synthesizer (other ways of sampling, compared on the same seeds and GPSR
+    draws). All samples are in the data's units.
     """
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
     num_features = int(np.asarray(seen[0]).shape[1])
@@ -88,13 +91,17 @@ def study(
     all_real = np.arange(len(seen))
     real_distances = recognizer.distance_matrix(test, seen)
     real_error = float(np.mean(_predict([(real_distances, seen_labels, all_real)]) != test_labels))
-    kinds = ADDED if synthesize is not None else ("gpsr",)
+    variants = dict(variants or {})
+    if clash := set(variants) & set(LABELS):
+        raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
+    kinds = (*(ADDED if synthesize is not None else ("gpsr",)), *variants)
     errors: dict[tuple[str, int], list[float]] = {(kind, k): [] for kind in kinds for k in counts}
     for seed in seeds:
         rng = np.random.default_rng(seed)
         pool = {"gpsr": gpsr.per_class(seen, seen_labels, k_max, rng, num_classes)}
         if synthesize is not None:
             pool["generator"] = synthesize(k_max, seed)
+        pool.update({name: make(k_max, seed) for name, make in variants.items()})
         distances = {name: (recognizer.distance_matrix(test, list(samples)), np.asarray(labels, dtype=np.int64))
                      for name, (samples, labels) in pool.items()}
         for k in counts:
@@ -123,22 +130,28 @@ def study(
     }
 
 
+def label(kind: str) -> str:
+    """A row kind's name in tables: the study's own, or "real + <variant>"."""
+    return LABELS.get(kind, f"real + {kind}")
+
+
 def table(result: dict[str, Any]) -> str:
     """The study as text: one line per training set, lower error is better, reductions with their spread."""
     lines = [f"{'added per class':<16}{'training set':<22}{'error':>8}  {'vs real alone (mean ± sd, min…max)':<40}",
              f"{0:<16}{LABELS['real']:<22}{result['real_error']:>8.4f}  {'—':<40}"]
-    for row in sorted(result["rows"], key=lambda r: (r["per_class"], ADDED.index(r["added"]))):
+    order = [row["added"] for row in result["rows"]]
+    for row in sorted(result["rows"], key=lambda r: (r["per_class"], order.index(r["added"]))):
         r, e = row["reduction"], row["error"]
         if r is None:
             change = f"(real alone: no error) error sd {e['sd']:.4f}"
         else:
             change = (f"{0.0 - 100 * r['mean']:+.1f}% ± {100 * r['sd']:.1f}  "
                       f"({0.0 - 100 * r['max']:+.1f}…{0.0 - 100 * r['min']:+.1f}%)")
-        lines.append(f"{row['per_class']:<16}{LABELS[row['added']]:<22}{row['error']['mean']:>8.4f}  {change:<40}")
+        lines.append(f"{row['per_class']:<16}{label(row['added']):<22}{row['error']['mean']:>8.4f}  {change:<40}")
     lines.append(f"error: 1 − accuracy of {result['recognizer']} on {result['samples']['test']} samples of the "
                  f"held-out writers (lower is better); changes over {len(result['seeds'])} sampling seeds, "
                  "negative = fewer errors")
     return "\n".join(lines)
 
 
-__all__ = ["COUNTS", "SEEDS", "ADDED", "study", "table"]
+__all__ = ["COUNTS", "SEEDS", "ADDED", "LABELS", "label", "study", "table"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,13 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
 
 
 def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, generator: Generator,
-             samples: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, Any]:
+             samples: np.ndarray, labels: np.ndarray, seed: int,
+             variants: Mapping[str, Callable[[list[np.ndarray], np.ndarray], augmentation.Synthesize]] | None = None,
+             ) -> dict[str, Any]:
     """The augmentation study on the writers the checkpoint did not see (`deepnag.evaluation.augmentation`).
+
+    `variants`: more named ways of synthesising (rows of `study`), each made from the seen writers' real
+    samples and labels.
 
     The seen writers' real samples are exactly the generator's training set. A
     checkpoint that saw every writer (or does not say) would leak: its rows are
@@ -81,7 +87,9 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
     test = np.flatnonzero(~np.isin(np.asarray(raw.subjects), list(seen_names)))
     test_samples, test_labels = [raw.sequences[i] for i in test], raw.labels[test]
     result = augmentation.study(training.sequences, training.labels, test_samples, test_labels, len(raw.class_names),
-                                lambda k, s: generate_per_class(state, generator, k, s), seeds=seeds)
+                                lambda k, s: generate_per_class(state, generator, k, s), seeds=seeds,
+                                variants={name: make(training.sequences, training.labels)
+                                          for name, make in (variants or {}).items()})
     result["leak"] = None
     result["seen_subjects"] = list(seen_names)
     result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))

@@ -31,23 +31,27 @@ def normalizer_from(state: dict[str, Any]) -> MinMaxNormalizer:
     return MinMaxNormalizer(norm["minimum"].numpy(), norm["maximum"].numpy())
 
 
-def generate(generator: Generator, labels: torch.Tensor, length: int, seed: int) -> np.ndarray:
-    """Samples for `labels` from a seeded latent, in normalised units: (len(labels), length, D)."""
+def generate(generator: Generator, labels: torch.Tensor, length: int, seed: int, spread: float = 1.0) -> np.ndarray:
+    """Samples for `labels` from a seeded latent N(0, spread²), in normalised units: (len(labels), length, D).
+
+    `spread` 1 is the distribution the generator was trained on; more widens the samples' variety.
+    """
     device = next(generator.parameters()).device
     stream = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
         z = sample_latent(len(labels), length, generator.latent_dim, stream, device)
-        return generator(z, labels.to(device)).cpu().numpy()
+        return generator(z * spread if spread != 1.0 else z, labels.to(device)).cpu().numpy()
 
 
 def generate_in_units(generator: Generator, normalizer: MinMaxNormalizer, labels: torch.Tensor, length: int,
-                      seed: int) -> np.ndarray:
+                      seed: int, spread: float = 1.0) -> np.ndarray:
     """Samples for `labels` in the data's units (the normaliser undone): (len(labels), length, D) float32."""
-    return normalizer.inverse(generate(generator, labels, length, seed)).astype(np.float32)
+    return normalizer.inverse(generate(generator, labels, length, seed, spread)).astype(np.float32)
 
 
-def generate_per_class(state: dict[str, Any], generator: Generator, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def generate_per_class(state: dict[str, Any], generator: Generator, per_class: int, seed: int,
+                       spread: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """`per_class` samples of every class in the data's units: (C·K, n, D) float32 and labels (C·K,) int64."""
     labels = torch.arange(len(state["class_names"])).repeat_interleave(per_class)
-    samples = generate_in_units(generator, normalizer_from(state), labels, int(state["seq_len"]), seed)
+    samples = generate_in_units(generator, normalizer_from(state), labels, int(state["seq_len"]), seed, spread)
     return samples, labels.numpy().astype(np.int64)

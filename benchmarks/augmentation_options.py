@@ -1,0 +1,139 @@
+"""Other ways of sampling a trained generator, measured on held-out writers beside GPSR (#22's post-hoc options).
+
+    python benchmarks/augmentation_options.py --out benchmarks/results/augmentation-fast
+    python benchmarks/augmentation_options.py --out OUT --options "generator → GPSR,spread 1.5"
+
+Takes the folds that `benchmarks/augmentation.py` trained in `--out` (each
+`<dataset>-w<w>-f<f>/` with its result.json and the generator checkpoint under
+logs/) and runs the product's held-out study again (the same seeds, so the same
+GPSR draws and real-alone error) with one more row kind per option:
+
+- `generator → GPSR`: one GPSR variant of each generator sample (GPSR's
+  resampling noise on top of the generator's variety);
+- `½ GPSR + ½ generator → GPSR`: half of each class GPSR of the real samples,
+  half the option above;
+- `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
+  N(0, 1) (`deepnag.evaluation.sampling.generate`'s `spread`).
+
+Nothing is trained. Resumable: each fold writes `options.json` beside its
+result.json (atomically) and is skipped once it has every option asked for.
+The summary (`OUT/options.md`) has the same shape as augmentation.py's, with a
+paired "option − GPSR" line per count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import augmentation as benchmark  # noqa: E402  (benchmarks/augmentation.py)
+
+from deepnag import checkpoint  # noqa: E402
+from deepnag.atomic import atomic_write  # noqa: E402
+from deepnag.data import gpsr, load_raw  # noqa: E402
+from deepnag.evaluation.augmentation import Synthesize  # noqa: E402
+from deepnag.evaluation.report import held_out  # noqa: E402
+from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
+
+OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2")
+GPSR_STREAM = 10_007  # offset of the GPSR-on-generator stream from the sampling seed (apart from the study's own)
+
+Make = Callable[[list[np.ndarray], np.ndarray], Synthesize]
+
+
+def interleave(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], k: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Two class-major sets of k per class merged class-major, alternating (first, second) within each class.
+
+    So the first k' of a class are ⌈k'/2⌉ of `first` and ⌊k'/2⌋ of `second`, as the study's counts need.
+    """
+    a, labels = first
+    b, _ = second
+    classes = len(labels) // k
+    take = np.arange(k) // 2  # within-class index into each set
+    rows = (np.arange(classes)[:, None] * k + take[None, :]).reshape(-1)
+    pick_first = np.tile(np.arange(k) % 2 == 0, classes)
+    return np.where(pick_first[:, None, None], a[rows], b[rows]), labels
+
+
+def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict[str, Make]:
+    """The named options as study variants (each built from the seen writers' real samples)."""
+    def sampled(spread: float) -> Make:
+        return lambda seen, labels: lambda k, seed: generate_per_class(state, generator, k, seed, spread)
+
+    def through_gpsr(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        samples, labels = generate_per_class(state, generator, k, seed)
+        return gpsr.variants(list(samples), np.random.default_rng(seed + GPSR_STREAM)), labels
+
+    def mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+        def make(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            real = gpsr.per_class(seen, labels, k, np.random.default_rng(seed + 2 * GPSR_STREAM),
+                                  len(state["class_names"]))
+            return interleave(real, through_gpsr(k, seed), k)
+        return make
+
+    made: dict[str, Make] = {}
+    for name in names:
+        if name == "generator → GPSR":
+            made[name] = lambda seen, labels: through_gpsr
+        elif name == "½ GPSR + ½ generator → GPSR":
+            made[name] = mixed
+        elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
+            made[name] = sampled(float(match.group(1)))
+        else:
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S)")
+    return made
+
+
+def run_fold(folder: Path, datapath: str, names: list[str]) -> dict[str, Any] | None:
+    """The fold's result with its study extended by the options (None: the fold has no result or checkpoint yet)."""
+    done, path = folder / "options.json", folder / "result.json"
+    if done.is_file():
+        result = json.loads(done.read_text())
+        if set(names) <= {row["added"] for row in result["study"]["rows"]}:
+            return result
+    found = sorted(folder.glob("logs/*/checkpoints/checkpoint-best.pt"))
+    if not path.is_file() or not found:
+        return None
+    result = json.loads(path.read_text())
+    state = checkpoint.load(found[0])
+    generator = load_generator(state, str(found[0]))
+    every = load_raw(result["dataset"], datapath).select(checkpoint.config_of(state).classes)
+    samples, labels = generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
+    print(f"{folder.name}: {', '.join(names)}", flush=True)
+    result["study"] = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, names))
+    atomic_write(done, lambda out: out.write((json.dumps(result, indent=1) + "\n").encode()))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, help="an augmentation.py --out folder")
+    parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--options", default=",".join(OPTIONS), help=f"comma-separated; default: {', '.join(OPTIONS)}")
+    args = parser.parse_args()
+    names = [n.strip() for n in args.options.split(",") if n.strip()]
+    folders = sorted(p for p in Path(args.out).glob("*-w*-f*") if p.is_dir())
+    results = [r for r in (run_fold(f, args.datapath, names) for f in folders) if r is not None]
+    if not results:
+        raise SystemExit(f"no finished fold (result.json and logs/*/checkpoints/checkpoint-best.pt) under {args.out}")
+    text = benchmark.summary(results)
+    out = Path(args.out) / "options.md"
+    atomic_write(out, lambda f: f.write((text + "\n").encode()))
+    print(text)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
