@@ -12,6 +12,8 @@ GPSR draws and real-alone error) with one more row kind per option:
   resampling noise on top of the generator's variety);
 - `½ GPSR + ½ generator → GPSR`: half of each class GPSR of the real samples,
   half the option above;
+- `near seen S`: neighbours of the seen writers' own samples: each sample's
+  latent found by optimisation, then G(z + S·ε) (`deepnag.evaluation.inversion`);
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
   N(0, 1) (`deepnag.evaluation.sampling.generate`'s `spread`).
 
@@ -42,8 +44,9 @@ from deepnag import checkpoint  # noqa: E402
 from deepnag.atomic import atomic_write  # noqa: E402
 from deepnag.data import gpsr, load_raw  # noqa: E402
 from deepnag.evaluation.augmentation import Synthesize  # noqa: E402
+from deepnag.evaluation.inversion import Neighbourhood  # noqa: E402
 from deepnag.evaluation.report import held_out  # noqa: E402
-from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
+from deepnag.evaluation.sampling import generate_per_class, load_generator, normalizer_from  # noqa: E402
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2")
 GPSR_STREAM = 10_007  # offset of the GPSR-on-generator stream from the sampling seed (apart from the study's own)
@@ -71,6 +74,13 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
     def sampled(spread: float) -> Make:
         return lambda seen, labels: lambda k, seed: generate_per_class(state, generator, k, seed, spread)
 
+    def near(spread: float) -> Make:
+        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+            found = Neighbourhood(generator, normalizer_from(state), seen, labels, len(state["class_names"]),
+                                  int(state["seq_len"]))
+            return lambda k, seed: found.per_class(k, seed, spread)
+        return make
+
     def through_gpsr(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         samples, labels = generate_per_class(state, generator, k, seed)
         return gpsr.variants(list(samples), np.random.default_rng(seed + GPSR_STREAM)), labels
@@ -88,10 +98,12 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
             made[name] = lambda seen, labels: through_gpsr
         elif name == "½ GPSR + ½ generator → GPSR":
             made[name] = mixed
+        elif match := re.fullmatch(r"near seen (\d+(?:\.\d+)?)", name):
+            made[name] = near(float(match.group(1)))
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S, near seen S)")
     return made
 
 

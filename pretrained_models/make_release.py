@@ -52,6 +52,8 @@ def training_command(config: Config) -> str:
         if value != getattr(defaults, name):
             value = ",".join(value) if isinstance(value, tuple) else value
             flags.append(f"--{name.replace('_', '-')}={value}")
+    if config.epochs != defaults.epochs:
+        flags.append(f"--epochs={config.epochs}")
     return "python main.py " + " ".join(flags)
 
 
@@ -178,7 +180,7 @@ Trained with this project's own code.
 | | |
 |---|---|
 | command | `{training_command(config)}` (then `--resume` across sessions) |
-| epochs | {state['epoch']} of the reference's {config.num_epochs} (best epoch-mean loss: {state['best_loss']:.4f}) |
+| epochs | {state['epoch']} of {config.num_epochs}{" (the reference's)" if config.epochs is None else f" (`--epochs`; the reference's: {Config().num_epochs})"}, best epoch-mean loss {state['best_loss']:.4f} |
 | wall-clock | {f'{hours:.1f} h' if hours is not None else 'unknown'} of training |
 | machine | {args.machine} |
 | files | {files} |

@@ -73,3 +73,4 @@ def test_the_cards_command_names_the_recipe_and_what_differs_from_it():
     assert make_release.training_command(mine) == ("python main.py --model=DeepNAG --dataset=dollar-gds --recipe=fast "
                                                    "--lr=0.001 --subjects=s02,s03")
     assert make_release.training_command(Config(lr=2e-4)) == "python main.py --model=DeepNAG --dataset=dollar-gds --lr=0.0002"
+    assert make_release.training_command(Config(epochs=70)).endswith("--dataset=dollar-gds --epochs=70")
