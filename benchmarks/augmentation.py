@@ -179,6 +179,14 @@ def summary(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def write_summary(results: list[dict[str, Any]], out: Path) -> None:
+    """The summary of `results`, written atomically to `out` and printed."""
+    text = summary(results)
+    atomic_write(out, lambda f: f.write((text + "\n").encode()))
+    print(text)
+    print(f"wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,11 +203,7 @@ def main() -> None:
     args = parser.parse_args()
     results = [run_fold(args, dataset, int(w), fold)
                for dataset in args.datasets.split(",") for w in args.writers.split(",") for fold in range(args.folds)]
-    text = summary(results)
-    out = Path(args.out) / "summary.md"
-    atomic_write(out, lambda f: f.write((text + "\n").encode()))
-    print(text)
-    print(f"wrote {out}")
+    write_summary(results, Path(args.out) / "summary.md")
 
 
 if __name__ == "__main__":

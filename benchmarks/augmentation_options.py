@@ -140,11 +140,7 @@ def main() -> None:
     results = [r for r in (run_fold(f, args.datapath, names) for f in folders) if r is not None]
     if not results:
         raise SystemExit(f"no finished fold (result.json and logs/*/checkpoints/checkpoint-best.pt) under {args.out}")
-    text = benchmark.summary(results)
-    out = Path(args.out) / "options.md"
-    atomic_write(out, lambda f: f.write((text + "\n").encode()))
-    print(text)
-    print(f"wrote {out}")
+    benchmark.write_summary(results, Path(args.out) / "options.md")
 
 
 if __name__ == "__main__":

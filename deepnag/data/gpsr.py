@@ -103,15 +103,23 @@ def per_class(sequences: Sequence[np.ndarray], labels: np.ndarray, k: int, rng: 
     """
     labels = np.asarray(labels, dtype=np.int64)
     num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    source, cls = class_major_sources(labels, k, num_classes, "GPSR per class")
+    return variants([sequences[i] for i in source], rng, **options), cls
+
+
+def class_major_sources(labels: np.ndarray, k: int, num_classes: int, who: str,
+                        noun: str = "real sample") -> tuple[np.ndarray, np.ndarray]:
+    """For k outputs of every class, class-major: the index of each one's source sample (output j of a class comes
+    from its sample j mod r) and its class; `who` and `noun` word the error for a class without samples."""
+    labels = np.asarray(labels, dtype=np.int64)
     counts = np.bincount(labels, minlength=num_classes)
     if (counts == 0).any():
-        raise ValueError(f"GPSR per class: class(es) {np.flatnonzero(counts == 0).tolist()} have no real sample")
+        raise ValueError(f"{who}: class(es) {np.flatnonzero(counts == 0).tolist()} have no {noun}")
     order = np.argsort(labels, kind="stable")
     starts = np.cumsum(counts) - counts
     cls = np.repeat(np.arange(num_classes), k)
     j = np.tile(np.arange(k), num_classes)
-    source = order[starts[cls] + j % counts[cls]]
-    return variants([sequences[i] for i in source], rng, **options), cls
+    return order[starts[cls] + j % counts[cls]], cls
 
 
 __all__ = ["POINTS", "VARIANCE", "REMOVED", "variants", "per_sample", "per_class", "intervals", "stochastic_points",

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from deepnag.data.gpsr import class_major_sources
 from deepnag.data.preprocessing import MinMaxNormalizer, resample
 from deepnag.models import Generator, sample_latent
 
@@ -43,20 +44,14 @@ def invert(generator: Generator, targets: torch.Tensor, labels: torch.Tensor, se
     targets, labels = targets.to(device), labels.to(device)
     was_training = generator.training
     generator.eval()
-    requires = [p.requires_grad for p in generator.parameters()]
-    for p in generator.parameters():
-        p.requires_grad_(False)
     try:
-        for _ in range(steps):
-            optimiser.zero_grad(set_to_none=True)
+        for _ in range(steps):  # gradients of the latent only: the network's weights stay as they are
             error = ((generator(z, labels) - targets) ** 2).mean(dim=(1, 2))
-            (error.sum() + prior * (z**2).mean(dim=(1, 2)).sum()).backward()
+            (z.grad,) = torch.autograd.grad(error.sum() + prior * (z**2).mean(dim=(1, 2)).sum(), z)
             optimiser.step()
         with torch.no_grad():
             error = ((generator(z, labels) - targets) ** 2).mean(dim=(1, 2))
     finally:
-        for p, r in zip(generator.parameters(), requires):
-            p.requires_grad_(r)
         generator.train(was_training)
     return z.detach(), error
 
@@ -68,9 +63,8 @@ class Neighbourhood:
                  labels: np.ndarray, num_classes: int, seq_len: int, seed: int = 0, steps: int = STEPS) -> None:
         self.generator, self.normalizer = generator, normalizer
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.counts = np.bincount(self.labels, minlength=num_classes)
-        if (self.counts == 0).any():
-            raise ValueError(f"Neighbourhood: class(es) {np.flatnonzero(self.counts == 0).tolist()} have no sample")
+        self.num_classes = num_classes
+        class_major_sources(self.labels, 1, num_classes, "Neighbourhood", "sample")  # every class needs a sample
         targets = torch.as_tensor(normalizer.transform(resample(sequences, seq_len)), dtype=torch.float32)
         self.latents, self.error = invert(generator, targets, torch.as_tensor(self.labels), seed, steps)
         log.info("latent search: mean squared error %.4f (normalised units) over %d samples",
@@ -81,10 +75,7 @@ class Neighbourhood:
 
         Neighbour j of a class is near its sample j mod r (r samples of that class), as GPSR's `per_class` spreads them.
         """
-        order = np.argsort(self.labels, kind="stable")
-        starts = np.cumsum(self.counts) - self.counts
-        j = np.arange(per_class)
-        source = order[(starts[:, None] + j[None, :] % self.counts[:, None]).reshape(-1)]
+        source, _ = class_major_sources(self.labels, per_class, self.num_classes, "Neighbourhood", "sample")
         device = self.latents.device
         stream = torch.Generator(device=device).manual_seed(seed)
         noise = sample_latent(len(source), self.latents.shape[1], self.generator.latent_dim, stream, device)
