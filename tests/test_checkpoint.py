@@ -164,6 +164,16 @@ def test_a_missing_shipped_name_points_to_generator_pt(tmp_path):
     _assert_refused(tmp_path / "nowhere" / "x.pt", "give the path of a .pt file")
 
 
+@pytest.mark.parametrize(("count", "ellipsis"), [(4, ""), (5, ", …"), (6, ", …")])
+def test_a_missing_checkpoint_names_at_most_four_of_its_folders_checkpoints(tmp_path, count, ellipsis):
+    names = [f"checkpoint-epoch-{i}.pt" for i in range(count)]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(checkpoint.CheckpointError) as error:
+        checkpoint.load(tmp_path / "nope.pt")
+    assert str(error.value).endswith(f"{tmp_path} holds {', '.join(names[:4])}{ellipsis}")
+
+
 def test_a_missing_checkpoint_names_what_its_folder_holds(tmp_path):
     with pytest.raises(checkpoint.CheckpointError, match=r"checkpoint .*nope\.pt does not exist; give the path of a \.pt"):
         checkpoint.load(tmp_path / "nope.pt")
@@ -172,12 +182,6 @@ def test_a_missing_checkpoint_names_what_its_folder_holds(tmp_path):
     with pytest.raises(checkpoint.CheckpointError) as error:
         checkpoint.load(tmp_path / "nope.pt")
     assert str(error.value).endswith(f"{tmp_path} holds checkpoint-best.pt, checkpoint-final.pt")
-    for i in range(4):
-        (tmp_path / f"checkpoint-epoch-{i}.pt").write_bytes(b"x")
-    with pytest.raises(checkpoint.CheckpointError) as error:
-        checkpoint.load(tmp_path / "nope.pt")
-    assert str(error.value).endswith(
-        "holds checkpoint-best.pt, checkpoint-epoch-0.pt, checkpoint-epoch-1.pt, checkpoint-epoch-2.pt, …")
     (tmp_path / "generator.pt").write_bytes(b"x")
     with pytest.raises(checkpoint.CheckpointError) as error:
         checkpoint.load(tmp_path / "checkpoint-best.tar")

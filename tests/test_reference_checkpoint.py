@@ -58,7 +58,8 @@ def _reference_module(monkeypatch) -> types.ModuleType:
 
 
 def _write_reference(path: Path, monkeypatch, *, data_parallel: bool = False, extra: object = None,
-                     model: str = "DeepNAG") -> DeepNAGNet:
+                     model: str = "DeepNAG", normalizer_as: str = "object") -> DeepNAGNet:
+    """A reference checkpoint; its normaliser as the reference's object, a plain dict, an object without min, or absent."""
     torch.manual_seed(0)
     net = DeepNAGNet(32, 2, len(dollar_gds.CLASSES))
     utils = _reference_module(monkeypatch)
@@ -68,6 +69,12 @@ def _write_reference(path: Path, monkeypatch, *, data_parallel: bool = False, ex
     weights = net.state_dict()
     if data_parallel:
         weights = {f"module.{k}": v for k, v in weights.items()}
+    if normalizer_as == "dict":
+        normalizer = {"min": torch.tensor(normalizer.min), "max": torch.tensor(normalizer.max)}  # plain data
+    elif normalizer_as == "without min":
+        del normalizer.min
+    elif normalizer_as == "absent":
+        normalizer = None
     state = {"model": model, "generator": weights, "optimizer": torch.optim.Adam(net.parameters()).state_dict(),
              "normalizer": normalizer}
     if extra is not None:
@@ -91,6 +98,24 @@ def test_the_weights_map_onto_this_generator_exactly(tmp_path, monkeypatch, data
     with torch.no_grad():
         torch.testing.assert_close(generator(z, labels), net(z, one_hot))
     torch.testing.assert_close(state["normalizer"]["minimum"], torch.tensor([[10.0, 20.0]], dtype=torch.float64))
+
+
+def test_a_normaliser_saved_as_a_dict_reads_the_same(tmp_path, monkeypatch):
+    _write_reference(tmp_path / "object.tar", monkeypatch)
+    _write_reference(tmp_path / "dict.tar", monkeypatch, normalizer_as="dict")
+    as_object, as_dict = (checkpoint.load(tmp_path / name, dataset="dollar-gds") for name in ("object.tar", "dict.tar"))
+    for key in ("minimum", "maximum"):
+        torch.testing.assert_close(as_dict["normalizer"][key], as_object["normalizer"][key])
+    torch.testing.assert_close(as_dict["normalizer"]["maximum"], torch.tensor([[300.0, 250.0]], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("normalizer_as", ["without min", "absent"])
+def test_a_reference_checkpoint_without_its_normaliser_is_a_clear_error(tmp_path, monkeypatch, normalizer_as):
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch, normalizer_as=normalizer_as)
+    with pytest.raises(checkpoint.CheckpointError, match=r"lacks its model name, generator weights or normaliser; it is "
+                                                         r"damaged$"):
+        checkpoint.load(path, dataset="dollar-gds")
 
 
 def test_generate_and_the_api_take_a_reference_checkpoint(tmp_path, monkeypatch):

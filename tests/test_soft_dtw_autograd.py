@@ -219,19 +219,32 @@ def test_the_public_modules_defaults_are_the_references():
     assert repr(default) == "SoftDTW(gamma=0.1, distance='ed', bandwidth=None, normalize=False)"
 
 
+@pytest.mark.parametrize("gamma", [0.1, 1.0])  # at 1.0 the band changes even the self terms sdtw(x, x) measurably
 @pytest.mark.parametrize("bandwidth", [None, 1])
-def test_the_divergence_passes_its_band_and_cost_to_every_term(bandwidth):
+def test_the_divergence_passes_its_band_and_cost_to_every_term(bandwidth, gamma):
     x, y = _pairs(2, 6, 6, seed=9)
     for cost_fn in (squared_euclidean_cost, "cos", lambda a, b: squared_euclidean_cost(a, b) * 2):
         fn = COSTS.get(cost_fn, cost_fn) if isinstance(cost_fn, str) else cost_fn
 
         def brute(a, b, fn=fn) -> np.ndarray:
-            return np.array([soft_dtw_reference(c, 0.1, _mask(*c.shape, bandwidth))[0]
+            return np.array([soft_dtw_reference(c, gamma, _mask(*c.shape, bandwidth))[0]
                              for c in fn(a, b).detach().numpy()])
 
         want = brute(x, y) - 0.5 * (brute(x, x) + brute(y, y))
-        got = soft_dtw_divergence(x, y, 0.1, cost_fn, bandwidth)
+        got = soft_dtw_divergence(x, y, gamma, cost_fn, bandwidth)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9)
+
+
+def test_the_divergence_runs_the_two_known_costs_fused_without_a_dense_cost(monkeypatch):
+    x, y = _pairs(2, 6, 7, seed=10)
+    want = {fn: soft_dtw_divergence(x, y, 0.1, lambda a, b, fn=fn: fn(a, b)) for fn in (squared_euclidean_cost, cosine_cost)}
+
+    def dense(*args, **kwargs):
+        raise AssertionError("the dense (P, N, M) cost path ran")
+
+    monkeypatch.setattr(sdtw_module, "soft_dtw", dense)
+    for fn, value in want.items():
+        torch.testing.assert_close(soft_dtw_divergence(x, y, 0.1, fn), value, rtol=1e-10, atol=1e-10)
 
 
 def test_a_wrong_cost_says_what_it_got():
@@ -310,44 +323,58 @@ def test_band_only_removes_paths():
 # ----------------------------------------------------------------------------------------------------------------------
 # Errors
 # ----------------------------------------------------------------------------------------------------------------------
-def test_bad_input_raises_a_clear_user_error():
-    x, y = _pairs(2, 5, 6)
+def _with_nan(x: torch.Tensor, value: float) -> torch.Tensor:
     bad = x.clone()
-    bad[1, 2, 0] = float("nan")
-    with pytest.raises(UserError, match="NaN or inf"):
-        soft_dtw_pairs(bad, y, 0.1)
-    bad[1, 2, 0] = float("inf")
-    with pytest.raises(UserError, match="NaN or inf"):
-        soft_dtw_pairs(bad, y, 0.1, "cos")
+    bad[1, 2, 0] = value
+    return bad
+
+
+def _cost_with_inf(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     cost = squared_euclidean_cost(x, y)
     cost[0, 4, 5] = float("inf")
-    with pytest.raises(UserError, match="NaN or inf"):
-        soft_dtw(cost, 0.1)
-    with pytest.raises(UserError, match="features"):
-        soft_dtw_pairs(x, y[:, :, :2], 0.1)
-    with pytest.raises(UserError, match="batch size"):
-        soft_dtw_pairs(x, y[:1], 0.1)
-    with pytest.raises(UserError, match="time step"):
-        soft_dtw_pairs(x[:, :0], y, 0.1)
-    with pytest.raises(UserError, match="time step"):
-        soft_dtw_pairs(x[:, :1], y, 0.1, "cos")  # one point has no direction
-    with pytest.raises(UserError, match="non-empty"):
-        soft_dtw(cost[:, :0], 0.1)
-    for gamma in (0, -0.1, float("nan"), float("inf"), "a"):
-        with pytest.raises(UserError, match="gamma"):
-            soft_dtw(cost.abs(), gamma)
-    with pytest.raises(UserError, match="bandwidth"):
-        soft_dtw_pairs(x, y, 0.1, "ed", -1)
-    with pytest.raises(UserError, match="distance"):
-        soft_dtw_pairs(x, y, 0.1, "manhattan")
-    with pytest.raises(UserError, match="3-D"):
-        soft_dtw(cost[0], 0.1)
-    with pytest.raises(UserError, match="dtype"):
-        soft_dtw_pairs(x, y.float(), 0.1)
-    with pytest.raises(UserError, match="float32 or float64"):
-        soft_dtw(cost.half(), 0.1)
+    return cost
 
 
+# Each bad input (x, y: two pairs of 5- and 6-point, 3-feature float64 sequences) and the words its error must hold.
+BAD_INPUTS = {
+    "nan feature": (lambda x, y: soft_dtw_pairs(_with_nan(x, float("nan")), y, 0.1), "NaN or inf"),
+    "inf feature (cos)": (lambda x, y: soft_dtw_pairs(_with_nan(x, float("inf")), y, 0.1, "cos"), "NaN or inf"),
+    "inf cost": (lambda x, y: soft_dtw(_cost_with_inf(x, y), 0.1), "NaN or inf"),
+    "feature counts": (lambda x, y: soft_dtw_pairs(x, y[:, :, :2], 0.1), "features"),
+    "batch sizes": (lambda x, y: soft_dtw_pairs(x, y[:1], 0.1), "batch size"),
+    "no time step": (lambda x, y: soft_dtw_pairs(x[:, :0], y, 0.1), "time step"),
+    "one point (cos)": (lambda x, y: soft_dtw_pairs(x[:, :1], y, 0.1, "cos"), "time step"),  # no direction
+    "empty rows": (lambda x, y: soft_dtw(squared_euclidean_cost(x, y)[:, :0], 0.1),
+                   r"non-empty sequences; got cost matrices of shape \(0, 6\)$"),
+    "empty columns": (lambda x, y: soft_dtw(squared_euclidean_cost(x, y)[:, :, :0], 0.1),
+                      r"non-empty sequences; got cost matrices of shape \(5, 0\)$"),
+    **{f"gamma {gamma!r}": (lambda x, y, gamma=gamma: soft_dtw(squared_euclidean_cost(x, y), gamma), "gamma")
+       for gamma in (0, -0.1, float("nan"), float("inf"), "a")},
+    "negative bandwidth": (lambda x, y: soft_dtw_pairs(x, y, 0.1, "ed", -1), "bandwidth"),
+    "unknown distance": (lambda x, y: soft_dtw_pairs(x, y, 0.1, "manhattan"),
+                         r"soft-DTW distance must be one of \['cos', 'ed'\]; got 'manhattan'$"),
+    "unknown module distance": (lambda x, y: SoftDTW(distance="manhattan"),
+                                r"soft-DTW distance must be one of \['cos', 'ed'\]; got 'manhattan'$"),
+    "2-D cost": (lambda x, y: soft_dtw(squared_euclidean_cost(x, y)[0], 0.1), "3-D"),
+    "mixed dtypes": (lambda x, y: soft_dtw_pairs(x, y.float(), 0.1), "dtype"),
+    "half cost": (lambda x, y: soft_dtw(squared_euclidean_cost(x, y).half(), 0.1), "float32 or float64"),
+}
+
+
+@pytest.mark.parametrize(("call", "message"), BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input_raises_a_clear_user_error(call, message):
+    x, y = _pairs(2, 5, 6)
+    with pytest.raises(UserError, match=message):
+        call(x, y)
+
+
+def test_a_one_column_cost_is_a_sequence_and_an_empty_batch_gives_no_values():
+    """M = 1 (or N = 1) is the one path through the column (or row): the value is the sum of its costs."""
+    cost = torch.rand(3, 4, 1, dtype=torch.float64)
+    np.testing.assert_allclose(soft_dtw(cost, 0.1).numpy(), cost.sum((1, 2)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(soft_dtw(cost.transpose(1, 2), 0.1).numpy(), cost.sum((1, 2)).numpy(), rtol=1e-12)
+    empty = soft_dtw(torch.zeros(0, 4, 5, dtype=torch.float64), 0.1)
+    assert empty.shape == (0,) and empty.dtype == torch.float64
 
 
 @pytest.mark.parametrize("distance", ["ed", "cos"])
