@@ -1,7 +1,7 @@
 """Mutation score of each mutated module, from the results of `mutmut run` (run by hand: slow, not CI).
 
-    mutmut run --max-children 2          # the modules and tests of [tool.mutmut] in pyproject.toml
-    python benchmarks/mutation_scores.py
+    bash benchmarks/mutation.sh core     # runs mutmut in a scratch copy, then this script there
+    python benchmarks/mutation_scores.py [--by-function]
     mutmut show <mutant name>            # what a survivor changed
 
 A mutant is killed when a test fails with it; the score is killed / (killed +
@@ -19,25 +19,40 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _row(name: str, codes: list[int | None], status_by_exit_code: dict) -> str:
+    status = Counter(status_by_exit_code[code] for code in codes)
+    checked = status["killed"] + status["survived"] + status["timeout"]
+    score = f"{status['killed'] / checked:.1%}" if checked else "—"
+    return (f"{name:60s} {len(codes):8d} {status['killed']:7d} {status['survived']:9d} {status['timeout']:8d} "
+            f"{status['no tests']:9d} {status['not checked']:8d} {score:>7s}")
+
+
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--by-function", action="store_true",
+                        help="a row per mutated function that has results (after the modules' rows)")
+    args = parser.parse_args()
     from mutmut.stats import status_by_exit_code  # mutmut is a tool of this script only, not of the project
 
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if not metas:
         raise SystemExit("no mutmut results under mutants/: run `mutmut run` in the project root first")
-    print(f"{'module':40s} {'mutants':>8s} {'killed':>7s} {'survived':>9s} {'timeout':>8s} {'no tests':>9s} "
-          f"{'pending':>8s} {'score':>7s}")
-    survivors = []
+    header = (f"{'mutants':>8s} {'killed':>7s} {'survived':>9s} {'timeout':>8s} {'no tests':>9s} {'pending':>8s} "
+              f"{'score':>7s}")
+    print(f"{'module':60s} {header}")
+    survivors, functions = [], {}
     for meta in metas:
         module = meta.relative_to(ROOT / "mutants").as_posix().removesuffix(".meta")
         codes = json.loads(meta.read_text())["exit_code_by_key"]
-        status = Counter(status_by_exit_code[code] for code in codes.values())
         survivors += [name for name, code in codes.items() if status_by_exit_code[code] == "survived"]
-        checked = status["killed"] + status["survived"] + status["timeout"]
-        score = f"{status['killed'] / checked:.1%}" if checked else "—"
-        print(f"{module:40s} {len(codes):8d} {status['killed']:7d} {status['survived']:9d} {status['timeout']:8d} "
-              f"{status['no tests']:9d} {status['not checked']:8d} {score:>7s}")
+        print(_row(module, list(codes.values()), status_by_exit_code))
+        for name, code in codes.items():
+            functions.setdefault(name.rsplit("__mutmut_", 1)[0], []).append(code)
+    if args.by_function:
+        print(f"\n{'function':60s} {header}")
+        for name, codes in functions.items():
+            if any(code is not None for code in codes):  # functions a run restricted to others never started are left out
+                print(_row(name, codes, status_by_exit_code))
     if survivors:
         print("\nsurvivors (mutmut show NAME):\n  " + "\n  ".join(survivors))
 

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from deepnag.config import Config
-from deepnag.loss.objective import deepnag_loss, equal_spacing_loss
+from deepnag.loss.objective import deepnag_loss, equal_spacing_loss, gradient_penalty
+from deepnag.models import DifferentiableGRU
 
 GAMMA = 0.1
 
@@ -166,3 +167,44 @@ def test_the_wgan_gp_interpolates_and_penalty_follow_their_definitions():
     (grad_w,) = torch.autograd.grad(penalty, w)  # the penalty trains the critic: the graph is kept
     norms = w.detach().flatten(1).norm(dim=1)
     np.testing.assert_allclose(grad_w.numpy(), ((2 / 3) * (norms - 1) / norms)[:, None, None].numpy() * w.detach().numpy())
+
+
+def test_the_wgan_gp_penalty_matches_finite_differences():
+    """DeepGAN's gradient penalty: mean over samples of (‖∇ D at the interpolate‖ − 1)², the gradient by differences."""
+    torch.manual_seed(1)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = DifferentiableGRU(3, 4)
+            self.head = torch.nn.Linear(4, 1)
+
+        def forward(self, x, labels, twice_differentiable=False):
+            return self.head(self.gru(x, twice_differentiable)[0][:, -1]).squeeze(-1) * (1 + labels)
+
+    critic = Tiny().double()
+    real, fake = torch.randn(2, 5, 3, dtype=torch.float64), torch.randn(2, 5, 3, dtype=torch.float64)
+    labels = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    alpha = torch.tensor([0.3, 0.8], dtype=torch.float64)
+    penalty = gradient_penalty(critic, real, fake, labels, alpha)
+    mixed = alpha[:, None, None] * real + (1 - alpha[:, None, None]) * fake
+    eps, norms = 1e-6, []
+    for b in range(2):
+        grad = torch.zeros(5, 3, dtype=torch.float64)
+        for idx in torch.cartesian_prod(torch.arange(5), torch.arange(3)):
+            up, down = mixed.clone(), mixed.clone()
+            up[b, idx[0], idx[1]] += eps
+            down[b, idx[0], idx[1]] -= eps
+            grad[idx[0], idx[1]] = (critic(up, labels)[b] - critic(down, labels)[b]) / (2 * eps)
+        norms.append(grad.norm())
+    expected = torch.stack([(n - 1) ** 2 for n in norms]).mean()
+    assert abs(penalty.item() - expected.item()) < 1e-6
+    penalty.backward()  # differentiable w.r.t. the critic's weights (double backward)
+    assert critic.head.weight.grad is not None
+
+
+def test_equal_spacing_loss_definition():
+    x = torch.tensor([[[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [6.0, 0.0]]])
+    steps = torch.tensor([1.0, 2.0, 3.0])
+    target = steps.sum() / 4  # the reference divides by n, not n - 1
+    assert torch.isclose(equal_spacing_loss(x), 1000 * ((steps - target) ** 2).mean())

@@ -187,6 +187,7 @@ def test_a_numpy_1_era_file_is_read_too(tmp_path, monkeypatch):
     assert state["num_features"] == 2
 
 
+@pytest.mark.trains
 def test_resume_continues_a_reference_checkpoint_in_a_new_run(tmp_path, monkeypatch, shared_data):
     path = tmp_path / "checkpoint-best.tar"
     net = _write_reference(path, monkeypatch)

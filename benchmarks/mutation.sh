@@ -1,0 +1,38 @@
+#!/bin/bash
+# Mutation testing of the core, by hand (slow, not CI): does a bug planted in the code fail a test?
+#
+#   bash benchmarks/mutation.sh core     # the loss, Hausdorff, the soft-DTW face, checkpoints ([tool.mutmut], pyproject.toml)
+#   bash benchmarks/mutation.sh resume   # the training loop's resume path: Trainer._restore and Trainer.state
+#
+# Each runs mutmut (pip install mutmut) in a scratch copy of the project's tracked files, so that the
+# project can be edited meanwhile, then prints each mutated function's score and the survivors
+# (benchmarks/mutation_scores.py). Kept results make a second run redo only what changed.
+# About an hour (core) and half an hour (resume) on 2 cores; DEEPNAG_SHARED_DATA as for the tests.
+set -euo pipefail
+suite=${1:-}
+case $suite in
+  core) names=() ;;
+  resume) names=("deepnag.train.loop.xǁTrainerǁ_restore__mutmut_*" "deepnag.train.loop.xǁTrainerǁstate__mutmut_*") ;;
+  *) echo "usage: bash benchmarks/mutation.sh core|resume" >&2; exit 2 ;;
+esac
+command -v mutmut >/dev/null || { echo "error: mutmut is not installed; pip install mutmut" >&2; exit 2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+scratch=${MUTATION_SCRATCH:-${TMPDIR:-/tmp}/deepnag-mutation}/$suite
+mkdir -p "$scratch"
+(cd "$root" && git ls-files -z | xargs -0 cp --parents -t "$scratch")
+if [ "$suite" = resume ]; then  # the same mutmut settings, for the loop and its tests
+  python - "$scratch/pyproject.toml" <<'PY'
+import re, sys
+path = sys.argv[1]
+text = open(path).read()
+text = re.sub(r"only_mutate = \[[^\]]*\]", 'only_mutate = ["deepnag/train/loop.py"]', text)
+text = re.sub(r"pytest_add_cli_args_test_selection = \[[^\]]*\]",
+              'pytest_add_cli_args_test_selection = ["tests/test_loop.py", "tests/test_loop_faults.py"]', text)
+text = re.sub(r"pytest_add_cli_args = \[[^\]]*\]", "pytest_add_cli_args = []", text)  # the loop's tests all train
+open(path, "w").write(text)
+PY
+fi
+cd "$scratch"
+export MPLBACKEND=Agg DEEPNAG_SHARED_DATA=${DEEPNAG_SHARED_DATA:-$root/../shared/data}
+mutmut run --max-children "${MUTATION_CHILDREN:-2}" "${names[@]}" > mutmut.log 2>&1 || { tail -c 2000 mutmut.log; exit 1; }
+python benchmarks/mutation_scores.py --by-function
