@@ -27,8 +27,11 @@ def _full(**overrides) -> dict:
 
 
 def test_a_full_checkpoint_round_trips_through_a_file(tmp_path):
-    path = checkpoint.save(_full(), tmp_path / "checkpoints" / "checkpoint-last.pt")
+    path = checkpoint.save(_full(best_quality=0.75), tmp_path / "a new run" / "checkpoints" / "checkpoint-last.pt")
     state = checkpoint.load(path)
+    # What a resumed run continues from: the best TSTR, the schedules, the noise streams.
+    assert state["best_quality"] == 0.75 and state["optimisation"] == {"schedules": {}, "average_updates": 0}
+    assert state["optimizers"] == {"generator": {"state": {}}} and torch.equal(state["rng"]["latent"], torch.zeros(4, dtype=torch.uint8))
     assert set(checkpoint.REQUIRED) <= set(state)
     assert state["kind"] == "full" and state["model"] == "DeepGAN" and state["epoch"] == 5 and state["best_loss"] == 0.25
     assert state["format"] == checkpoint.FORMAT and state["format_version"] == checkpoint.FORMAT_VERSION
@@ -140,7 +143,13 @@ def test_pytorch_files_of_other_objects_are_refused(tmp_path, obj, what):
 ])
 def test_valid_files_with_wrong_contents_name_the_damaged_entry(tmp_path, key, value):
     path = checkpoint.save({**_full(), key: value}, tmp_path / "wrong.pt")
-    _assert_refused(path, key if key != "format_version" else "format_version")
+    damaged = "format_version ('1')" if key == "format_version" else key
+    _assert_refused(path, f"{path} has a damaged {damaged}; it is not a usable checkpoint")
+
+
+def test_every_damaged_entry_is_named(tmp_path):
+    path = checkpoint.save({**_full(), "num_features": "2", "generator": [1]}, tmp_path / "wrong.pt")
+    _assert_refused(path, f"{path} has a damaged num_features, generator; it is not a usable checkpoint")
 
 
 def test_a_pickled_object_is_refused_without_running_it(tmp_path):
@@ -187,3 +196,11 @@ def test_a_missing_checkpoint_names_what_its_folder_holds(tmp_path):
         checkpoint.load(tmp_path / "checkpoint-best.tar")
     assert f"this folder holds {tmp_path / 'generator.pt'}, which the shipped models use instead of checkpoint-best.tar" \
         in str(error.value)
+
+
+def test_the_normaliser_is_kept_in_float64_whatever_it_came_in():
+    """float32 or float64 in, float64 out: every reader maps samples back with the same precision."""
+    state = checkpoint.normalizer_state(np.array([[1.5, -2.0]], np.float32), torch.tensor([[3.0, 4.25]]))
+    assert state["minimum"].dtype == state["maximum"].dtype == torch.float64
+    torch.testing.assert_close(state["minimum"], torch.tensor([[1.5, -2.0]], dtype=torch.float64))
+    torch.testing.assert_close(state["maximum"], torch.tensor([[3.0, 4.25]], dtype=torch.float64))

@@ -180,6 +180,8 @@ def test_the_wgan_gp_penalty_matches_finite_differences():
             self.head = torch.nn.Linear(4, 1)
 
         def forward(self, x, labels, twice_differentiable=False):
+            # The penalty's pass is differentiated twice: it must ask for it (on CUDA cuDNN's GRU cannot give it).
+            assert twice_differentiable is (x.requires_grad and torch.is_grad_enabled())
             return self.head(self.gru(x, twice_differentiable)[0][:, -1]).squeeze(-1) * (1 + labels)
 
     critic = Tiny().double()
