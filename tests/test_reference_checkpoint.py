@@ -6,6 +6,7 @@ import os
 import sys
 import types
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from torch import nn
 import deepnag
 import main
 from deepnag import checkpoint
-from deepnag.data import dollar_gds
+from deepnag.data import dollar_gds, jk2017
 from deepnag.evaluation.sampling import load_generator
 
 
@@ -58,17 +59,26 @@ def _reference_module(monkeypatch) -> types.ModuleType:
 
 
 def _write_reference(path: Path, monkeypatch, *, data_parallel: bool = False, extra: object = None,
-                     model: str = "DeepNAG", normalizer_as: str = "object") -> DeepNAGNet:
-    """A reference checkpoint; its normaliser as the reference's object, a plain dict, an object without min, or absent."""
+                     model: str = "DeepNAG", normalizer_as: str = "object", reader: types.ModuleType = dollar_gds,
+                     latent_dim: int = 32, edit: Callable[[dict], None] | None = None) -> DeepNAGNet:
+    """A reference checkpoint of `reader`'s data set; its normaliser as the reference's object, a plain dict, an
+    object without min, or absent; `edit` changes the weights (or the normaliser, under "normalizer") before saving."""
     torch.manual_seed(0)
-    net = DeepNAGNet(32, 2, len(dollar_gds.CLASSES))
+    net = DeepNAGNet(latent_dim, reader.NUM_FEATURES, len(reader.CLASSES))
     utils = _reference_module(monkeypatch)
     normalizer = utils.MinMaxNormalizer()
-    normalizer.min, normalizer.max = np.array([[10.0, 20.0]]), np.array([[300.0, 250.0]])
+    if reader.NUM_FEATURES == 2:
+        normalizer.min, normalizer.max = np.array([[10.0, 20.0]]), np.array([[300.0, 250.0]])
+    else:
+        normalizer.min, normalizer.max = -np.ones((1, reader.NUM_FEATURES)), np.ones((1, reader.NUM_FEATURES))
     normalizer.factors_computed = True
     weights = net.state_dict()
     if data_parallel:
         weights = {f"module.{k}": v for k, v in weights.items()}
+    if edit is not None:
+        weights["normalizer"] = normalizer
+        edit(weights)
+        normalizer = weights.pop("normalizer")
     if normalizer_as == "dict":
         normalizer = {"min": torch.tensor(normalizer.min), "max": torch.tensor(normalizer.max)}  # plain data
     elif normalizer_as == "without min":
@@ -116,6 +126,55 @@ def test_a_reference_checkpoint_without_its_normaliser_is_a_clear_error(tmp_path
     with pytest.raises(checkpoint.CheckpointError, match=r"lacks its model name, generator weights or normaliser; it is "
                                                          r"damaged$"):
         checkpoint.load(path, dataset="dollar-gds")
+
+
+@pytest.mark.parametrize(("model", "reader", "latent_dim"), [("DeepGAN", dollar_gds, 1), ("DeepNAG", jk2017, 16)],
+                         ids=["DeepGAN-dollar-gds", "DeepNAG-jk2017-kinect"])
+def test_the_converted_checkpoint_records_the_model_data_set_and_latent_size(tmp_path, monkeypatch, model, reader,
+                                                                           latent_dim):
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch, model=model, reader=reader, latent_dim=latent_dim)
+    dataset = {dollar_gds: "dollar-gds", jk2017: "jk2017-kinect"}[reader]
+    state = checkpoint.load(path, dataset=dataset)
+    config = checkpoint.config_of(state)
+    assert (state["model"], state["dataset"], config.model, config.dataset, config.latent_dim) == \
+        (model, dataset, model, dataset, latent_dim)
+    assert (state["format"], state["format_version"]) == (checkpoint.FORMAT, checkpoint.FORMAT_VERSION)
+    assert state["display_names"] == list(getattr(reader, "DISPLAY_NAMES", reader.CLASSES))
+    assert state["num_features"] == reader.NUM_FEATURES and state["source"] == "original DeepNAG project: checkpoint-best.tar"
+    assert state["versions"] == checkpoint.versions() == {"deepnag": deepnag.__version__, "torch": str(torch.__version__)}
+
+
+def _drop(key: str) -> Callable[[dict], None]:
+    return lambda weights: weights.pop(key)
+
+
+def _set(key: str, value: object) -> Callable[[dict], None]:
+    return lambda weights: weights.__setitem__(key, value)
+
+
+def _narrow_maximum(weights: dict) -> None:
+    weights["normalizer"].max = np.ones((1, 3))
+
+
+@pytest.mark.parametrize(("model", "edit", "message"), [
+    ("Other", None, "looks like a checkpoint of the original DeepNAG project but lacks its model name, generator weights "
+                    "or normaliser; it is damaged$"),
+    ("DeepNAG", _set("extra.weight", torch.zeros(2)),
+     "generator weight 'extra.weight' is not one of the reference generator's; it is not a reference DeepNAG / DeepGAN "
+     "checkpoint$"),
+    ("DeepNAG", _set("gru1.weight_ih_l0", [1.0, 2.0]), "generator weight 'gru1.weight_ih_l0' is not one of the reference "
+                                                        "generator's"),
+    ("DeepNAG", _drop("fc.0.weight"), ": the reference checkpoint's generator or normaliser is incomplete$"),
+    ("DeepNAG", _narrow_maximum, r"does not fit dollar-gds \(16 classes of 2 features; its generator writes 2\); give "
+                                 "the --dataset it was trained on$"),
+], ids=["unknown model", "unknown layer", "a weight that is no tensor", "no output layer", "normaliser of 3 features"])
+def test_a_damaged_reference_checkpoint_is_a_one_line_error(tmp_path, monkeypatch, model, edit, message):
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch, model=model, edit=edit)
+    with pytest.raises(checkpoint.CheckpointError, match=message) as error:
+        checkpoint.load(path, dataset="dollar-gds")
+    assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
 
 
 def test_generate_and_the_api_take_a_reference_checkpoint(tmp_path, monkeypatch):
