@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import types
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -228,6 +229,16 @@ def test_a_malicious_reference_checkpoint_is_refused_without_running_it(tmp_path
     with pytest.raises(checkpoint.CheckpointError, match=r"holds a pickled (posix|os)\.system, which is refused"):
         checkpoint.load(path, dataset="dollar-gds")
     assert not marker.exists()
+
+
+@pytest.mark.skipif(not hasattr(np, "_core"), reason="NumPy 1 has only numpy.core")
+def test_reading_one_under_numpy_2_raises_no_deprecation_warning(tmp_path, monkeypatch):
+    """NumPy 2 warns on every use of numpy.core; the allow-list takes numpy._core's function where there is one."""
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert checkpoint.load(path, dataset="dollar-gds")["num_features"] == 2
 
 
 def test_a_numpy_1_era_file_is_read_too(tmp_path, monkeypatch):
