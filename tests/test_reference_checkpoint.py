@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import types
 import warnings
@@ -61,7 +62,8 @@ def _reference_module(monkeypatch) -> types.ModuleType:
 
 def _write_reference(path: Path, monkeypatch, *, data_parallel: bool = False, extra: object = None,
                      model: str = "DeepNAG", normalizer_as: str = "object", reader: types.ModuleType = dollar_gds,
-                     latent_dim: int = 32, edit: Callable[[dict], None] | None = None) -> DeepNAGNet:
+                     latent_dim: int = 32, edit: Callable[[dict], None] | None = None,
+                     with_optimizer: bool = True) -> DeepNAGNet:
     """A reference checkpoint of `reader`'s data set; its normaliser as the reference's object, a plain dict, an
     object without min, or absent; `edit` changes the weights (or the normaliser, under "normalizer") before saving."""
     torch.manual_seed(0)
@@ -86,8 +88,9 @@ def _write_reference(path: Path, monkeypatch, *, data_parallel: bool = False, ex
         del normalizer.min
     elif normalizer_as == "absent":
         normalizer = None
-    state = {"model": model, "generator": weights, "optimizer": torch.optim.Adam(net.parameters()).state_dict(),
-             "normalizer": normalizer}
+    state = {"model": model, "generator": weights, "normalizer": normalizer}
+    if with_optimizer:
+        state["optimizer"] = torch.optim.Adam(net.parameters()).state_dict()
     if extra is not None:
         state["extra"] = extra
     torch.save(state, path)
@@ -111,9 +114,10 @@ def test_the_weights_map_onto_this_generator_exactly(tmp_path, monkeypatch, data
     torch.testing.assert_close(state["normalizer"]["minimum"], torch.tensor([[10.0, 20.0]], dtype=torch.float64))
 
 
-def test_a_normaliser_saved_as_a_dict_reads_the_same(tmp_path, monkeypatch):
+@pytest.mark.parametrize("with_optimizer", [True, False], ids=["with its optimiser", "model, generator and normaliser only"])
+def test_a_normaliser_saved_as_a_dict_reads_the_same(tmp_path, monkeypatch, with_optimizer):
     _write_reference(tmp_path / "object.tar", monkeypatch)
-    _write_reference(tmp_path / "dict.tar", monkeypatch, normalizer_as="dict")
+    _write_reference(tmp_path / "dict.tar", monkeypatch, normalizer_as="dict", with_optimizer=with_optimizer)
     as_object, as_dict = (checkpoint.load(tmp_path / name, dataset="dollar-gds") for name in ("object.tar", "dict.tar"))
     for key in ("minimum", "maximum"):
         torch.testing.assert_close(as_dict["normalizer"][key], as_object["normalizer"][key])
@@ -239,6 +243,37 @@ def test_reading_one_under_numpy_2_raises_no_deprecation_warning(tmp_path, monke
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         assert checkpoint.load(path, dataset="dollar-gds")["num_features"] == 2
+
+
+@pytest.mark.parametrize("on", ["meta", "cpu"])
+def test_the_map_location_is_honoured(tmp_path, monkeypatch, on):
+    """What lets a GPU machine's file load on a CPU one: every tensor lands where map_location says."""
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    state = checkpoint.load(path, map_location=on, dataset="dollar-gds")
+    assert {tensor.device.type for tensor in state["generator"].values()} == {on}
+    mine = checkpoint.save(checkpoint.generator_only(checkpoint.load(path, dataset="dollar-gds")), tmp_path / "g.pt")
+    assert {t.device.type for t in checkpoint.load(mine, map_location=on)["generator"].values()} == {on}
+
+
+@pytest.mark.parametrize(("second", "message"), [
+    (pickle.UnpicklingError("Unsupported operand 149"), "holds pickled objects, which is refused because loading it "
+                                                        "could run code$"),
+    (RuntimeError("PytorchStreamReader failed reading file data/0"), " is damaged or truncated; use another checkpoint$"),
+], ids=["an unnamed refusal", "damaged tensors"])
+def test_a_reference_file_that_fails_its_second_reading_is_a_one_line_error(tmp_path, monkeypatch, second, message):
+    """The first reading names the reference's normaliser; what the allow-listed second one can meet, each worded."""
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    errors = iter([pickle.UnpicklingError(f"Unsupported global: GLOBAL {checkpoint.REFERENCE_NORMALIZER}"), second])
+
+    def load(*args, **kwargs):
+        raise next(errors)
+
+    monkeypatch.setattr(torch, "load", load)
+    with pytest.raises(checkpoint.CheckpointError, match=message) as error:
+        checkpoint.load(path, dataset="dollar-gds")
+    assert str(error.value).startswith(str(path))
 
 
 def test_a_numpy_1_era_file_is_read_too(tmp_path, monkeypatch):
