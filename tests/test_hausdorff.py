@@ -108,26 +108,52 @@ def test_float32_and_module_wrapper():
     assert h32.dtype == torch.float32 and h32.item() == pytest.approx(h64.item(), rel=1e-4)
 
 
-def test_bad_input_raises_a_clear_user_error():
-    a, b = _batches()
-    with pytest.raises(UserError, match="labels"):
-        class_aware_hausdorff(a, b, LABELS[:-1])
-    with pytest.raises(UserError, match="integers"):
-        class_aware_hausdorff(a, b, LABELS.float())
-    with pytest.raises(UserError, match="variant"):
-        class_aware_hausdorff(a, b, LABELS, variant="median")
-    with pytest.raises(UserError, match="distance"):
-        class_aware_hausdorff(a, b, LABELS, distance="l1")
-    with pytest.raises(UserError, match="batch size"):
-        class_aware_hausdorff(a, b[:-1], LABELS)
-    with pytest.raises(UserError, match="empty batch"):
-        class_aware_hausdorff(a[:0], b[:0], LABELS[:0])
-    with pytest.raises(UserError, match="gamma"):
-        class_aware_hausdorff(a, b, LABELS, gamma=0)
+def _with_nan(a: torch.Tensor) -> torch.Tensor:
     nan = a.detach().clone()
     nan[3, 1, 1] = float("nan")
-    with pytest.raises(UserError, match="NaN or inf"):
-        class_aware_hausdorff(nan, b, LABELS)
+    return nan
+
+
+B = len(LABELS)
+# Each bad input (a, b: the 9- and 11-point batches of _batches) and the error it must give, whole where it is ours.
+BAD_INPUTS = {
+    "labels one short": (lambda a, b: class_aware_hausdorff(a, b, LABELS[:-1]),
+                         rf"^labels must be a 1-D tensor with one label per sample \({B}\); got shape \({B - 1},\)$"),
+    "labels of shape (B, 1)": (lambda a, b: class_aware_hausdorff(a, b, LABELS[:, None]),
+                               rf"one label per sample \({B}\); got shape \({B}, 1\)$"),
+    "labels as a list": (lambda a, b: class_aware_hausdorff(a, b, LABELS.tolist()),
+                         rf"one label per sample \({B}\); got shape \(\)$"),
+    "float labels": (lambda a, b: class_aware_hausdorff(a, b, LABELS.float()), r"^labels must be integers; got torch\.float32$"),
+    "bool labels": (lambda a, b: class_aware_hausdorff(a, b, LABELS > 5), r"^labels must be integers; got torch\.bool$"),
+    "complex labels": (lambda a, b: class_aware_hausdorff(a, b, LABELS.to(torch.complex64)),
+                       r"^labels must be integers; got torch\.complex64$"),
+    "unknown variant": (lambda a, b: class_aware_hausdorff(a, b, LABELS, variant="median"), "variant"),
+    "unknown distance": (lambda a, b: class_aware_hausdorff(a, b, LABELS, distance="l1"), "distance"),
+    "batch sizes": (lambda a, b: class_aware_hausdorff(a, b[:-1], LABELS),
+                    rf"^the two batches must have the same batch size; got {B} and {B - 1}$"),
+    "one point (cos)": (lambda a, b: class_aware_hausdorff(a[:, :1], b[:, :1], LABELS, "cos"),
+                        r"^the two batches need at least 2 time step\(s\); got lengths 1 and 1$"),
+    "empty batch": (lambda a, b: class_aware_hausdorff(a[:0], b[:0], LABELS[:0]),
+                    "^class-aware Hausdorff distance of an empty batch$"),
+    "gamma 0": (lambda a, b: class_aware_hausdorff(a, b, LABELS, gamma=0), "gamma"),
+    "a NaN": (lambda a, b: class_aware_hausdorff(_with_nan(a), b, LABELS), "NaN or inf"),
+}
+
+
+@pytest.mark.parametrize(("call", "message"), BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input_raises_a_clear_user_error(call, message):
+    a, b = _batches()
+    with pytest.raises(UserError, match=message):
+        call(a, b)
+
+
+def test_the_shortest_sequences_each_distance_accepts():
+    """One point is a sequence for 'ed'; 'cos' needs two (one direction)."""
+    a, b = _batches()
+    for distance, length in (("ed", 1), ("cos", 2)):
+        got = class_aware_hausdorff(a[:, :length], b[:, :length], LABELS, distance)
+        want = _loop_hausdorff(a[:, :length], b[:, :length], LABELS, distance, 0.1, "ahd")
+        assert got.item() == pytest.approx(float(want), rel=1e-10)
 
 
 def test_the_module_refuses_bad_settings_naming_what_is_allowed():

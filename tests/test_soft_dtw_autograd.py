@@ -280,6 +280,27 @@ def test_no_gradient_work_when_nothing_requires_grad(monkeypatch):
     assert calls == [False, True]
 
 
+@pytest.mark.parametrize("distance", ["ed", "cos"])
+def test_the_backward_pass_computes_only_the_gradients_asked_for(monkeypatch, distance):
+    """The generator's samples need a gradient, the real batch does not: half of the backward's work is saved."""
+    sides = []
+    real = sdtw_module._input_grad
+
+    def spy(first, *args, **kwargs):
+        sides.append(first.shape[1])
+        return real(first, *args, **kwargs)
+
+    monkeypatch.setattr(sdtw_module, "_input_grad", spy)
+    n, m = (4, 6) if distance == "cos" else (5, 7)  # 'cos' works on the directions between points
+    for wants, expected in (((True, False), [n]), ((False, True), [m]), ((True, True), [n, m])):
+        sides.clear()
+        x, y = _pairs(2, 5, 7, seed=3)
+        x.requires_grad_(wants[0])
+        y.requires_grad_(wants[1])
+        soft_dtw_pairs(x, y, 0.1, distance).sum().backward()
+        assert sorted(sides) == expected, wants
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # Costs
 # ----------------------------------------------------------------------------------------------------------------------
