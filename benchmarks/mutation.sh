@@ -2,7 +2,8 @@
 # Mutation testing of the core, by hand (slow, not CI): does a bug planted in the code fail a test?
 #
 #   bash benchmarks/mutation.sh core     # the loss, Hausdorff, the soft-DTW face, checkpoints ([tool.mutmut], pyproject.toml)
-#   bash benchmarks/mutation.sh resume   # the training loop's resume path: Trainer._restore and Trainer.state
+#   bash benchmarks/mutation.sh resume   # the training loop's resume path: Trainer._restore and Trainer.state, by
+#                                        # the tests of test_loop*.py and test_methods.py that continue from a checkpoint
 #
 # Each runs mutmut (pip install mutmut) in a scratch copy of the project's tracked files, so that the
 # project can be edited meanwhile, then prints each mutated function's score and the survivors
@@ -27,8 +28,9 @@ path = sys.argv[1]
 text = open(path).read()
 text = re.sub(r"only_mutate = \[[^\]]*\]", 'only_mutate = ["deepnag/train/loop.py"]', text)
 text = re.sub(r"pytest_add_cli_args_test_selection = \[[^\]]*\]",
-              'pytest_add_cli_args_test_selection = ["tests/test_loop.py", "tests/test_loop_faults.py"]', text)
-text = re.sub(r"pytest_add_cli_args = \[[^\]]*\]", "pytest_add_cli_args = []", text)  # the loop's tests all train
+              'pytest_add_cli_args_test_selection = ["tests/test_loop.py", "tests/test_loop_faults.py", "tests/test_methods.py"]', text)
+# the loop's tests that write a checkpoint and continue from it (they all train)
+text = re.sub(r"pytest_add_cli_args = \[[^\]]*\]", 'pytest_add_cli_args = ["-k", "resume or continue"]', text)
 open(path, "w").write(text)
 PY
 fi
