@@ -280,8 +280,9 @@ def test_no_gradient_work_when_nothing_requires_grad(monkeypatch):
     assert calls == [False, True]
 
 
+@pytest.mark.parametrize("D", [3, 10], ids=["feature path", "Gram path"])
 @pytest.mark.parametrize("distance", ["ed", "cos"])
-def test_the_backward_pass_computes_only_the_gradients_asked_for(monkeypatch, distance):
+def test_the_backward_pass_computes_only_the_gradients_asked_for(monkeypatch, distance, D):
     """The generator's samples need a gradient, the real batch does not: half of the backward's work is saved."""
     sides = []
     real = sdtw_module._input_grad
@@ -294,11 +295,40 @@ def test_the_backward_pass_computes_only_the_gradients_asked_for(monkeypatch, di
     n, m = (4, 6) if distance == "cos" else (5, 7)  # 'cos' works on the directions between points
     for wants, expected in (((True, False), [n]), ((False, True), [m]), ((True, True), [n, m])):
         sides.clear()
-        x, y = _pairs(2, 5, 7, seed=3)
+        x, y = _pairs(2, 5, 7, D=D, seed=3)
         x.requires_grad_(wants[0])
         y.requires_grad_(wants[1])
-        soft_dtw_pairs(x, y, 0.1, distance).sum().backward()
+        value = soft_dtw_pairs(x, y, 0.1, distance)
+        (grad,) = torch.autograd.grad(value.sum(), x if wants[0] else y)
         assert sorted(sides) == expected, wants
+        assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize(("D", "bandwidth", "gram", "zeroed_E"), [
+    (sdtw_module.FEATURE_MAX_DIM, None, False, False), (sdtw_module.FEATURE_MAX_DIM + 1, None, True, False),
+    (sdtw_module.FEATURE_MAX_DIM + 1, 1, True, True), (3, 1, False, False)])
+def test_the_kernel_path_and_its_gradient_buffer_follow_the_feature_count_and_band(monkeypatch, D, bandwidth, gram,
+                                                                                   zeroed_E):
+    """Up to FEATURE_MAX_DIM features the kernel builds the cost itself; above, it gets the Gram matrix, and a banded
+    gradient buffer zeroed outside the band (an unbanded one is written whole, so it is left for the kernel to make)."""
+    seen = []
+    real = sdtw_module.soft_dtw_cpu
+
+    def spy(G, *args, **kwargs):
+        out_E = args[8] if len(args) > 8 else kwargs.get("out_E")
+        seen.append((G is not None, out_E is not None and not out_E.any()))
+        return real(G, *args, **kwargs)
+
+    monkeypatch.setattr(sdtw_module, "soft_dtw_cpu", spy)
+    x, y = _pairs(2, 6, 6, D=D, seed=4)
+    soft_dtw_pairs(x.requires_grad_(True), y, 0.1, "ed", bandwidth).sum().backward()
+    assert seen == [(gram, zeroed_E)]
+
+
+def test_an_empty_batch_of_sequences_gives_no_values():
+    x, y = _pairs(2, 5, 6)
+    for distance in ("ed", "cos"):
+        assert soft_dtw_pairs(x[:0], y[:0], 0.1, distance).shape == (0,)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
