@@ -147,6 +147,14 @@ def test_valid_files_with_wrong_contents_name_the_damaged_entry(tmp_path, key, v
     _assert_refused(path, f"{path} has a damaged {damaged}; it is not a usable checkpoint")
 
 
+@pytest.mark.parametrize(("drop", "missing"), [(("format_version",), "format_version"),
+                                              (("seq_len", "generator"), "seq_len, generator")])
+def test_a_checkpoint_without_required_entries_names_them(tmp_path, drop, missing):
+    state = {k: v for k, v in _full().items() if k not in drop}
+    path = checkpoint.save(state, tmp_path / "short.pt")
+    _assert_refused(path, f"{path} lacks {missing}; it is incomplete")
+
+
 def test_every_damaged_entry_is_named(tmp_path):
     path = checkpoint.save({**_full(), "num_features": "2", "generator": [1]}, tmp_path / "wrong.pt")
     _assert_refused(path, f"{path} has a damaged num_features, generator; it is not a usable checkpoint")

@@ -245,6 +245,17 @@ def test_reading_one_under_numpy_2_raises_no_deprecation_warning(tmp_path, monke
         assert checkpoint.load(path, dataset="dollar-gds")["num_features"] == 2
 
 
+def test_a_float32_normaliser_is_read_too(tmp_path, monkeypatch):
+    def to_float32(weights: dict) -> None:
+        norm = weights["normalizer"]
+        norm.min, norm.max = norm.min.astype(np.float32), norm.max.astype(np.float32)
+
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch, edit=to_float32)
+    state = checkpoint.load(path, dataset="dollar-gds")
+    torch.testing.assert_close(state["normalizer"]["maximum"], torch.tensor([[300.0, 250.0]], dtype=torch.float64))
+
+
 @pytest.mark.parametrize("on", ["meta", "cpu"])
 def test_the_map_location_is_honoured(tmp_path, monkeypatch, on):
     """What lets a GPU machine's file load on a CPU one: every tensor lands where map_location says."""

@@ -304,11 +304,12 @@ def test_the_backward_pass_computes_only_the_gradients_asked_for(monkeypatch, di
         assert torch.isfinite(grad).all() and grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize(("D", "bandwidth", "gram", "zeroed_E"), [
     (sdtw_module.FEATURE_MAX_DIM, None, False, False), (sdtw_module.FEATURE_MAX_DIM + 1, None, True, False),
     (sdtw_module.FEATURE_MAX_DIM + 1, 1, True, True), (3, 1, False, False)])
 def test_the_kernel_path_and_its_gradient_buffer_follow_the_feature_count_and_band(monkeypatch, D, bandwidth, gram,
-                                                                                   zeroed_E):
+                                                                                   zeroed_E, dtype):
     """Up to FEATURE_MAX_DIM features the kernel builds the cost itself; above, it gets the Gram matrix, and a banded
     gradient buffer zeroed outside the band (an unbanded one is written whole, so it is left for the kernel to make)."""
     seen = []
@@ -317,12 +318,13 @@ def test_the_kernel_path_and_its_gradient_buffer_follow_the_feature_count_and_ba
     def spy(G, *args, **kwargs):
         out_E = args[8] if len(args) > 8 else kwargs.get("out_E")
         seen.append((G is not None, out_E is not None and not out_E.any()))
+        assert out_E is None or out_E.dtype == args[0].dtype  # the buffer in the inputs' precision
         return real(G, *args, **kwargs)
 
     monkeypatch.setattr(sdtw_module, "soft_dtw_cpu", spy)
-    x, y = _pairs(2, 6, 6, D=D, seed=4)
+    x, y = _pairs(2, 6, 6, D=D, dtype=dtype, seed=4)
     soft_dtw_pairs(x.requires_grad_(True), y, 0.1, "ed", bandwidth).sum().backward()
-    assert seen == [(gram, zeroed_E)]
+    assert seen == [(gram, zeroed_E)] and x.grad.dtype == dtype
 
 
 def test_an_empty_batch_of_sequences_gives_no_values():
@@ -401,7 +403,12 @@ BAD_INPUTS = {
                       r"non-empty sequences; got cost matrices of shape \(5, 0\)$"),
     **{f"gamma {gamma!r}": (lambda x, y, gamma=gamma: soft_dtw(squared_euclidean_cost(x, y), gamma), "gamma")
        for gamma in (0, -0.1, float("nan"), float("inf"), "a")},
-    "negative bandwidth": (lambda x, y: soft_dtw_pairs(x, y, 0.1, "ed", -1), "bandwidth"),
+    "negative bandwidth": (lambda x, y: soft_dtw_pairs(x, y, 0.1, "ed", -1),
+                           r"^soft-DTW bandwidth must be None or a finite number >= 0; got -1$"),
+    "bandwidth not a number": (lambda x, y: soft_dtw_pairs(x, y, 0.1, "ed", "wide"),
+                               r"^soft-DTW bandwidth must be None or a number >= 0; got 'wide'$"),
+    "a device without a kernel": (lambda x, y: soft_dtw(torch.zeros(2, 3, 4, device="meta"), 0.1),
+                                  r"^soft-DTW runs on CPU or CUDA tensors; got device meta$"),
     "unknown distance": (lambda x, y: soft_dtw_pairs(x, y, 0.1, "manhattan"),
                          r"soft-DTW distance must be one of \['cos', 'ed'\]; got 'manhattan'$"),
     "unknown module distance": (lambda x, y: SoftDTW(distance="manhattan"),
