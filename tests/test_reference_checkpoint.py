@@ -245,6 +245,23 @@ def test_reading_one_under_numpy_2_raises_no_deprecation_warning(tmp_path, monke
         assert checkpoint.load(path, dataset="dollar-gds")["num_features"] == 2
 
 
+def test_every_file_is_read_weights_only_whatever_torch_defaults_to(tmp_path, monkeypatch):
+    """torch < 2.6 unpickles anything unless told weights_only=True: each reading of either kind of file says so."""
+    path = tmp_path / "checkpoint-best.tar"
+    _write_reference(path, monkeypatch)
+    mine = checkpoint.save(checkpoint.generator_only(checkpoint.load(path, dataset="dollar-gds")), tmp_path / "g.pt")
+    calls, real = [], torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("weights_only"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    checkpoint.load(path, dataset="dollar-gds")
+    checkpoint.load(mine)
+    assert calls == [True, True, True]  # the reference file is read twice: to recognise it, then allow-listed
+
+
 def test_a_float32_normaliser_is_read_too(tmp_path, monkeypatch):
     def to_float32(weights: dict) -> None:
         norm = weights["normalizer"]
