@@ -4,11 +4,13 @@
 #   bash benchmarks/mutation.sh core     # the loss, Hausdorff, the soft-DTW face, checkpoints ([tool.mutmut], pyproject.toml)
 #   bash benchmarks/mutation.sh resume   # the training loop's resume path: Trainer._restore and Trainer.state, by
 #                                        # the tests of test_loop*.py and test_methods.py that continue from a checkpoint
+#   bash benchmarks/mutation.sh core --survivors   # after adding tests: re-test only the last run's survivors
 #
 # Each runs mutmut (pip install mutmut) in a scratch copy of the project's tracked files, so that the
 # project can be edited meanwhile, then prints each mutated function's score and the survivors
-# (benchmarks/mutation_scores.py). Kept results make a second run redo only what changed.
-# About an hour (core) and half an hour (resume) on 2 cores; DEEPNAG_SHARED_DATA as for the tests.
+# (benchmarks/mutation_scores.py). Kept results make a second run redo only the functions that changed.
+# On 2 cores: about 55 minutes (core, 1,440 mutants) and over an hour (resume, 142 mutants, each running
+# training tests); DEEPNAG_SHARED_DATA as for the tests.
 set -euo pipefail
 suite=${1:-}
 case $suite in
@@ -16,6 +18,8 @@ case $suite in
   resume) names=("deepnag.train.loop.xǁTrainerǁ_restore__mutmut_*" "deepnag.train.loop.xǁTrainerǁstate__mutmut_*") ;;
   *) echo "usage: bash benchmarks/mutation.sh core|resume" >&2; exit 2 ;;
 esac
+again=${2:-}
+[ -z "$again" ] || [ "$again" = --survivors ] || { echo "error: unknown option $again; the one option is --survivors" >&2; exit 2; }
 command -v mutmut >/dev/null || { echo "error: mutmut is not installed; pip install mutmut" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=${MUTATION_SCRATCH:-${TMPDIR:-/tmp}/deepnag-mutation}/$suite
@@ -35,6 +39,10 @@ open(path, "w").write(text)
 PY
 fi
 cd "$scratch"
+if [ -n "$again" ]; then
+  mapfile -t names < <(python benchmarks/mutation_scores.py --survivor-names)
+  [ ${#names[@]} -gt 0 ] || { echo "no survivors to re-test in $scratch"; exit 0; }
+fi
 export MPLBACKEND=Agg DEEPNAG_SHARED_DATA=${DEEPNAG_SHARED_DATA:-$root/../shared/data}
 mutmut run --max-children "${MUTATION_CHILDREN:-2}" "${names[@]}" > mutmut.log 2>&1 || { tail -c 2000 mutmut.log; exit 1; }
 python benchmarks/mutation_scores.py --by-function

@@ -31,12 +31,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--by-function", action="store_true",
                         help="a row per mutated function that has results (after the modules' rows)")
+    parser.add_argument("--survivor-names", action="store_true", help="only the surviving mutants' names, a line each")
     args = parser.parse_args()
     from mutmut.stats import status_by_exit_code  # mutmut is a tool of this script only, not of the project
 
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if not metas:
         raise SystemExit("no mutmut results under mutants/: run `mutmut run` in the project root first")
+    if args.survivor_names:
+        for meta in metas:
+            for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+                if status_by_exit_code[code] == "survived":
+                    print(name)
+        return
     header = (f"{'mutants':>8s} {'killed':>7s} {'survived':>9s} {'timeout':>8s} {'no tests':>9s} {'pending':>8s} "
               f"{'score':>7s}")
     print(f"{'module':60s} {header}")

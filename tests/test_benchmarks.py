@@ -22,6 +22,16 @@ def test_every_benchmark_answers_help(script):
     assert done.stdout.startswith("usage:")
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    ([], "usage: bash benchmarks/mutation.sh core|resume"),
+    (["everything"], "usage: bash benchmarks/mutation.sh core|resume"),
+    (["core", "--all"], "error: unknown option --all; the one option is --survivors"),
+])
+def test_the_mutation_script_refuses_what_it_does_not_know(argv, message):
+    done = subprocess.run(["bash", "benchmarks/mutation.sh", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr.strip()) == (2, message)
+
+
 def _augmentation():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
