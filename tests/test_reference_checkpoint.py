@@ -148,6 +148,7 @@ def test_the_converted_checkpoint_records_the_model_data_set_and_latent_size(tmp
     assert state["display_names"] == list(getattr(reader, "DISPLAY_NAMES", reader.CLASSES))
     assert state["num_features"] == reader.NUM_FEATURES and state["source"] == "original DeepNAG project: checkpoint-best.tar"
     assert state["versions"] == checkpoint.versions() == {"deepnag": deepnag.__version__, "torch": str(torch.__version__)}
+    assert (state["epoch"], state["best_loss"]) == (0, float("inf"))  # a run continuing it starts its count afresh
 
 
 def _drop(key: str) -> Callable[[dict], None]:
