@@ -3,7 +3,8 @@
 #
 #   bash benchmarks/mutation.sh core     # the loss, Hausdorff, the soft-DTW face, checkpoints ([tool.mutmut], pyproject.toml)
 #   bash benchmarks/mutation.sh resume   # the training loop's resume path: Trainer._restore and Trainer.state, by
-#                                        # the tests of test_loop*.py and test_methods.py that continue from a checkpoint
+#                                        # the tests of test_loop*.py, test_methods.py and test_reference_checkpoint.py
+#                                        # that continue from a checkpoint
 #   bash benchmarks/mutation.sh core --survivors   # after adding tests: re-test only the last run's survivors
 #
 # Each runs mutmut (pip install mutmut) in a scratch copy of the project's tracked files, so that the
@@ -31,8 +32,9 @@ import re, sys
 path = sys.argv[1]
 text = open(path).read()
 text = re.sub(r"only_mutate = \[[^\]]*\]", 'only_mutate = ["deepnag/train/loop.py"]', text)
+tests = ["tests/test_loop.py", "tests/test_loop_faults.py", "tests/test_methods.py", "tests/test_reference_checkpoint.py"]
 text = re.sub(r"pytest_add_cli_args_test_selection = \[[^\]]*\]",
-              'pytest_add_cli_args_test_selection = ["tests/test_loop.py", "tests/test_loop_faults.py", "tests/test_methods.py"]', text)
+              "pytest_add_cli_args_test_selection = " + repr(tests).replace("'", '"'), text)
 # the loop's tests that write a checkpoint and continue from it (they all train)
 text = re.sub(r"pytest_add_cli_args = \[[^\]]*\]", 'pytest_add_cli_args = ["-k", "resume or continue"]', text)
 open(path, "w").write(text)

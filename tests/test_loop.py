@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ import main
 from deepnag import checkpoint
 from deepnag.cli import parse_args
 from deepnag.data.batches import load_data, load_data_for
+from deepnag.errors import UserError
 from deepnag.train.methods import DeepNAGMethod, RandomStreams
 from tests.conftest import ROOT, tiny
 
@@ -256,8 +259,15 @@ def test_resume_restores_everything_that_decides_the_runs_future(tmp_path, share
     saved = checkpoint.load(run / "checkpoints" / "checkpoint-epoch-2.pt")
     assert saved["best_loss"] < float("inf") and saved["epoch"] == 2
     config, state = resolve_config(*parse_args([f"--resume={run / 'checkpoints' / 'checkpoint-epoch-2.pt'}", "--epochs=4"]))
-    trainer = Trainer(config, load_data_for(config), torch.device("cpu"), run, state)
-    assert trainer.epoch == 2 and trainer.best == saved["best_loss"]
+    data = load_data_for(config)
+    trainer = Trainer(config, data, torch.device("cpu"), run, state)
+    assert trainer.epoch == 2 and trainer.best == saved["best_loss"] and trainer.best_quality == -math.inf
+    # The best measured TSTR (--eval-every) comes back too; checkpoints from before it have none.
+    assert Trainer(config, data, torch.device("cpu"), run, {**state, "best_quality": 0.5}).best_quality == 0.5
+    older = {k: v for k, v in state.items() if k != "best_quality"}
+    assert Trainer(config, data, torch.device("cpu"), run, older).best_quality == -math.inf
+    with pytest.raises(UserError, match=f"^{re.escape(config.resume)}: the data set's classes differ from the checkpoint's$"):
+        Trainer(config, data, torch.device("cpu"), run, {**state, "class_names": state["class_names"][::-1]})
     again = trainer.state()
     for key in ("epoch", "best_loss", "optimizers", "optimisation", "rng", "generator", "normalizer", "class_names"):
         assert _same(again[key], saved[key]), key
