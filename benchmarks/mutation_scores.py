@@ -38,20 +38,19 @@ def main() -> None:
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if not metas:
         raise SystemExit("no mutmut results under mutants/: run `mutmut run` in the project root first")
+    results = {meta.relative_to(ROOT / "mutants").as_posix().removesuffix(".meta"):
+               json.loads(meta.read_text())["exit_code_by_key"] for meta in metas}
+    survivors = [name for codes in results.values() for name, code in codes.items()
+                 if status_by_exit_code[code] == "survived"]
     if args.survivor_names:
-        for meta in metas:
-            for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-                if status_by_exit_code[code] == "survived":
-                    print(name)
+        if survivors:  # nothing at all when none survived, so that the caller's list stays empty
+            print("\n".join(survivors))
         return
     header = (f"{'mutants':>8s} {'killed':>7s} {'survived':>9s} {'timeout':>8s} {'no tests':>9s} {'pending':>8s} "
               f"{'score':>7s}")
     print(f"{'module':60s} {header}")
-    survivors, functions = [], {}
-    for meta in metas:
-        module = meta.relative_to(ROOT / "mutants").as_posix().removesuffix(".meta")
-        codes = json.loads(meta.read_text())["exit_code_by_key"]
-        survivors += [name for name, code in codes.items() if status_by_exit_code[code] == "survived"]
+    functions: dict[str, list[int | None]] = {}
+    for module, codes in results.items():
         print(_row(module, list(codes.values()), status_by_exit_code))
         for name, code in codes.items():
             functions.setdefault(name.rsplit("__mutmut_", 1)[0], []).append(code)
