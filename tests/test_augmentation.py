@@ -63,6 +63,28 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     assert row["error"]["mean"] == pytest.approx(errors.mean())
     assert row["error"]["sd"] == pytest.approx(errors.std(ddof=1))
     assert row["reduction"]["mean"] == pytest.approx(np.mean((result["real_error"] - errors) / result["real_error"]))
+    paired = {(r["added"], r["per_class"]): r["differences"] for r in result["versus_gpsr"]}
+    assert set(paired) == {(kind, k) for kind in ("generator", "both") for k in counts}
+    assert paired[("both", 4)] == pytest.approx(np.array(by_key[("both", 4)]["errors"]) - errors)
+
+
+def test_every_other_kind_is_compared_with_gpsr_seed_by_seed_at_the_same_count():
+    rows = [{"added": "gpsr", "per_class": 8, "errors": [0.10, 0.20, 0.30]},
+            {"added": "generator", "per_class": 8, "errors": [0.05, 0.25, 0.20]},
+            {"added": "gpsr", "per_class": 32, "errors": [0.10, 0.10, 0.10]},
+            {"added": "both", "per_class": 32, "errors": [0.00, 0.05, 0.10]}]
+    paired = {(r["added"], r["per_class"]): r for r in augmentation.versus_gpsr(rows)}
+    assert set(paired) == {("generator", 8), ("both", 32)}
+    assert paired[("generator", 8)]["differences"] == pytest.approx([-0.05, 0.05, -0.10])
+    d = paired[("both", 32)]["difference"]
+    assert (d["mean"], d["min"], d["max"]) == pytest.approx((-0.05, -0.10, 0.0))
+    assert d["sd"] == pytest.approx(np.std([-0.10, -0.05, 0.0], ddof=1))
+    text = augmentation.table({"recognizer": "Protractor", "real_error": 0.2, "rows": [
+        {**r, "error": {"mean": float(np.mean(r["errors"])), "sd": 0.0}, "reduction": None} for r in rows],
+        "seeds": [0, 1, 2], "samples": {"test": 10}})
+    assert "generator − GPSR       -0.0333  ± 0.0764  (-0.1000…+0.0500)" in text
+    assert "both (½ + ½) − GPSR    -0.0500  ± 0.0500  (-0.1000…+0.0000)" in text
+    assert "whole min…max is below zero" in text
 
 
 def test_without_a_generator_only_gpsr_rows_and_a_table_that_says_which_way_is_better():
@@ -74,6 +96,7 @@ def test_without_a_generator_only_gpsr_rows_and_a_table_that_says_which_way_is_b
     text = augmentation.table(result)
     assert "real alone" in text and "real + GPSR" in text and "real + generator" not in text
     assert "lower is better" in text and "negative = fewer errors" in text
+    assert result["versus_gpsr"] == [] and "paired" not in text
 
 
 def test_a_variant_is_one_more_row_kind_on_the_same_seeds_and_gpsr_draws():
