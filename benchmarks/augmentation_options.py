@@ -12,6 +12,8 @@ GPSR draws and real-alone error) with one more row kind per option:
   resampling noise on top of the generator's variety);
 - `½ GPSR + ½ generator → GPSR`: half of each class GPSR of the real samples,
   half the option above;
+- `generator share P`: a share P of each class the generator's samples, the
+  rest GPSR of the real samples (P = 0.5 is the study's own "both");
 - `near seen S`: neighbours of the seen writers' own samples: each sample's
   latent found by optimisation, then G(z + S·ε) (`deepnag.evaluation.inversion`);
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
@@ -43,30 +45,38 @@ import augmentation as benchmark  # noqa: E402  (benchmarks/augmentation.py)
 from deepnag import checkpoint  # noqa: E402
 from deepnag.atomic import atomic_write  # noqa: E402
 from deepnag.data import gpsr, load_raw  # noqa: E402
-from deepnag.evaluation.augmentation import Synthesize  # noqa: E402
+from deepnag.data.preprocessing import resample  # noqa: E402
+from deepnag.evaluation.augmentation import Synthesize, versus_gpsr  # noqa: E402
 from deepnag.evaluation.inversion import Neighbourhood  # noqa: E402
 from deepnag.evaluation.report import held_out  # noqa: E402
 from deepnag.evaluation.sampling import generate_per_class, load_generator, normalizer_from  # noqa: E402
 
-OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2")
+OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
+           "generator share 0.25", "generator share 0.75", "near seen 0.5")
 GPSR_STREAM = 10_007  # offset of the GPSR-on-generator stream from the sampling seed (apart from the study's own)
 
 Make = Callable[[list[np.ndarray], np.ndarray], Synthesize]
 
 
-def interleave(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], k: int
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Two class-major sets of k per class merged class-major, alternating (first, second) within each class.
+def interleave(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], k: int,
+               share: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Two class-major sets of k per class merged class-major, `second` spread evenly at `share` within each class.
 
-    So the first k' of a class are ⌈k'/2⌉ of `first` and ⌊k'/2⌋ of `second`, as the study's counts need.
+    So the first k' of a class are ⌊k'·share⌋ of `second` and the rest of `first`, as the study's counts need
+    (share ½: alternating, first, second, first, …). `second` is resampled along its path to `first`'s
+    number of points when they differ (the recognisers resample every sample anyway).
     """
     a, labels = first
     b, _ = second
+    if b.shape[1] != a.shape[1]:
+        b = resample(b, a.shape[1]).astype(a.dtype)
     classes = len(labels) // k
-    take = np.arange(k) // 2  # within-class index into each set
+    j = np.arange(k)
+    before = np.floor(j * share + 1e-9).astype(np.int64)  # seconds before position j
+    from_second = np.floor((j + 1) * share + 1e-9).astype(np.int64) > before
+    take = np.where(from_second, before, j - before)  # within-class index into the set position j comes from
     rows = (np.arange(classes)[:, None] * k + take[None, :]).reshape(-1)
-    pick_first = np.tile(np.arange(k) % 2 == 0, classes)
-    return np.where(pick_first[:, None, None], a[rows], b[rows]), labels
+    return np.where(np.tile(~from_second, classes)[:, None, None], a[rows], b[rows]), labels
 
 
 def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict[str, Make]:
@@ -85,11 +95,16 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
         samples, labels = generate_per_class(state, generator, k, seed)
         return gpsr.variants(list(samples), np.random.default_rng(seed + GPSR_STREAM)), labels
 
+    def real_gpsr(seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return gpsr.per_class(seen, labels, k, np.random.default_rng(seed + 2 * GPSR_STREAM), len(state["class_names"]))
+
     def mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-        def make(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-            real = gpsr.per_class(seen, labels, k, np.random.default_rng(seed + 2 * GPSR_STREAM),
-                                  len(state["class_names"]))
-            return interleave(real, through_gpsr(k, seed), k)
+        return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), through_gpsr(k, seed), k)
+
+    def share(fraction: float) -> Make:
+        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+            return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed),
+                                              generate_per_class(state, generator, k, seed), k, fraction)
         return make
 
     made: dict[str, Make] = {}
@@ -100,30 +115,44 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
             made[name] = mixed
         elif match := re.fullmatch(r"near seen (\d+(?:\.\d+)?)", name):
             made[name] = near(float(match.group(1)))
+        elif (match := re.fullmatch(r"generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
+            made[name] = share(float(match.group(1)))
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S, near seen S)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S, near seen S, generator share P in [0, 1])")
     return made
 
 
 def run_fold(folder: Path, datapath: str, names: list[str]) -> dict[str, Any] | None:
-    """The fold's result with its study extended by the options (None: the fold has no result or checkpoint yet)."""
+    """The fold's result with its study extended by the options (None: the fold has no result or checkpoint yet).
+
+    Options measured before are kept; only the missing ones are measured (on the same seeds, so the GPSR rows
+    they are paired with come out the same, which is checked).
+    """
     done, path = folder / "options.json", folder / "result.json"
-    if done.is_file():
-        result = json.loads(done.read_text())
-        if set(names) <= {row["added"] for row in result["study"]["rows"]}:
-            return result
+    result = json.loads(done.read_text()) if done.is_file() else None
+    measured = {row["added"] for row in result["study"]["rows"]} if result else set()
+    missing = [name for name in names if name not in measured]
+    if result and not missing:
+        return result
     found = sorted(folder.glob("logs/*/checkpoints/checkpoint-best.pt"))
     if not path.is_file() or not found:
         return None
-    result = json.loads(path.read_text())
+    result = result or json.loads(path.read_text())
     state = checkpoint.load(found[0])
     generator = load_generator(state, str(found[0]))
     every = load_raw(result["dataset"], datapath).select(checkpoint.config_of(state).classes)
     samples, labels = generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
-    print(f"{folder.name}: {', '.join(names)}", flush=True)
-    result["study"] = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, names))
+    print(f"{folder.name}: {', '.join(missing)}", flush=True)
+    study = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, missing))
+    if measured:
+        before = {(r["added"], r["per_class"]): r["errors"] for r in result["study"]["rows"]}
+        if any(before[(r["added"], r["per_class"])] != r["errors"] for r in study["rows"] if r["added"] in measured):
+            raise SystemExit(f"{done}: its rows differ from a new measurement of the same seeds; delete it to start over")
+        study["rows"] = result["study"]["rows"] + [r for r in study["rows"] if r["added"] not in measured]
+        study["versus_gpsr"] = versus_gpsr(study["rows"])
+    result["study"] = study
     atomic_write(done, lambda out: out.write((json.dumps(result, indent=1) + "\n").encode()))
     return result
 

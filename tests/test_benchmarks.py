@@ -106,8 +106,25 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
     assert "| 8 | real + spread 1.5 |" in summary and "+ generator → GPSR (32 / 160)" in summary
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "dollar-gds-w2-f0:" not in again.stdout  # measured once
+    more = subprocess.run([*command[:-1], "--options=spread 1.5,generator share 0.25"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert more.returncode == 0, more.stderr[-2000:]
+    assert "dollar-gds-w2-f0: generator share 0.25\n" in more.stdout  # only the missing option measured
+    extended = json.loads((fold / "options.json").read_text())["study"]
+    assert extended["rows"][:len(study["rows"])] == study["rows"]
+    assert list(dict.fromkeys(row["added"] for row in extended["rows"]))[-1] == "generator share 0.25"
+    assert {(r["added"], r["per_class"]) for r in extended["versus_gpsr"]} == {
+        (kind, k) for kind in [*kinds[1:], "generator share 0.25"] for k in (8, 32, 160)}
+    (fold / "options.json").write_text(json.dumps({**json.loads((fold / "options.json").read_text()), "study": {
+        **extended, "rows": [{**r, "errors": [0.5] * len(r["errors"])} if r["added"] == "gpsr" else r
+                             for r in extended["rows"]]}}))
+    stale = subprocess.run([*command[:-1], "--options=spread 2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert stale.returncode == 1 and "its rows differ from a new measurement of the same seeds" in stale.stderr
     wrong = subprocess.run([*command[:-1], "--options=spread wide"], cwd=ROOT, capture_output=True, text=True)
     assert wrong.returncode == 1 and "--options: unknown option 'spread wide'" in wrong.stderr
+    for bad in ("generator share 1.5", "generator share 2"):
+        wrong = subprocess.run([*command[:-1], f"--options={bad}"], cwd=ROOT, capture_output=True, text=True)
+        assert wrong.returncode == 1 and f"--options: unknown option {bad!r}" in wrong.stderr
 
 
 def test_interleave_alternates_the_two_sets_within_each_class():
@@ -121,3 +138,14 @@ def test_interleave_alternates_the_two_sets_within_each_class():
     second = (100 + np.arange(8, dtype=float).reshape(8, 1, 1), labels)
     merged, merged_labels = augmentation_options.interleave(first, second, k)
     assert merged[:, 0, 0].tolist() == [0, 100, 1, 101, 4, 104, 5, 105] and merged_labels.tolist() == labels.tolist()
+    quarter, _ = augmentation_options.interleave(first, second, k, share=0.25)
+    assert quarter[:, 0, 0].tolist() == [0, 1, 2, 100, 4, 5, 6, 104]
+    for share in (0.0, 0.25, 0.5, 0.75, 1.0):  # the first k' of a class hold ⌊k'·share⌋ of the second set
+        eight = (np.arange(16.0).reshape(16, 1, 1), np.repeat(np.arange(2), 8))
+        merged, _ = augmentation_options.interleave(eight, (100 + eight[0], eight[1]), 8, share)
+        for head in range(9):
+            assert (merged[:head, 0, 0] >= 100).sum() == int(head * share), (share, head)
+    lines = (np.zeros((2, 3, 2)), np.arange(2))  # 3 points against a second set of 5: resampled along the path
+    longer = (np.stack([np.linspace(0, 1, 5)] * 2, axis=-1)[None].repeat(2, 0), np.arange(2))
+    merged, _ = augmentation_options.interleave(lines, longer, 1, share=1.0)
+    assert merged.shape == (2, 3, 2) and merged[0, :, 0].tolist() == [0.0, 0.5, 1.0]
