@@ -14,6 +14,10 @@ GPSR draws and real-alone error) with one more row kind per option:
   half the option above;
 - `generator share P`: a share P of each class the generator's samples, the
   rest GPSR of the real samples (P = 0.5 is the study's own "both");
+- `filtered generator`: the generator's samples that the seen writers' own
+  recogniser (their real samples, 1-NN) puts in the class they were drawn for,
+  from a pool of FILTER_POOL times as many (the rest fill a class short of
+  them); `½ GPSR + ½ filtered generator` mixes them with GPSR of the real samples;
 - `near seen S`: neighbours of the seen writers' own samples: each sample's
   latent found by optimisation, then G(z + S·ε) (`deepnag.evaluation.inversion`);
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
@@ -48,11 +52,14 @@ from deepnag.data import gpsr, load_raw  # noqa: E402
 from deepnag.data.preprocessing import resample  # noqa: E402
 from deepnag.evaluation.augmentation import Synthesize, versus_gpsr  # noqa: E402
 from deepnag.evaluation.inversion import Neighbourhood  # noqa: E402
+from deepnag.evaluation.recognizers import recognizer_for  # noqa: E402
 from deepnag.evaluation.report import held_out  # noqa: E402
 from deepnag.evaluation.sampling import generate_per_class, load_generator, normalizer_from  # noqa: E402
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
-           "generator share 0.25", "generator share 0.75", "near seen 0.5")
+           "generator share 0.25", "generator share 0.75", "near seen 0.5",
+           "filtered generator", "½ GPSR + ½ filtered generator")
+FILTER_POOL = 3  # candidates drawn per kept sample of `filtered generator`
 GPSR_STREAM = 10_007  # offset of the GPSR-on-generator stream from the sampling seed (apart from the study's own)
 
 Make = Callable[[list[np.ndarray], np.ndarray], Synthesize]
@@ -107,12 +114,33 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
                                               generate_per_class(state, generator, k, seed), k, fraction)
         return make
 
+    def kept(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+        recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
+        classes = len(state["class_names"])
+
+        def make(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            pool, pool_labels = generate_per_class(state, generator, FILTER_POOL * k, seed)
+            nearest = np.argmin(recognizer.distance_matrix(list(pool), seen), axis=1)
+            wrong = (np.asarray(labels)[nearest] != pool_labels).reshape(classes, FILTER_POOL * k)
+            order = np.argsort(wrong, axis=1, kind="stable")[:, :k]  # the right ones first, in the order drawn
+            rows = (np.arange(classes)[:, None] * FILTER_POOL * k + order).reshape(-1)
+            return pool[rows], pool_labels[rows]
+        return make
+
+    def kept_mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+        filtered = kept(seen, labels)
+        return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), filtered(k, seed), k)
+
     made: dict[str, Make] = {}
     for name in names:
         if name == "generator → GPSR":
             made[name] = lambda seen, labels: through_gpsr
         elif name == "½ GPSR + ½ generator → GPSR":
             made[name] = mixed
+        elif name == "filtered generator":
+            made[name] = kept
+        elif name == "½ GPSR + ½ filtered generator":
+            made[name] = kept_mixed
         elif match := re.fullmatch(r"near seen (\d+(?:\.\d+)?)", name):
             made[name] = near(float(match.group(1)))
         elif (match := re.fullmatch(r"generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):

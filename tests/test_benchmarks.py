@@ -125,14 +125,44 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
     for bad in ("generator share 1.5", "generator share 2"):
         wrong = subprocess.run([*command[:-1], f"--options={bad}"], cwd=ROOT, capture_output=True, text=True)
         assert wrong.returncode == 1 and f"--options: unknown option {bad!r}" in wrong.stderr
+    _filtered_generator_keeps_what_the_seen_recogniser_gets_right(fold, shared_data)
+
+
+def _filtered_generator_keeps_what_the_seen_recogniser_gets_right(fold, shared_data):
+    from deepnag import checkpoint
+    from deepnag.data import load_raw, subjects
+    from deepnag.evaluation.recognizers import recognizer_for
+    from deepnag.evaluation.sampling import generate_per_class, load_generator
+
+    options = _import_benchmark("augmentation_options")
+    path = next(fold.glob("logs/*/checkpoints/checkpoint-best.pt"))
+    state = checkpoint.load(path)
+    generator = load_generator(state, str(path))
+    seen = subjects.keep(load_raw("dollar-gds", shared_data).select(("arrow", "star")), ["s02", "s03"])
+    k, pool_size = 6, 6 * options.FILTER_POOL
+    make = options.options_for(state, generator, ["filtered generator"])["filtered generator"]
+    kept, kept_labels = make(seen.sequences, seen.labels)(k, 3)
+    pool, pool_labels = generate_per_class(state, generator, pool_size, 3)
+    recognizer = recognizer_for(2).fit(seen.sequences, seen.labels)
+    right = recognizer.predict(list(pool)) == pool_labels
+    assert kept_labels.tolist() == np.repeat([0, 1], k).tolist()
+    for c in range(2):
+        candidates = np.arange(c * pool_size, (c + 1) * pool_size)
+        expected = [*candidates[right[candidates]], *candidates[~right[candidates]]][:k]  # right first, as drawn
+        assert np.array_equal(kept[c * k:(c + 1) * k], pool[expected])
+    assert 0 < right.sum() < len(right)  # the filter had something to do
+
+
+def _import_benchmark(name):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
 
 
 def test_interleave_alternates_the_two_sets_within_each_class():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import augmentation_options
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    augmentation_options = _import_benchmark("augmentation_options")
     k, labels = 4, np.repeat(np.arange(2), 4)
     first = (np.arange(8, dtype=float).reshape(8, 1, 1), labels)
     second = (100 + np.arange(8, dtype=float).reshape(8, 1, 1), labels)
