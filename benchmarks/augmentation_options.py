@@ -32,6 +32,7 @@ paired "option − GPSR" line per count.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import re
 import sys
@@ -59,7 +60,7 @@ from deepnag.evaluation.sampling import generate_per_class, load_generator, norm
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
            "generator share 0.25", "generator share 0.75", "near seen 0.5",
            "filtered generator", "½ GPSR + ½ filtered generator")
-FILTER_POOL = 3  # candidates drawn per kept sample of `filtered generator`
+FILTER_POOL = 2  # candidates drawn per kept sample of `filtered generator`
 GPSR_STREAM = 10_007  # offset of the GPSR-on-generator stream from the sampling seed (apart from the study's own)
 
 Make = Callable[[list[np.ndarray], np.ndarray], Synthesize]
@@ -87,7 +88,24 @@ def interleave(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, n
 
 
 def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict[str, Make]:
-    """The named options as study variants (each built from the seen writers' real samples)."""
+    """The named options as study variants (each built from the seen writers' real samples).
+
+    Generating is the slow part (a few thousand sequences through the GRU per seed), so the options share
+    one draw of the generator per (count, seed) and one filtered set, keeping only the current seed's.
+    """
+    drawn: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def once(kind: str, k: int, seed: int, make: Callable[[], tuple[np.ndarray, np.ndarray]]
+             ) -> tuple[np.ndarray, np.ndarray]:
+        for key in [key for key in drawn if key[2] != seed]:
+            del drawn[key]  # the study goes seed by seed: earlier seeds' samples are not asked for again
+        if (kind, k, seed) not in drawn:
+            drawn[(kind, k, seed)] = make()
+        return drawn[(kind, k, seed)]
+
+    def draw(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return once("generator", k, seed, lambda: generate_per_class(state, generator, k, seed))
+
     def sampled(spread: float) -> Make:
         return lambda seen, labels: lambda k, seed: generate_per_class(state, generator, k, seed, spread)
 
@@ -99,7 +117,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
         return make
 
     def through_gpsr(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        samples, labels = generate_per_class(state, generator, k, seed)
+        samples, labels = draw(k, seed)
         return gpsr.variants(list(samples), np.random.default_rng(seed + GPSR_STREAM)), labels
 
     def real_gpsr(seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,22 +128,21 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
 
     def share(fraction: float) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed),
-                                              generate_per_class(state, generator, k, seed), k, fraction)
+            return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), draw(k, seed), k, fraction)
         return make
 
     def kept(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
         recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
         classes = len(state["class_names"])
 
-        def make(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        def filtered(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
             pool, pool_labels = generate_per_class(state, generator, FILTER_POOL * k, seed)
             nearest = np.argmin(recognizer.distance_matrix(list(pool), seen), axis=1)
             wrong = (np.asarray(labels)[nearest] != pool_labels).reshape(classes, FILTER_POOL * k)
             order = np.argsort(wrong, axis=1, kind="stable")[:, :k]  # the right ones first, in the order drawn
             rows = (np.arange(classes)[:, None] * FILTER_POOL * k + order).reshape(-1)
             return pool[rows], pool_labels[rows]
-        return make
+        return lambda k, seed: once("filtered", k, seed, lambda: filtered(k, seed))
 
     def kept_mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
         filtered = kept(seen, labels)
@@ -191,13 +208,18 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="an augmentation.py --out folder")
     parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--options", default=",".join(OPTIONS), help=f"comma-separated; default: {', '.join(OPTIONS)}")
+    parser.add_argument("--folds", default="*", metavar="PATTERN",
+                        help="which folds to measure, a glob of their folder names (e.g. 'jk2017-kinect-w2-*')")
     args = parser.parse_args()
     names = [n.strip() for n in args.options.split(",") if n.strip()]
-    folders = sorted(p for p in Path(args.out).glob("*-w*-f*") if p.is_dir())
-    results = [r for r in (run_fold(f, args.datapath, names) for f in folders) if r is not None]
-    if not results:
-        raise SystemExit(f"no finished fold (result.json and logs/*/checkpoints/checkpoint-best.pt) under {args.out}")
-    benchmark.write_summary(results, Path(args.out) / "options.md")
+    folds = sorted(p for p in Path(args.out).glob("*") if p.is_dir() and re.fullmatch(r".+-w\d+-f\d+", p.name))
+    chosen = [f for f in folds if fnmatch.fnmatch(f.name, args.folds)]
+    if not [r for r in (run_fold(f, args.datapath, names) for f in chosen) if r is not None]:
+        raise SystemExit(f"no finished fold{'' if args.folds == '*' else f' matching {args.folds!r}'} "
+                         f"(result.json and logs/*/checkpoints/checkpoint-best.pt) under {args.out}")
+    # The summary covers every fold measured so far, not only this call's.
+    measured = [json.loads((f / "options.json").read_text()) for f in folds if (f / "options.json").is_file()]
+    benchmark.write_summary(measured, Path(args.out) / "options.md")
 
 
 if __name__ == "__main__":

@@ -120,6 +120,8 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
                              for r in extended["rows"]]}}))
     stale = subprocess.run([*command[:-1], "--options=spread 2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert stale.returncode == 1 and "its rows differ from a new measurement of the same seeds" in stale.stderr
+    none = subprocess.run([*command, "--folds=jk2017-kinect-*"], cwd=ROOT, capture_output=True, text=True)
+    assert none.returncode == 1 and "no finished fold matching 'jk2017-kinect-*'" in none.stderr
     wrong = subprocess.run([*command[:-1], "--options=spread wide"], cwd=ROOT, capture_output=True, text=True)
     assert wrong.returncode == 1 and "--options: unknown option 'spread wide'" in wrong.stderr
     for bad in ("generator share 1.5", "generator share 2"):
