@@ -63,7 +63,9 @@ def test_the_summary_averages_folds_and_pairs_generator_with_gpsr():
     assert "**dollar-gds, 2 training writer(s)**: 2 folds, Protractor" in text
     assert "| 8 | real + GPSR | 0.150 | -50.0% ± 0.0 |" in text
     assert "| 8 | real + generator | 0.350 | +25.0% ± 35.4 |" in text
-    assert "| 8 | generator − GPSR (paired) | +0.200 ± 0.000 | |" in text
+    assert "| 8 | generator − GPSR (paired) | +0.2000 ± 0.0000 | fewer errors than GPSR in 0 of 2 folds |" in text
+    text = bench.summary([fold(0.2, 0.1, 0.05), fold(0.4, 0.2, 0.3)])
+    assert "| 8 | generator − GPSR (paired) | +0.0250 ± 0.1061 | fewer errors than GPSR in 1 of 2 folds |" in text
 
 
 def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_data):
