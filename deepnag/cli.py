@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from deepnag.evaluation.export import gpsr_command
 
             gpsr_command(config, explicit)
+        elif config.synthesizer == "mix":
+            from deepnag.evaluation.export import mix_command
+
+            mix_command(config, explicit)
         elif config.generate:
             from deepnag.evaluation.export import generate_command
 
@@ -322,9 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
                      help="synthetic samples per class: what --generate writes, and what --metrics measures")
     out.add_argument("--synthesizer", type=_choice("synthesizer", SYNTHESIZERS), default=d.synthesizer,
-                     help="what writes the samples: generator (the --generate checkpoint's) or gpsr (stochastic "
+                     help="what writes the samples: generator (the --generate checkpoint's), gpsr (stochastic "
                      "resampling of real samples, Taranta et al. 2016: the baseline to compare with; the real samples "
-                     "are the --generate checkpoint's training set, else those the data flags select)")
+                     "are the --generate checkpoint's training set, else those the data flags select), or mix (with "
+                     "--generate: per class half the generator's samples, half GPSR of its training samples)")
     out.add_argument("--num-per-sample", type=_positive_int("--num-per-sample"), default=d.num_per_sample,
                      help="with --synthesizer=gpsr: variants of every real sample")
     out.add_argument("--format", choices=("npz", "native"), default=d.format,
@@ -365,6 +370,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
         raise UserError("--synthesizer=gpsr writes samples; it does not go with --evaluate or --resume")
     if gpsr and args.metrics:
         raise UserError("--metrics measures a generator; --generate=CHECKPOINT --metrics reports GPSR beside it")
+    if args.synthesizer == "mix" and not args.generate:
+        raise UserError("--synthesizer=mix needs --generate=CHECKPOINT (half its samples, half GPSR of its "
+                        "training samples)")
+    if args.synthesizer == "mix" and args.metrics:
+        raise UserError("--metrics measures the generator, and its 'both (½ + ½)' rows are this mix: "
+                        "drop --synthesizer=mix to run it")
     if (args.generate or gpsr) and not args.output:
         raise UserError(f"{'--synthesizer=gpsr' if gpsr else '--generate'} needs --output=PATH "
                         "(samples go to PATH.npz)")

@@ -16,7 +16,7 @@ DATASETS = ("dollar-gds", "jk2017-kinect", "folder")
 DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
-SYNTHESIZERS = ("generator", "gpsr")
+SYNTHESIZERS = ("generator", "gpsr", "mix")
 BEST_BY = ("loss", "tstr")
 RECIPES: dict[str, dict[str, Any]] = {
     "reference": {},
@@ -81,7 +81,7 @@ class Config:
     output: str | None = None
     show: bool = False
     num_per_class: int = 10
-    synthesizer: str = "generator"  # what --generate samples: the checkpoint's generator, or GPSR of real samples
+    synthesizer: str = "generator"  # what --generate samples: the checkpoint's generator, GPSR of real samples, or half of each
     num_per_sample: int = 8  # GPSR variants of every real sample
     format: str = "npz"
     metrics: bool = False

@@ -2,6 +2,8 @@
 
 `--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`) of the real samples
 a checkpoint trained on (with `--generate`), else of those the data flags select.
+`--synthesizer=mix` writes, per class, half the generator's samples and half GPSR
+variants of its training samples: the set `--metrics` measures as "both (½ + ½)".
 
 Always `PATH.npz` (`samples` float32 (N, n, D) in the data's units, `labels`
 int64 (N,), `class_names` unicode (C,); loads with `allow_pickle=False`). With
@@ -26,8 +28,9 @@ import numpy as np
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write
 from deepnag.config import Config, flag_or_saved
-from deepnag.data import gpsr, native_file
+from deepnag.data import RawGestures, gpsr, native_file
 from deepnag.data.batches import training_raw_for
+from deepnag.data.preprocessing import resample
 from deepnag.errors import UserError
 from deepnag.evaluation.sampling import generate_per_class, load_generator
 from deepnag.runtime import resolve_device
@@ -104,6 +107,45 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
     return written
 
 
+def _training_raw_of(state: dict, config: Config, explicit: set[str]) -> tuple[Config, RawGestures]:
+    """The real samples the --generate checkpoint trained on (its data flags; --datapath given wins), and its config."""
+    source = dataclasses.replace(checkpoint.config_of(state), download_url=config.download_url or None)
+    raw = training_raw_for(source, config.datapath if "datapath" in explicit else None)
+    if list(raw.class_names) != list(state["class_names"]):
+        raise UserError(f"the {source.dataset} data found has other classes than {config.generate}; "
+                        "give the --datapath it was trained on")
+    return source, raw
+
+
+def mix_command(config: Config, explicit: set[str]) -> list[Path]:
+    """The --synthesizer=mix action: --num-per-class samples of every class, ⌊half⌋ the generator's and the rest
+    GPSR variants of its training samples (resampled along their path to the generator's length)."""
+    output = npz_path(config.output)
+    _check_output(output)
+    state = checkpoint.load(config.generate, dataset=config.dataset if "dataset" in explicit else None)
+    source, raw = _training_raw_of(state, config, explicit)
+    seed = flag_or_saved(config, explicit, source, "seed")
+    num_classes, k = len(raw.class_names), config.num_per_class
+    generated = k // 2
+    variants, _ = gpsr.per_class(raw.sequences, raw.labels, k - generated, np.random.default_rng(seed), num_classes)
+    variants = resample(list(variants), int(state["seq_len"])).astype(np.float32).reshape(
+        num_classes, k - generated, int(state["seq_len"]), -1)
+    parts = [variants]
+    if generated:
+        generator = load_generator(state, config.generate, resolve_device(config.device))
+        samples, _ = generate_per_class(state, generator, generated, seed)
+        parts.append(samples.reshape(num_classes, generated, *samples.shape[1:]))
+    samples = np.concatenate(parts, axis=1).reshape(num_classes * k, *variants.shape[2:])  # class-major
+    labels = np.repeat(np.arange(num_classes), k)
+    written = [write_npz(output, samples, labels, raw.class_names)]
+    if config.format == "native":
+        written.append(write_native(output.with_suffix(""), source.dataset, samples, labels, raw.class_names))
+    for path in written:
+        log.info("wrote %s (%d samples per class: %d GPSR variants of the %d training samples, then %d of the "
+                 "generator)", path, k, k - generated, len(raw.sequences), generated)
+    return written
+
+
 def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
     """The --synthesizer=gpsr action: `--num-per-sample` GPSR variants of every real training sample, written like
     --generate's samples."""
@@ -111,12 +153,8 @@ def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
     _check_output(output)
     if config.generate:
         state = checkpoint.load(config.generate, dataset=config.dataset if "dataset" in explicit else None)
-        source = dataclasses.replace(checkpoint.config_of(state), download_url=config.download_url or None)
+        source, raw = _training_raw_of(state, config, explicit)
         seed = flag_or_saved(config, explicit, source, "seed")
-        raw = training_raw_for(source, config.datapath if "datapath" in explicit else None)
-        if list(raw.class_names) != list(state["class_names"]):
-            raise UserError(f"the {source.dataset} data found has other classes than {config.generate}; "
-                            "give the --datapath it was trained on")
     else:
         seed = config.resolved_seed
         source = dataclasses.replace(config, seed=seed)
