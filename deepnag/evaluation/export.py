@@ -80,21 +80,33 @@ def _check_output(path: Path) -> None:
         raise UserError(f"cannot write {path}: folder {parent} is not writable; choose another --output")
 
 
+def _write(output: Path, config: Config, dataset: str, samples: np.ndarray, labels: np.ndarray,
+           class_names: Sequence[str]) -> list[Path]:
+    """PATH.npz, and with --format native the data set's own files beside it; the paths written."""
+    written = [write_npz(output, samples, labels, class_names)]
+    if config.format == "native":
+        written.append(write_native(output.with_suffix(""), dataset, samples, labels, class_names))
+    return written
+
+
+def _checkpoint_of(config: Config, explicit: set[str]) -> dict:
+    """The --generate checkpoint (--dataset, when given, names the data set of an original-project file)."""
+    return checkpoint.load(config.generate, dataset=config.dataset if "dataset" in explicit else None)
+
+
 def generate_command(config: Config, explicit: set[str]) -> list[Path]:
     """The --generate action: sample a checkpoint and write the files; returns what was written."""
     source = Path(config.generate)
     output = npz_path(config.output)
     _check_output(output)
-    state = checkpoint.load(source, dataset=config.dataset if "dataset" in explicit else None)
+    state = _checkpoint_of(config, explicit)
     saved = checkpoint.config_of(state)
     seed = flag_or_saved(config, explicit, saved, "seed")
     device = resolve_device(config.device)
     generator = load_generator(state, str(source), device)
     samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
     class_names = list(state["class_names"])
-    written = [write_npz(output, samples, labels, class_names)]
-    if config.format == "native":
-        written.append(write_native(output.with_suffix(""), saved.dataset, samples, labels, class_names))
+    written = _write(output, config, saved.dataset, samples, labels, class_names)
     for path in written:
         log.info("wrote %s (%d samples, %d per class)", path, len(samples), config.num_per_class)
     if config.metrics:
@@ -122,7 +134,7 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
     GPSR variants of its training samples (resampled along their path to the generator's length)."""
     output = npz_path(config.output)
     _check_output(output)
-    state = checkpoint.load(config.generate, dataset=config.dataset if "dataset" in explicit else None)
+    state = _checkpoint_of(config, explicit)
     source, raw = _training_raw_of(state, config, explicit)
     seed = flag_or_saved(config, explicit, source, "seed")
     num_classes, k = len(raw.class_names), config.num_per_class
@@ -137,9 +149,7 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
         parts.append(samples.reshape(num_classes, generated, *samples.shape[1:]))
     samples = np.concatenate(parts, axis=1).reshape(num_classes * k, *variants.shape[2:])  # class-major
     labels = np.repeat(np.arange(num_classes), k)
-    written = [write_npz(output, samples, labels, raw.class_names)]
-    if config.format == "native":
-        written.append(write_native(output.with_suffix(""), source.dataset, samples, labels, raw.class_names))
+    written = _write(output, config, source.dataset, samples, labels, raw.class_names)
     for path in written:
         log.info("wrote %s (%d samples per class: %d GPSR variants of the %d training samples, then %d of the "
                  "generator)", path, k, k - generated, len(raw.sequences), generated)
@@ -152,7 +162,7 @@ def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
     output = npz_path(config.output)
     _check_output(output)
     if config.generate:
-        state = checkpoint.load(config.generate, dataset=config.dataset if "dataset" in explicit else None)
+        state = _checkpoint_of(config, explicit)
         source, raw = _training_raw_of(state, config, explicit)
         seed = flag_or_saved(config, explicit, source, "seed")
     else:
@@ -160,9 +170,7 @@ def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
         source = dataclasses.replace(config, seed=seed)
         raw = training_raw_for(source)
     samples, labels = gpsr.per_sample(raw.sequences, raw.labels, config.num_per_sample, np.random.default_rng(seed))
-    written = [write_npz(output, samples, labels, raw.class_names)]
-    if config.format == "native":
-        written.append(write_native(output.with_suffix(""), source.dataset, samples, labels, raw.class_names))
+    written = _write(output, config, source.dataset, samples, labels, raw.class_names)
     for path in written:
         log.info("wrote %s (%d GPSR variants: %d of each of %d real samples from %d subjects)", path, len(samples),
                  config.num_per_sample, len(raw.sequences), len(set(raw.subjects)))
