@@ -23,8 +23,21 @@ GPSR draws and real-alone error) with one more row kind per option:
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
   N(0, 1) (`deepnag.evaluation.sampling.generate`'s `spread`).
 
-Nothing is trained. Resumable: each fold writes `options.json` beside its
-result.json (atomically) and is skipped once it has every option asked for.
+- `ensemble with V`: half of each class this generator's samples, half those of
+  variant V's generator (below): two generators trained from different seeds.
+
+Nothing is trained, except with `--variant NAME --variant-flags FLAGS`: then each
+fold also trains a generator of its own writers with the fold's training flags
+plus FLAGS (e.g. `--diversity-weight=3`, `--seed=1235`) into
+`<fold>/variants/NAME/logs`, and measures that generator instead, its rows
+named `generator [NAME]`, `both (½ + ½) [NAME]`, `<option> [NAME]`.
+
+    python benchmarks/augmentation_options.py --out OUT --folds "dollar-gds-w2-*" \
+        --variant diversity-3 --variant-flags=--diversity-weight=3 --options "generator share 0.25"
+
+Resumable: each fold writes `options.json` beside its result.json (atomically)
+and is skipped once it has every option asked for; a variant's finished
+training is kept.
 The summary (`OUT/options.md`) has the same shape as augmentation.py's, with a
 paired "option − GPSR" line per count.
 """
@@ -87,8 +100,11 @@ def interleave(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, n
     return np.where(np.tile(~from_second, classes)[:, None, None], a[rows], b[rows]), labels
 
 
-def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict[str, Make]:
+def options_for(state: dict[str, Any], generator: Any, names: list[str],
+                others: Callable[[str], tuple[dict[str, Any], Any]] | None = None) -> dict[str, Make]:
     """The named options as study variants (each built from the seen writers' real samples).
+
+    `others(V)`: the checkpoint state and generator of the fold's variant V (for `ensemble with V`).
 
     Generating is the slow part (a few thousand sequences through the GRU per seed), so the options share
     one draw of the generator per (count, seed) and one filtered set, keeping only the current seed's.
@@ -148,6 +164,12 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
         filtered = kept(seen, labels)
         return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), filtered(k, seed), k)
 
+    def ensemble(other_state: dict[str, Any], other: Any) -> Make:
+        def pair(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            return interleave(draw(k, seed), once("other", k, seed,
+                                                  lambda: generate_per_class(other_state, other, k, seed)), k)
+        return lambda seen, labels: pair
+
     made: dict[str, Make] = {}
     for name in names:
         if name == "generator → GPSR":
@@ -158,6 +180,8 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
             made[name] = kept
         elif name == "½ GPSR + ½ filtered generator":
             made[name] = kept_mixed
+        elif (match := re.fullmatch(r"ensemble with (\S+)", name)) and others is not None:
+            made[name] = ensemble(*others(match.group(1)))
         elif match := re.fullmatch(r"near seen (\d+(?:\.\d+)?)", name):
             made[name] = near(float(match.group(1)))
         elif (match := re.fullmatch(r"generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
@@ -165,38 +189,101 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str]) -> dict
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S, near seen S, generator share P in [0, 1])")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S, near seen S, generator share P in [0, 1], ensemble with VARIANT)")
     return made
 
 
-def run_fold(folder: Path, datapath: str, names: list[str]) -> dict[str, Any] | None:
+STUDY_NAMES = {"generator": "generator", "both": "both (½ + ½)"}  # the study's own rows, as a variant's rows name them
+
+
+def best_of(logs: Path) -> Path | None:
+    """The best checkpoint a training run under `logs` wrote (None: none yet)."""
+    found = sorted(logs.glob("*/checkpoints/checkpoint-best.pt"))
+    return found[0] if found else None
+
+
+def variant_checkpoint(folder: Path, result: dict[str, Any], datapath: str, name: str, flags: str,
+                       threads: int = 0) -> Path:
+    """The fold's variant `name`: a generator of the fold's writers, its flags plus `flags`, trained once."""
+    home = folder / "variants" / name
+    trained = home / "trained.json"
+    if trained.is_file():
+        return home / recorded_variant(folder, name, flags)["checkpoint"]
+    print(f"{folder.name}: training variant {name} ({flags})", flush=True)
+    best = benchmark.train(result["dataset"], datapath, result["subjects"], result["budget"], home, threads,
+                           (*result.get("train_flags", "").split(), *flags.split()))
+    record = {"flags": flags, "checkpoint": str(best.relative_to(home))}
+    atomic_write(trained, lambda out: out.write((json.dumps(record) + "\n").encode()))
+    return best
+
+
+def recorded_variant(folder: Path, name: str, flags: str) -> dict[str, Any]:
+    """What the fold's variant `name` was trained with ({} before it is); an error when not with `flags`."""
+    trained = folder / "variants" / name / "trained.json"
+    recorded = json.loads(trained.read_text()) if trained.is_file() else {}
+    if recorded and recorded["flags"] != flags:
+        raise SystemExit(f"{trained.parent}: trained with --variant-flags={recorded['flags']!r}, not {flags!r}; "
+                         "pick another --variant name, or delete that folder to train it again")
+    return recorded
+
+
+def trained_variant(folder: Path, name: str) -> tuple[dict[str, Any], Any]:
+    """The checkpoint state and generator of the fold's variant `name`, trained before."""
+    trained = folder / "variants" / name / "trained.json"
+    if not trained.is_file():
+        raise SystemExit(f"ensemble with {name}: {trained.parent} has no trained generator; "
+                         f"run --variant {name} with its --variant-flags first")
+    path = trained.parent / json.loads(trained.read_text())["checkpoint"]
+    state = checkpoint.load(path)
+    return state, load_generator(state, str(path))
+
+
+def run_fold(folder: Path, datapath: str, names: list[str], variant: str = "", variant_flags: str = ""
+             ) -> dict[str, Any] | None:
     """The fold's result with its study extended by the options (None: the fold has no result or checkpoint yet).
 
     Options measured before are kept; only the missing ones are measured (on the same seeds, so the GPSR rows
-    they are paired with come out the same, which is checked).
+    they are paired with come out the same, which is checked). With `variant`, the generator measured is the
+    variant's (trained here the first time), and its rows are named "<row> [variant]".
     """
     done, path = folder / "options.json", folder / "result.json"
     result = json.loads(done.read_text()) if done.is_file() else None
     measured = {row["added"] for row in result["study"]["rows"]} if result else set()
-    missing = [name for name in names if name not in measured]
-    if result and not missing:
+    suffix = f" [{variant}]" if variant else ""
+    if variant:
+        recorded_variant(folder, variant, variant_flags)
+    wanted = [f"{own}{suffix}" for own in STUDY_NAMES.values()] * bool(variant) + [f"{n}{suffix}" for n in names]
+    if result and set(wanted) <= measured:
         return result
-    found = sorted(folder.glob("logs/*/checkpoints/checkpoint-best.pt"))
-    if not path.is_file() or not found:
+    if not path.is_file():
         return None
     result = result or json.loads(path.read_text())
-    state = checkpoint.load(found[0])
-    generator = load_generator(state, str(found[0]))
+    found = variant_checkpoint(folder, result, datapath, variant, variant_flags) if variant else best_of(folder / "logs")
+    if found is None:
+        return None
+    missing = [n for n in names if f"{n}{suffix}" not in measured]
+    state = checkpoint.load(found)
+    generator = load_generator(state, str(found))
     every = load_raw(result["dataset"], datapath).select(checkpoint.config_of(state).classes)
     samples, labels = generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
-    print(f"{folder.name}: {', '.join(missing)}", flush=True)
-    study = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, missing))
+    print(f"{folder.name}: {', '.join(wanted if variant else missing)}", flush=True)
+    study = held_out(state, every, 0, generator, samples, labels, 0,
+                     options_for(state, generator, missing, lambda other: trained_variant(folder, other)))
+    if variant:
+        study["rows"] = [{**r, "added": f"{STUDY_NAMES.get(r['added'], r['added'])}{suffix}"}
+                         if r["added"] != "gpsr" else r for r in study["rows"]]
+        result.setdefault("variants", {})[variant] = {
+            "flags": variant_flags, "epochs": int(state["epoch"]),
+            "tstr_heldout_accuracy": study["tstr_heldout_accuracy"]}
+        print(f"{folder.name}: variant {variant}: {int(state['epoch'])} epochs, held-out TSTR "
+              f"{study['tstr_heldout_accuracy']:.3f}", flush=True)
+        measured = {row["added"] for row in result["study"]["rows"]}  # the fold's own study stays, rows added
     if measured:
         before = {(r["added"], r["per_class"]): r["errors"] for r in result["study"]["rows"]}
         if any(before[(r["added"], r["per_class"])] != r["errors"] for r in study["rows"] if r["added"] in measured):
             raise SystemExit(f"{done}: its rows differ from a new measurement of the same seeds; delete it to start over")
-        study["rows"] = result["study"]["rows"] + [r for r in study["rows"] if r["added"] not in measured]
-        study["versus_gpsr"] = versus_gpsr(study["rows"])
+        rows = result["study"]["rows"] + [r for r in study["rows"] if r["added"] not in measured]
+        study = {**(result["study"] if variant else study), "rows": rows, "versus_gpsr": versus_gpsr(rows)}
     result["study"] = study
     atomic_write(done, lambda out: out.write((json.dumps(result, indent=1) + "\n").encode()))
     return result
@@ -210,11 +297,17 @@ def main() -> None:
     parser.add_argument("--options", default=",".join(OPTIONS), help=f"comma-separated; default: {', '.join(OPTIONS)}")
     parser.add_argument("--folds", default="*", metavar="PATTERN",
                         help="which folds to measure, a glob of their folder names (e.g. 'jk2017-kinect-w2-*')")
+    parser.add_argument("--variant", default="", metavar="NAME",
+                        help="measure a generator trained per fold with the fold's flags plus --variant-flags "
+                        "(trained the first time, in <fold>/variants/NAME)")
+    parser.add_argument("--variant-flags", default="", metavar="FLAGS", help="main.py flags of --variant")
     args = parser.parse_args()
+    if bool(args.variant) != bool(args.variant_flags) or not re.fullmatch(r"[\w.-]*", args.variant):
+        raise SystemExit("--variant NAME (letters, digits, . _ -) and --variant-flags FLAGS go together")
     names = [n.strip() for n in args.options.split(",") if n.strip()]
     folds = sorted(p for p in Path(args.out).glob("*") if p.is_dir() and re.fullmatch(r".+-w\d+-f\d+", p.name))
     chosen = [f for f in folds if fnmatch.fnmatch(f.name, args.folds)]
-    if not [r for r in (run_fold(f, args.datapath, names) for f in chosen) if r is not None]:
+    if not [r for r in (run_fold(f, args.datapath, names, args.variant, args.variant_flags) for f in chosen) if r is not None]:
         raise SystemExit(f"no finished fold{'' if args.folds == '*' else f' matching {args.folds!r}'} "
                          f"(result.json and logs/*/checkpoints/checkpoint-best.pt) under {args.out}")
     # The summary covers every fold measured so far, not only this call's.

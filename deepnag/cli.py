@@ -98,17 +98,27 @@ def _non_negative_int(name: str):
     return _int_at_least(name, 0)
 
 
-def _positive_float(name: str):
+def _finite_float(name: str, zero_allowed: bool):
+    """A parser of finite numbers above 0 (or at least 0), whose errors name `name`."""
     def convert(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{name} must be a positive finite number, got {text}")
+        if not (value >= 0 if zero_allowed else value > 0) or value == float("inf"):
+            kind = "non-negative" if zero_allowed else "positive"
+            raise argparse.ArgumentTypeError(f"{name} must be a {kind} finite number, got {text}")
         return value
 
     return convert
+
+
+def _positive_float(name: str):
+    return _finite_float(name, zero_allowed=False)
+
+
+def _non_negative_float(name: str):
+    return _finite_float(name, zero_allowed=True)
 
 
 def _beta(name: str):
@@ -272,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="size of the latent noise per time step")
     model.add_argument("--gamma", type=_positive_float("--gamma"), default=d.gamma,
                        help="soft-DTW smoothing (gamma) of the loss; the reference uses 0.1")
+    model.add_argument("--diversity-weight", type=_non_negative_float("--diversity-weight"), default=d.diversity_weight,
+                       metavar="W", help="weight of the loss's diversity term against its fidelity term "
+                       "(DeepNAG; the reference's: 1; 0 drops it)")
     model.add_argument("--resample-n", type=_positive_int("--resample-n"), default=d.resample_n,
                        help="points per gesture after spatial resampling (at least 2)")
     model.add_argument("--recipe", type=_choice("recipe", tuple(RECIPES)), default=d.recipe,
@@ -396,6 +409,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
         raise UserError("--speeds applies to dollar-gds only")
     if args.best_by == "tstr" and not args.eval_every and not args.resume:
         raise UserError("--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every too")
+    if "diversity_weight" in explicit and args.model != "DeepNAG":
+        raise UserError("--diversity-weight weighs a term of DeepNAG's loss; it does not go with --model=DeepGAN")
     if args.seed < -1:
         raise UserError(f"--seed must be -1 (random) or a non-negative integer, got {args.seed}")
     values.update({name: value for name, value in RECIPES[args.recipe].items() if name not in explicit})

@@ -56,6 +56,7 @@ class Config:
     latent_dim: int = 32
     resample_n: int = 64
     gamma: float = 0.1  # soft-DTW smoothing of the loss and of the metrics (SPEC)
+    diversity_weight: float = 1.0  # weight of the loss's diversity term against its fidelity term (the reference's: 1)
     recipe: str = "reference"  # a named set of defaults for the settings below (RECIPES)
     lr: float = 1e-4
     lr_warmup: int = 0  # optimiser steps of linear learning-rate warm-up (0: none)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 import torch
@@ -34,19 +35,35 @@ def test_a_bad_gamma_is_a_one_line_error(value):
         parse_args([f"--gamma={value}"])
 
 
-def test_the_training_loss_uses_the_configured_gamma(shared_data, monkeypatch):
+@pytest.mark.parametrize("value, message", [
+    ("-1", "--diversity-weight must be a non-negative finite number, got -1"),
+    ("inf", "--diversity-weight must be a non-negative finite number, got inf"),
+    ("x", "--diversity-weight must be a number, got 'x'"),
+])
+def test_a_bad_diversity_weight_is_a_one_line_error(value, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        parse_args([f"--diversity-weight={value}"])
+
+
+def test_the_diversity_weight_is_deepnags_only():
+    assert parse_args(["--diversity-weight=0"])[0].diversity_weight == 0.0
+    with pytest.raises(UserError, match="--diversity-weight weighs a term of DeepNAG's loss"):
+        parse_args(["--model=DeepGAN", "--diversity-weight=2"])
+
+
+def test_the_training_loss_uses_the_configured_gamma_and_diversity_weight(shared_data, monkeypatch):
     seen = []
     real_loss = methods.deepnag_loss
 
-    def spy(*args, gamma, **kwargs):
-        seen.append(gamma)
-        return real_loss(*args, gamma=gamma, **kwargs)
+    def spy(*args, gamma, diversity_weight, **kwargs):
+        seen.append((gamma, diversity_weight))
+        return real_loss(*args, gamma=gamma, diversity_weight=diversity_weight, **kwargs)
 
     monkeypatch.setattr(methods, "deepnag_loss", spy)
     data = load_data("dollar-gds", str(shared_data), resample_n=8, classes=("arrow", "circle"), max_per_class=4)
-    config = parse_args(["--resample-n=8", "--batch-size=8", "--gamma=0.7"])[0]
+    config = parse_args(["--resample-n=8", "--batch-size=8", "--gamma=0.7", "--diversity-weight=3"])[0]
     DeepNAGMethod(config, data, torch.device("cpu")).run_epoch(data, RandomStreams.seeded(0, torch.device("cpu")))
-    assert seen and set(seen) == {0.7}
+    assert seen and set(seen) == {(0.7, 3.0)}
 
 
 def test_an_action_on_a_checkpoint_takes_its_settings_unless_given():

@@ -96,6 +96,25 @@ def test_every_term_and_the_total_follow_the_spec(batch, gamma):
     assert terms["loss"].item() == loss.item()
 
 
+@pytest.mark.parametrize("weight", [0.0, 2.5])
+def test_the_diversity_weight_scales_only_the_diversity_term(batch, weight):
+    """--diversity-weight: L_m = fidelity + w·diversity; the reported terms stay unweighted; w = 1 is the default."""
+    y, real_1, real_2, fake_1, fake_2 = (batch[0], *(torch.from_numpy(v) for v in batch[1:]))
+    labels = torch.tensor(y)
+    default, plain = deepnag_loss(real_1, real_2, fake_1, fake_2, labels)
+    one, _ = deepnag_loss(real_1, real_2, fake_1, fake_2, labels, diversity_weight=1.0)
+    weighted, terms = deepnag_loss(real_1, real_2, fake_1, fake_2, labels, diversity_weight=weight)
+    assert Config().diversity_weight == 1.0 and default.item() == one.item()
+    expected = plain["loss_resample"].item()
+    for m in ("ed", "cos"):
+        assert terms[f"diversity_{m}"].item() == pytest.approx(plain[f"diversity_{m}"].item(), rel=1e-12)
+        assert plain[f"diversity_{m}"].item() > 0  # so the weight shows
+        assert terms[f"loss_{m}"].item() == pytest.approx(
+            plain[f"fidelity_{m}"].item() + weight * plain[f"diversity_{m}"].item(), rel=1e-12)
+        expected += plain[f"fidelity_{m}"].item() + weight * plain[f"diversity_{m}"].item()
+    assert weighted.item() == pytest.approx(expected / 3, rel=1e-12)
+
+
 def test_the_equal_spacing_term_divides_by_n_not_n_minus_1():
     """Evenly spaced points still pay: the reference's target is L/n, below each of the n−1 equal steps."""
     line = torch.linspace(0, 1, 5, dtype=torch.float64)[None, :, None]  # 4 steps of 0.25, target 1/5

@@ -8,6 +8,7 @@ from deepnag.config import Config
 from deepnag.loss.hausdorff import class_aware_hausdorff
 
 GAMMA = Config.gamma
+DIVERSITY_WEIGHT = Config.diversity_weight
 DISTANCES = ("ed", "cos")
 RESAMPLE_WEIGHT = 1000.0
 
@@ -29,11 +30,14 @@ def deepnag_loss(
     fake_2: torch.Tensor,
     labels: torch.Tensor,
     gamma: float = GAMMA,
+    diversity_weight: float = DIVERSITY_WEIGHT,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """DeepNAG's loss for one step, and its terms (detached) for monitoring.
 
-    For m in {ed, cos}: L_m = AHD_m(real_1, fake_1) + |AHD_m(fake_1, fake_2) − AHD_m(real_1, real_2)|;
-    loss = (L_ed + L_cos + L_resample) / 3. `fake_2` should be detached (SPEC).
+    For m in {ed, cos}: L_m = AHD_m(real_1, fake_1) + w·|AHD_m(fake_1, fake_2) − AHD_m(real_1, real_2)|;
+    loss = (L_ed + L_cos + L_resample) / 3. `fake_2` should be detached (SPEC). The reference's w is 1;
+    `diversity_weight` (`--diversity-weight`) trades the diversity term against fidelity. The `diversity_m`
+    terms reported are unweighted.
     """
     terms: dict[str, torch.Tensor] = {}
     total = equal_spacing_loss(fake_1)
@@ -44,7 +48,7 @@ def deepnag_loss(
             spread_real = class_aware_hausdorff(real_1, real_2, labels, distance=m, gamma=gamma)
         spread_fake = class_aware_hausdorff(fake_1, fake_2, labels, distance=m, gamma=gamma)
         diversity = (spread_fake - spread_real).abs()
-        terms[f"loss_{m}"] = fidelity + diversity
+        terms[f"loss_{m}"] = fidelity + diversity_weight * diversity
         terms[f"fidelity_{m}"] = fidelity
         terms[f"diversity_{m}"] = diversity
         total = total + terms[f"loss_{m}"]

@@ -194,7 +194,8 @@ class DeepNAGMethod:
             with torch.no_grad():
                 fake_2 = self.generator(z2, labels)
         fake_1, fake_2 = fake_1.float(), fake_2.float()  # the soft-DTW loss runs in float32
-        loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels, gamma=self.config.gamma)
+        loss, metrics = deepnag_loss(real_1, real_2, fake_1, fake_2, labels, gamma=self.config.gamma,
+                                     diversity_weight=self.config.diversity_weight)
         if not finite_update(self.optimizers["generator"], loss, number, "the loss", self.config.skip_nonfinite,
                              self.context):
             return None
