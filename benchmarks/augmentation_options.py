@@ -278,7 +278,7 @@ def run_fold(folder: Path, datapath: str, names: list[str], variant: str = "", v
         print(f"{folder.name}: variant {variant}: {int(state['epoch'])} epochs, held-out TSTR "
               f"{study['tstr_heldout_accuracy']:.3f}", flush=True)
         measured = {row["added"] for row in result["study"]["rows"]}  # the fold's own study stays, rows added
-    if measured:
+    if measured or variant:
         before = {(r["added"], r["per_class"]): r["errors"] for r in result["study"]["rows"]}
         if any(before[(r["added"], r["per_class"])] != r["errors"] for r in study["rows"] if r["added"] in measured):
             raise SystemExit(f"{done}: its rows differ from a new measurement of the same seeds; delete it to start over")

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from tests.conftest import ROOT
 
@@ -183,3 +184,65 @@ def test_interleave_alternates_the_two_sets_within_each_class():
     longer = (np.stack([np.linspace(0, 1, 5)] * 2, axis=-1)[None].repeat(2, 0), np.arange(2))
     merged, _ = augmentation_options.interleave(lines, longer, 1, share=1.0)
     assert merged.shape == (2, 3, 2) and merged[0, :, 0].tolist() == [0.0, 0.5, 1.0]
+
+
+def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_data):
+    """--variant trains a generator per fold with the fold's flags plus its own, and adds its rows, named for it."""
+    fold = tmp_path / "dollar-gds-w2-f0"
+    fold.mkdir()
+    (fold / "result.json").write_text(json.dumps({
+        "dataset": "dollar-gds", "writers": 2, "fold": 0, "epochs": 1, "budget": "5m", "subjects": ["s02", "s03"],
+        "train_flags": "--classes=arrow,star --resample-n=12 --batch-size=16 --epochs=1 --vis-frequency=0",
+        "study": {"rows": [], "real_error": 0.1, "recognizer": "Protractor", "tstr_heldout_accuracy": 0.5}}))
+    base = [sys.executable, "benchmarks/augmentation_options.py", f"--out={tmp_path}", f"--datapath={shared_data}"]
+
+    def run(name, flags, options):
+        return subprocess.run([*base, f"--variant={name}", f"--variant-flags={flags}", f"--options={options}"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+    first = run("weighted", "--diversity-weight=3", "generator share 0.25")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "dollar-gds-w2-f0: training variant weighted (--diversity-weight=3)" in first.stdout
+    trained = json.loads((fold / "variants" / "weighted" / "trained.json").read_text())
+    state = _load(fold / "variants" / "weighted" / trained["checkpoint"])
+    assert state["config"]["diversity_weight"] == 3.0 and state["config"]["epochs"] == 1
+    assert state["config"]["subjects"] == ["s02", "s03"] and state["config"]["classes"] == ["arrow", "star"]
+    result = json.loads((fold / "options.json").read_text())
+    kinds = list(dict.fromkeys(row["added"] for row in result["study"]["rows"]))
+    assert kinds == ["gpsr", "generator [weighted]", "both (½ + ½) [weighted]", "generator share 0.25 [weighted]"]
+    assert result["variants"]["weighted"]["flags"] == "--diversity-weight=3"
+    assert result["study"]["real_error"] == 0.1  # the fold's own study is kept; rows are added to it
+    again = run("weighted", "--diversity-weight=3", "generator share 0.25")
+    assert again.returncode == 0 and "dollar-gds-w2-f0:" not in again.stdout  # trained and measured once
+    other = run("weighted", "--diversity-weight=2", "generator share 0.25")
+    assert other.returncode == 1 and "trained with --variant-flags='--diversity-weight=3', not '--diversity-weight=2'" \
+        in other.stderr
+    missing = run("seeded", "--seed=7", "ensemble with nowhere")
+    assert missing.returncode == 1 and "ensemble with nowhere:" in missing.stderr and "no trained generator" in missing.stderr
+    alone = subprocess.run([*base, "--variant=seeded"], cwd=ROOT, capture_output=True, text=True)
+    assert alone.returncode == 1 and "--variant NAME" in alone.stderr and "--variant-flags FLAGS go together" in alone.stderr
+    _an_ensemble_takes_half_of_each_class_from_each_generator(fold, shared_data)
+
+
+def _load(path):
+    from deepnag import checkpoint
+    return checkpoint.load(path)
+
+
+def _an_ensemble_takes_half_of_each_class_from_each_generator(fold, shared_data):
+    from deepnag.evaluation.sampling import generate_per_class
+    options = _import_benchmark("augmentation_options")
+    state, generator = options.trained_variant(fold, "weighted")
+    other_state, shifted = options.trained_variant(fold, "weighted")
+    with torch.no_grad():  # a second, different generator: the same weights shifted, so the halves are told apart
+        for p in shifted.parameters():
+            p.add_(0.5)
+    make = options.options_for(state, generator, ["ensemble with x"], lambda name: (other_state, shifted))
+    merged, labels = make["ensemble with x"]([], np.array([]))(4, 5)
+    own, _ = generate_per_class(state, generator, 4, 5)
+    theirs, _ = generate_per_class(other_state, shifted, 4, 5)
+    assert labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    for c in range(2):
+        block = slice(4 * c, 4 * c + 4)
+        assert np.array_equal(merged[block][0::2], own[block][:2]) and np.array_equal(merged[block][1::2], theirs[block][:2])
+    assert not np.allclose(own, theirs)
