@@ -110,15 +110,13 @@ def kinds_of(results: list[dict[str, Any]]) -> list[str]:
 
 def overview(results: list[dict[str, Any]], counts: tuple[int, ...] = (32, 160)) -> str:
     """Markdown, one line per data set and writer count: real alone's error, then each kind's change at `counts`."""
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in results:
-        groups.setdefault((r["dataset"], r["writers"]), []).append(r)
+    groups = groups_of(results)
     kinds = kinds_of(results)
     head = " | ".join(f"+ {augmentation.label(k).removeprefix('real + ')} ({' / '.join(map(str, counts))})"
                       for k in kinds)
     lines = [f"| data set | writers | folds | generator epochs | held-out TSTR | real alone: error | {head} |",
              "|---|---:|---:|---:|---:|---:|" + "---:|" * len(kinds)]
-    for (dataset, writers), folds in sorted(groups.items()):
+    for (dataset, writers), folds in groups.items():
         real = [f["study"]["real_error"] for f in folds]
         epochs = [f["epochs"] for f in folds]
         tstr = [f["study"]["tstr_heldout_accuracy"] for f in folds]
@@ -137,14 +135,49 @@ def overview(results: list[dict[str, Any]], counts: tuple[int, ...] = (32, 160))
     return "\n".join(lines)
 
 
-def summary(results: list[dict[str, Any]]) -> str:
-    """Markdown: per data set and writer count, each row's error and reduction averaged over folds."""
-    lines = [overview(results), "", "Change: error relative to real alone (negative = fewer errors), mean ± sd over "
-             "folds of each fold's mean over 5 sampling seeds; the generator epochs are what the budget bought."]
+def groups_of(results: list[dict[str, Any]]) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """The folds of `results` by data set and writer count, sorted."""
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in results:
         groups.setdefault((r["dataset"], r["writers"]), []).append(r)
-    for (dataset, writers), folds in sorted(groups.items()):
+    return dict(sorted(groups.items()))
+
+
+def paired_with_gpsr(folds: list[dict[str, Any]], kind: str, count: int) -> list[float]:
+    """Per fold, `kind`'s error minus GPSR's at `count` per class (folds without both rows are left out)."""
+    diffs = []
+    for f in folds:
+        errors = {r["added"]: r["error"]["mean"] for r in f["study"]["rows"] if r["per_class"] == count}
+        if kind in errors and "gpsr" in errors:
+            diffs.append(errors[kind] - errors["gpsr"])
+    return diffs
+
+
+def against_gpsr(results: list[dict[str, Any]], count: int = 160) -> str:
+    """Markdown, one row per kind: its error minus GPSR's at `count` per class, per data set and writer count."""
+    groups = groups_of(results)
+    head = " | ".join(f"{dataset}, {writers} writers" for dataset, writers in groups)
+    lines = [f"| {count} added per class: error − GPSR's (paired by fold) | {head} |",
+             "|---|" + "---:|" * len(groups)]
+    for kind in kinds_of(results):
+        if kind == "gpsr":
+            continue
+        cells = []
+        for folds in groups.values():
+            diffs = paired_with_gpsr(folds, kind, count)
+            cells.append(f"{np.mean(diffs):+.4f} ± {np.std(diffs, ddof=1):.4f} ({sum(d < 0 for d in diffs)}/{len(diffs)})"
+                         if len(diffs) > 1 else "n/a")
+        lines.append(f"| {augmentation.label(kind).removeprefix('real + ')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """Markdown: per data set and writer count, each row's error and reduction averaged over folds."""
+    lines = [overview(results), "", "Change: error relative to real alone (negative = fewer errors), mean ± sd over "
+             "folds of each fold's mean over 5 sampling seeds; the generator epochs are what the budget bought.", "",
+             against_gpsr(results), "", "Each cell: mean ± sd over folds of the kind's error minus GPSR's (negative = "
+             "fewer errors than GPSR), then (folds where it had fewer / folds)."]
+    for (dataset, writers), folds in groups_of(results).items():
         epochs = [f["epochs"] for f in folds]
         real = [f["study"]["real_error"] for f in folds]
         tstr = [f["study"].get("tstr_heldout_accuracy") for f in folds]
@@ -166,12 +199,10 @@ def summary(results: list[dict[str, Any]]) -> str:
                       if len(reductions) > 1 else "n/a")
             lines.append(f"| {k} | {augmentation.label(kind)} | {np.mean(errors):.3f} | {change} |")
         for k in sorted({k for k, _ in rows}):
-            gpsr = rows.get((k, "gpsr"), [])
             for kind in kinds:
-                found = rows.get((k, kind), [])
-                if kind == "gpsr" or len(found) != len(gpsr) or len(found) < 2:
+                diffs = paired_with_gpsr(folds, kind, k)
+                if kind == "gpsr" or len(diffs) < 2:
                     continue
-                diffs = [a["error"]["mean"] - b["error"]["mean"] for a, b in zip(found, gpsr)]
                 below = sum(d < 0 for d in diffs)
                 lines.append(f"| {k} | {augmentation.label(kind).removeprefix('real + ')} − GPSR (paired) | "
                              f"{np.mean(diffs):+.4f} ± {np.std(diffs, ddof=1):.4f} | "

@@ -67,6 +67,8 @@ def test_the_summary_averages_folds_and_pairs_generator_with_gpsr():
     assert "| 8 | generator − GPSR (paired) | +0.2000 ± 0.0000 | fewer errors than GPSR in 0 of 2 folds |" in text
     text = bench.summary([fold(0.2, 0.1, 0.05), fold(0.4, 0.2, 0.3)])
     assert "| 8 | generator − GPSR (paired) | +0.0250 ± 0.1061 | fewer errors than GPSR in 1 of 2 folds |" in text
+    assert "| generator | n/a |" in text  # the compact table is at 160 per class, which these folds lack
+    assert "| generator | +0.0250 ± 0.1061 (1/2) |" in bench.against_gpsr([fold(0.2, 0.1, 0.05), fold(0.4, 0.2, 0.3)], 8)
 
 
 def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_data):
