@@ -10,4 +10,13 @@ for spec in "dollar-gds 2 3 70" "jk2017-kinect 2 5 450" "jk2017-kinect 5 3 200" 
   python benchmarks/augmentation.py --datapath "$DATA" --datasets $1 --writers $2 --folds $3 \
     --budget 15m --train-flags="--recipe=fast --epochs=$4" --out $OUT
 done
-python benchmarks/augmentation_options.py --datapath "$DATA" --out $OUT --folds "*-w2-*"
+OPTIONS="python benchmarks/augmentation_options.py --datapath $DATA --out $OUT"
+$OPTIONS --folds "*-w2-*"
+$OPTIONS --folds "jk2017-kinect-w5-*"
+# generators trained per fold with other flags (dollar-gds, two writers), each measured beside GPSR
+V="$OPTIONS --folds dollar-gds-w2-*"
+$V --variant seed-1235 --variant-flags=--seed=1235 --options "generator share 0.25"
+$V --variant base --variant-flags=--seed=1234 --options "generator share 0.25"
+$V --variant seed-1235 --variant-flags=--seed=1235 --options "generator share 0.25,ensemble with base"
+$V --variant diversity-3 --variant-flags=--diversity-weight=3 --options "generator share 0.25"
+$V --variant epochs-200 --variant-flags=--epochs=200 --options "generator share 0.25"
