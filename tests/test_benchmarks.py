@@ -190,6 +190,8 @@ def test_interleave_alternates_the_two_sets_within_each_class():
 
 def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_data):
     """--variant trains a generator per fold with the fold's flags plus its own, and adds its rows, named for it."""
+    from deepnag import checkpoint
+
     fold = tmp_path / "dollar-gds-w2-f0"
     fold.mkdir()
     (fold / "result.json").write_text(json.dumps({
@@ -206,7 +208,7 @@ def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_
     assert first.returncode == 0, first.stderr[-2000:]
     assert "dollar-gds-w2-f0: training variant weighted (--diversity-weight=3)" in first.stdout
     trained = json.loads((fold / "variants" / "weighted" / "trained.json").read_text())
-    state = _load(fold / "variants" / "weighted" / trained["checkpoint"])
+    state = checkpoint.load(fold / "variants" / "weighted" / trained["checkpoint"])
     assert state["config"]["diversity_weight"] == 3.0 and state["config"]["epochs"] == 1
     assert state["config"]["subjects"] == ["s02", "s03"] and state["config"]["classes"] == ["arrow", "star"]
     result = json.loads((fold / "options.json").read_text())
@@ -223,15 +225,10 @@ def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_
     assert missing.returncode == 1 and "ensemble with nowhere:" in missing.stderr and "no trained generator" in missing.stderr
     alone = subprocess.run([*base, "--variant=seeded"], cwd=ROOT, capture_output=True, text=True)
     assert alone.returncode == 1 and "--variant NAME" in alone.stderr and "--variant-flags FLAGS go together" in alone.stderr
-    _an_ensemble_takes_half_of_each_class_from_each_generator(fold, shared_data)
+    _an_ensemble_takes_half_of_each_class_from_each_generator(fold)
 
 
-def _load(path):
-    from deepnag import checkpoint
-    return checkpoint.load(path)
-
-
-def _an_ensemble_takes_half_of_each_class_from_each_generator(fold, shared_data):
+def _an_ensemble_takes_half_of_each_class_from_each_generator(fold):
     from deepnag.evaluation.sampling import generate_per_class
     options = _import_benchmark("augmentation_options")
     state, generator = options.trained_variant(fold, "weighted")
