@@ -1,13 +1,15 @@
 """`pip install .` into a fresh virtual environment gives a working `deepnag` command and API.
 
-The environment sees this interpreter's site-packages (torch and the other
-dependencies CI installed), and pip runs with `--no-index`: nothing is downloaded.
+The environment sees the site-packages of the interpreter running the tests (torch
+and the other dependencies, whether that interpreter is a virtual environment or
+not) through a `.pth` file, and pip runs with `--no-index`: nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -33,10 +35,15 @@ def installed(tmp_path_factory) -> Path:
 
     shutil.copytree(ROOT, source, ignore=ignore)
     env_dir = base / "env"
-    # No pip of its own: the bundled pip and setuptools are older than what torch needs; this interpreter's pip
-    # (seen through system_site_packages) installs into the environment.
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    # No pip of its own: the bundled pip and setuptools are older than what the build needs. This interpreter's
+    # packages (pip and setuptools included) are seen through a .pth file: `system_site_packages` would show the
+    # *base* interpreter's instead when the tests run inside a virtual environment.
+    venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(inner, "outer-site-packages.pth").write_text("\n".join(sorted(outer)) + "\n")
     result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-index", "--no-build-isolation",
                              str(source)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
