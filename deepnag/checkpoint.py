@@ -247,7 +247,7 @@ def _from_reference(state: dict[str, Any], path: Path, dataset: str | None) -> d
 
     if dataset is None or dataset not in READERS or dataset == "folder":
         raise CheckpointError(f"{path} is a checkpoint of the original DeepNAG project, which does not record its data "
-                              "set; give --dataset=dollar-gds or --dataset=jk2017-kinect")
+                              "set; give --dataset=dollar-gds, --dataset=jk2017-kinect or --dataset=jk2017-leap")
     model, weights, norm = state.get("model"), state.get("generator"), state.get("normalizer")
     minimum, maximum = getattr(norm, "min", None), getattr(norm, "max", None)
     if isinstance(norm, dict):

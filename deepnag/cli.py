@@ -253,8 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "working directory ($DEEPNAG_DATA overrides it; an installed package uses ~/.cache/deepnag/data). "
                       "With --dataset=folder: your folder of class subfolders")
     data.add_argument("--download-url", default=d.download_url,
-                      help="mirror to download from: for dollar-gds the URL of xml.zip, for jk2017-kinect "
-                      "the URL of the training folder (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL); "
+                      help="mirror to download from: for dollar-gds the URL of xml.zip, for jk2017-kinect and jk2017-leap "
+                      "the URL of the training folder (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL / DEEPNAG_JK2017_LEAP_URL); "
                       "default: the publishers' addresses")
     data.add_argument("--speeds", type=_speeds, default=d.speeds,
                       help="dollar-gds only: comma-separated writing speeds to load "

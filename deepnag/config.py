@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MODELS = ("DeepNAG", "DeepGAN")
-DATASETS = ("dollar-gds", "jk2017-kinect", "folder")
+DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "folder")
 DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")

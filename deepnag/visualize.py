@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -33,8 +34,27 @@ from deepnag.errors import UserError
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------
-# The JK2017 Kinect skeleton (SPEC "Data sets")
+# The JK2017 skeletons: a Kinect body and a Leap Motion hand, 21 joints each
 # ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """How to draw one kind of skeleton: its joints, its bones (pairs of joint indices) and its view."""
+
+    joint_names: tuple[str, ...]
+    bones: tuple[tuple[int, int], ...]
+    view: tuple[int, int] = (0, 1)  # the coordinates drawn across and up: x-y is a front view
+    view_name: str = "front view (x-y)"
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.joint_names)
+
+    @property
+    def features(self) -> int:
+        return 3 * self.num_joints  # (x, y, z) per joint, flattened per time step
+
 
 JOINT_NAMES: tuple[str, ...] = (
     "hip center", "spine center", "neck", "head",
@@ -44,15 +64,38 @@ JOINT_NAMES: tuple[str, ...] = (
     "hip R", "knee R", "ankle R", "foot R",
     "spine top",
 )  # fmt: skip
-NUM_JOINTS = len(JOINT_NAMES)  # 21
-SKELETON_FEATURES = 3 * NUM_JOINTS  # 63: (x, y, z) per joint, flattened per time step
 BONES: tuple[tuple[int, int], ...] = (
     (0, 1), (1, 20), (20, 2), (2, 4), (2, 8), (4, 5), (8, 9), (5, 6), (9, 10), (6, 7),
     (10, 11), (2, 3), (0, 12), (0, 16), (12, 13), (16, 17), (13, 14), (17, 18), (14, 15),
     (18, 19),
 )  # fmt: skip
-_BONE_A = np.array([a for a, _ in BONES])
-_BONE_B = np.array([b for _, b in BONES])
+BODY = Skeleton(JOINT_NAMES, BONES)
+"""The JK2017 Kinect body (a tree of 20 bones), seen from the front."""
+
+HAND_JOINT_NAMES: tuple[str, ...] = (
+    "palm", "wrist",
+    "thumb base", "thumb middle", "thumb tip",
+    "index knuckle", "index middle", "index upper", "index tip",
+    "middle knuckle", "middle middle", "middle upper", "middle tip",
+    "ring knuckle", "ring middle", "ring upper", "ring tip",
+    "pinky knuckle", "pinky middle", "pinky upper", "pinky tip",
+)  # fmt: skip
+HAND_BONES: tuple[tuple[int, int], ...] = (
+    (1, 0), (1, 2), (2, 3), (3, 4),
+    (1, 5), (5, 6), (6, 7), (7, 8),
+    (5, 9), (9, 10), (10, 11), (11, 12),
+    (9, 13), (13, 14), (14, 15), (15, 16),
+    (13, 17), (1, 17), (17, 18), (18, 19), (19, 20),
+)  # fmt: skip
+HAND = Skeleton(HAND_JOINT_NAMES, HAND_BONES, view=(0, 2), view_name="top view (x-z)")
+"""The JK2017 Leap Motion hand: the palm's outline (wrist, knuckles) and each finger's chain, seen from above
+(the sensor's x-z plane, where a hand held flat over it shows all five fingers). The joint order was read off
+the data: the palm's six points keep their distances in every frame, the fingers' chains bend."""
+
+SKELETONS = {"body": BODY, "hand": HAND}
+"""The drawings by the name a data set gives its skeleton (`deepnag.data.SKELETON_FIGURES`)."""
+NUM_JOINTS = BODY.num_joints  # 21 for both skeletons
+SKELETON_FEATURES = BODY.features  # 63: what `samples_figure` draws as a body when told nothing
 
 # ---------------------------------------------------------------------------
 # Look
@@ -216,28 +259,30 @@ def gesture_grid_figure(real_examples: np.ndarray, generated: np.ndarray,
 # ---------------------------------------------------------------------------
 
 
-def centre_skeletons(real: np.ndarray, generated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def centre_skeletons(real: np.ndarray, generated: np.ndarray,
+                     skeleton: Skeleton = BODY) -> tuple[np.ndarray, np.ndarray]:
     """Joints (…, n, 21, 3) of real (n, 63) and generated (K, n, 63), shifted so the real mean is 0.
 
     The shift is the mean of the real sample over frames and joints, per axis; the
     generated skeletons move by the same amount so their offset stays visible.
     """
-    real = _check_shape("real", real, 2, SKELETON_FEATURES).reshape(-1, NUM_JOINTS, 3)
-    generated = _check_shape("generated", generated, 3, SKELETON_FEATURES)
-    generated = generated.reshape(generated.shape[0], generated.shape[1], NUM_JOINTS, 3)
+    real = _check_shape("real", real, 2, skeleton.features).reshape(-1, skeleton.num_joints, 3)
+    generated = _check_shape("generated", generated, 3, skeleton.features)
+    generated = generated.reshape(generated.shape[0], generated.shape[1], skeleton.num_joints, 3)
     mean = real.mean(axis=(0, 1))
     return real - mean, generated - mean
 
 
-def bone_segments(joints: np.ndarray) -> np.ndarray:
-    """Front-view (x-y) bone segments (…, 20, 2, 2) of joints (…, 21, 3), for a LineCollection."""
-    xy = joints[..., :2]
-    return np.stack([xy[..., _BONE_A, :], xy[..., _BONE_B, :]], axis=-2)
+def bone_segments(joints: np.ndarray, skeleton: Skeleton = BODY) -> np.ndarray:
+    """The bones (…, bones, 2, 2) of joints (…, 21, 3) in the skeleton's view, for a LineCollection."""
+    seen = joints[..., list(skeleton.view)]
+    ends = np.array(skeleton.bones)
+    return np.stack([seen[..., ends[:, 0], :], seen[..., ends[:, 1], :]], axis=-2)
 
 
-def _skeleton_collections(ax: Axes, colors: np.ndarray) -> tuple[LineCollection, LineCollection]:
+def _skeleton_collections(ax: Axes, colors: np.ndarray, skeleton: Skeleton) -> tuple[LineCollection, LineCollection]:
     """Empty collections for the generated skeletons (faint, one colour each) and the real one."""
-    per_bone = np.repeat(colors, len(BONES), axis=0)
+    per_bone = np.repeat(colors, len(skeleton.bones), axis=0)
     generated = LineCollection([], colors=per_bone, linewidths=1.5, alpha=FAINT_ALPHA + 0.2)
     real = LineCollection([], colors=REAL_3D_COLOR, linewidths=2.0)
     ax.add_collection(generated)
@@ -245,15 +290,15 @@ def _skeleton_collections(ax: Axes, colors: np.ndarray) -> tuple[LineCollection,
     return generated, real
 
 
-def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray,
-                          class_names: Sequence[str], num_frames: int = 8) -> Figure:
+def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray, class_names: Sequence[str], num_frames: int = 8,
+                          skeleton: Skeleton = BODY, title: str = "") -> Figure:
     """A row per class of `num_frames` evenly spaced frames: real skeleton black, generated faint.
 
     real (C, n, 63), generated (C, K, n, 63); front view, centred on each real sample's
     mean; one set of limits per row so motion between frames shows.
     """
-    real = _check_shape("real", real, 3, SKELETON_FEATURES)
-    generated = _check_shape("generated", generated, 4, SKELETON_FEATURES)
+    real = _check_shape("real", real, 3, skeleton.features)
+    generated = _check_shape("generated", generated, 4, skeleton.features)
     _check_classes(class_names, real.shape[0])
     if generated.shape[0] != real.shape[0]:
         raise ValueError(f"generated has {generated.shape[0]} classes, real {real.shape[0]}")
@@ -266,8 +311,8 @@ def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray,
                       space=0.05)
     colors = _distinct_colors(k)
     for c in range(num_classes):
-        real_joints, gen_joints = centre_skeletons(real[c], generated[c])
-        real_bones, gen_bones = bone_segments(real_joints), bone_segments(gen_joints)
+        real_joints, gen_joints = centre_skeletons(real[c], generated[c], skeleton)
+        real_bones, gen_bones = bone_segments(real_joints, skeleton), bone_segments(gen_joints, skeleton)
         length = min(len(real_bones), gen_bones.shape[1])
         frames = np.unique(np.linspace(0, length - 1, num_frames).round().astype(int))
         extent = np.concatenate([real_bones[frames].reshape(-1, 2), gen_bones[:, frames].reshape(-1, 2)])
@@ -276,14 +321,14 @@ def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray,
                 ax.set_axis_off()
                 continue
             t = frames[col]
-            gen_lc, real_lc = _skeleton_collections(ax, colors)
+            gen_lc, real_lc = _skeleton_collections(ax, colors, skeleton)
             gen_lc.set_segments(gen_bones[:, t].reshape(-1, 2, 2))
             real_lc.set_segments(real_bones[t])
             _fit_equal(ax, extent)
             if c == 0:
                 ax.set_title(f"t = {t}", fontsize=LABEL_FONT)
         axes[c, 0].set_ylabel(class_names[c], fontsize=LABEL_FONT)
-    _legend(fig, SKELETON_LEGEND)
+    _legend(fig, "  ·  ".join(filter(None, (title, SKELETON_LEGEND, skeleton.view_name))))
     return fig
 
 
@@ -312,20 +357,20 @@ def _atomic_write(path: str | Path, suffix: str, write: Callable[[str], None]) -
 
 
 def save_skeleton_animation(path: str | Path, real: np.ndarray, generated: np.ndarray,
-                            title: str, fps: int = 15) -> Path:
+                            title: str, fps: int = 15, skeleton: Skeleton = BODY) -> Path:
     """Write a GIF of one class: the real skeleton (n, 63) in black, generated (K, n, 63) faint.
 
     Front view, centred on the real mean, fixed limits over the whole animation; one
     GIF frame per time step.
     """
     path = _checked_output(path)  # before any drawing work
-    real_joints, gen_joints = centre_skeletons(real, generated)
-    real_bones, gen_bones = bone_segments(real_joints), bone_segments(gen_joints)
+    real_joints, gen_joints = centre_skeletons(real, generated, skeleton)
+    real_bones, gen_bones = bone_segments(real_joints, skeleton), bone_segments(gen_joints, skeleton)
     length = min(len(real_bones), gen_bones.shape[1])
     fig = _new_figure(4.0, 4.4)
     ax = fig.add_axes((0.02, 0.02, 0.96, 0.88), xticks=[], yticks=[])
-    ax.set_title(f"{title}\n{SKELETON_LEGEND}", fontsize=LABEL_FONT)
-    gen_lc, real_lc = _skeleton_collections(ax, _distinct_colors(gen_bones.shape[0]))
+    ax.set_title(f"{title}\n{SKELETON_LEGEND}  ·  {skeleton.view_name}", fontsize=LABEL_FONT)
+    gen_lc, real_lc = _skeleton_collections(ax, _distinct_colors(gen_bones.shape[0]), skeleton)
     _fit_equal(ax, np.concatenate([real_bones[:length].reshape(-1, 2),
                                    gen_bones[:, :length].reshape(-1, 2)]))
     clock = ax.text(0.02, 0.98, "", transform=ax.transAxes, va="top", fontsize=8)
@@ -390,11 +435,11 @@ def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequen
 
 
 def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str],
-                   skeleton: bool | None = None) -> Figure:
+                   skeleton: Skeleton | bool | None = None) -> Figure:
     """The figure logged during training: generated (C, K, n, D) beside real (C, R, n, D).
 
     D = 2: grid of the real example then K generated (pen gestures); skeletons
-    (`skeleton`, default D = 63): skeleton strip; D = 3: 3D paths; any other D:
+    (`skeleton`: which one, True for the body; by default a body when D = 63): skeleton strip; D = 3: 3D paths; any other D:
     features over time, so arbitrary data can be shown.
     """
     generated = _check_shape("generated", generated, 4)
@@ -410,8 +455,10 @@ def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequenc
                    for c in range(num_classes)]
         labels = ["real"] + [f"gen {i + 1}" for i in range(generated.shape[1])]
         return _gesture_grid(columns, labels, class_names)
-    if (d == SKELETON_FEATURES) if skeleton is None else skeleton:
-        return skeleton_strip_figure(real[:, 0], generated, class_names)
+    if skeleton is None or skeleton is True:
+        skeleton = BODY if skeleton or d == SKELETON_FEATURES else None
+    if skeleton:
+        return skeleton_strip_figure(real[:, 0], generated, class_names, skeleton=skeleton)
     if d == 3:
         return _lines3d_figure(generated, real, class_names)
     return _curves_figure(generated, real, class_names)

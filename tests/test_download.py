@@ -122,10 +122,10 @@ def test_jk2017_interrupted_download_resumes_keeping_complete_files(shared_data,
         with pytest.raises(DownloadError, match=r"could not download .*ex_\d\.txt"):
             load_raw("jk2017-kinect", tmp_path, download_url=server.url)
     assert sum("non-commercial" in r.message for r in caplog.records) == 1
-    folder = tmp_path / jk2017.FOLDER
+    folder = tmp_path / jk2017.KINECT.FOLDER
     kept = sorted(p for p in folder.rglob("*.txt"))
     assert len(kept) == 50
-    source = shared_data / jk2017.FOLDER
+    source = shared_data / jk2017.KINECT.FOLDER
     assert all(p.read_bytes() == (source / p.relative_to(folder)).read_bytes() for p in kept)
     assert not _leftovers(tmp_path)
 
@@ -137,8 +137,23 @@ def test_jk2017_interrupted_download_resumes_keeping_complete_files(shared_data,
     assert len(raw.sequences) == 560
     assert len(server.requests) == 560 - 50  # complete files are kept, not fetched again
     assert not any("non-commercial" in r.message for r in caplog.records)  # the notice is shown once
-    assert f"downloaded 510 JK2017 files to {tmp_path / jk2017.FOLDER}" in [r.getMessage() for r in caplog.records]
+    assert f"downloaded 510 JK2017 Kinect files to {tmp_path / jk2017.KINECT.FOLDER}" in [r.getMessage() for r in caplog.records]
     assert all(re.fullmatch(r"/Sub_U\d{3}/[a-z_]+/ex_[12]\.txt", r) for r in server.requests)  # SPEC's URL layout
+
+
+def test_jk2017_leap_downloads_from_the_mirror_its_variable_names(shared_data, serve, tmp_path, monkeypatch, caplog):
+    """The Leap Motion set: every file fetched from DEEPNAG_JK2017_LEAP_URL in the publisher's layout, then read."""
+    server = serve(shared_data / jk2017.LEAP.FOLDER)
+    monkeypatch.setenv("DEEPNAG_JK2017_LEAP_URL", server.url)
+    monkeypatch.setenv("DEEPNAG_JK2017_URL", "http://127.0.0.1:9/not-this-one")
+    with caplog.at_level(logging.INFO, logger="deepnag"):
+        raw = load_raw("jk2017-leap", tmp_path)
+    assert len(raw.sequences) == 360 and len(server.requests) == 360
+    assert all(re.fullmatch(r"/Sub_U\d{3}/[a-z_0-9]+/ex_[12]\.txt", r) for r in server.requests)
+    assert f"downloaded 360 JK2017 Leap Motion files to {tmp_path / jk2017.LEAP.FOLDER}" in [r.getMessage() for r in caplog.records]
+    assert (tmp_path / jk2017.LEAP.FOLDER / "Sub_U506" / "sideways" / "ex_2.txt").read_bytes() == \
+        (shared_data / jk2017.LEAP.FOLDER / "Sub_U506" / "sideways" / "ex_2.txt").read_bytes()
+    assert not _leftovers(tmp_path)
 
 
 def test_unwritable_datapath_is_a_clear_error(shared_data, tmp_path):
@@ -179,6 +194,7 @@ def test_download_file_is_atomic_under_interruption(serve, tmp_path, monkeypatch
 @pytest.mark.parametrize("dataset, variable, url", [
     ("dollar-gds", "DEEPNAG_DOLLAR_GDS_URL", "http://deepnag-offline.invalid/xml.zip"),
     ("jk2017-kinect", "DEEPNAG_JK2017_URL", "http://deepnag-offline.invalid/jk2017"),
+    ("jk2017-leap", "DEEPNAG_JK2017_LEAP_URL", "http://deepnag-offline.invalid/jk2017"),
 ])
 def test_an_offline_download_error_is_one_whole_sentence_naming_what_to_do(tmp_path, monkeypatch, dataset, variable, url):
     monkeypatch.setattr("deepnag.data.download._BACKOFF_S", 0.0)
@@ -188,7 +204,9 @@ def test_an_offline_download_error_is_one_whole_sentence_naming_what_to_do(tmp_p
     assert "\n" not in message and "Caused by" not in message and "HTTPConnection" not in message
     assert "(the host name could not be resolved: no network, or a wrong address)" in message
     assert variable in message and "--download-url" in message and "--datapath" in message
-    assert message.endswith("holding dollar_gds/)") or message.endswith("holding jk2017/kinect/training/)")
+    folder = {"dollar-gds": "dollar_gds/", "jk2017-kinect": "jk2017/kinect/training/",
+              "jk2017-leap": "jk2017/leap_motion/training/"}[dataset]
+    assert message.endswith(f"holding {folder})")
 
 
 def test_a_refused_connection_says_so(tmp_path, monkeypatch):
@@ -219,7 +237,7 @@ def test_an_installed_package_keeps_its_data_in_the_user_cache(tmp_path, monkeyp
     assert data_module.resolve_datapath("data") == tmp_path / "cache" / "deepnag" / "data"
 
 
-@pytest.mark.parametrize("dataset", ["dollar-gds", "jk2017-kinect"])
+@pytest.mark.parametrize("dataset", ["dollar-gds", "jk2017-kinect", "jk2017-leap"])
 def test_a_failed_first_download_leaves_no_empty_data_set_folder(tmp_path, monkeypatch, dataset):
     monkeypatch.setattr("deepnag.data.download._BACKOFF_S", 0.0)
     with pytest.raises(DownloadError):

@@ -63,10 +63,10 @@ def test_native_dollar_gds_xml_loads_with_the_loader(trained, tmp_path):
 
 def test_native_jk2017_text_loads_with_the_loader(trained, tmp_path):
     assert main.main([f"--generate={trained['jk2017-kinect']}", f"--output={tmp_path / 'synth'}", "--num-per-class=3", "--format=native"]) == 0
-    folder = tmp_path / "synth" / jk2017.FOLDER
+    folder = tmp_path / "synth" / jk2017.KINECT.FOLDER
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))[:3] == [
         "Sub_synthetic/duck/ex_1.txt", "Sub_synthetic/duck/ex_2.txt", "Sub_synthetic/duck/ex_3.txt"]
-    raw = jk2017.load_folder(folder)
+    raw = jk2017.KINECT.load_folder(folder)
     assert len(raw.sequences) == 6 and raw.sequences[0].shape == (12, 63)
     npz = np.load(tmp_path / "synth.npz")["samples"]
     np.testing.assert_allclose(np.stack(raw.sequences), npz, rtol=1e-5, atol=1e-5)
@@ -145,7 +145,7 @@ def test_gpsr_writes_variants_of_every_real_sample_like_any_synthetic_set(tmp_pa
     assert archive["samples"].shape == (3 * real, 32, features) and archive["samples"].dtype == np.float32
     assert np.bincount(archive["labels"]).tolist() == [3 * real // 2] * 2
     assert archive["class_names"].tolist() == classes.split(",")
-    loaded = dollar_gds.load(out) if dataset == "dollar-gds" else jk2017.load_folder(out / jk2017.FOLDER)
+    loaded = dollar_gds.load(out) if dataset == "dollar-gds" else jk2017.KINECT.load_folder(out / jk2017.KINECT.FOLDER)
     assert len(loaded.sequences) == 3 * real and len(set(loaded.subjects)) == 1
     assert "synthetic" in loaded.subjects[0]
     # Every file read back is one archived sample (the readers sort file names, so match by content).

@@ -86,7 +86,7 @@ def test_skeleton_files_with_wrong_encodings(tmp_path_factory, data):
     path = folder / "ex_1.txt"
     path.write_bytes(b"duck\n1\n####\n" + data)  # one frame needs 21 joint lines: never valid here
     try:
-        jk2017.load_folder(folder.parent.parent)
+        jk2017.KINECT.load_folder(folder.parent.parent)
     except DataFormatError as error:
         assert str(error).startswith(str(path)) and "\n" not in str(error)
     else:

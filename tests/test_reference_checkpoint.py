@@ -133,13 +133,14 @@ def test_a_reference_checkpoint_without_its_normaliser_is_a_clear_error(tmp_path
         checkpoint.load(path, dataset="dollar-gds")
 
 
-@pytest.mark.parametrize(("model", "reader", "latent_dim"), [("DeepGAN", dollar_gds, 1), ("DeepNAG", jk2017, 16)],
-                         ids=["DeepGAN-dollar-gds", "DeepNAG-jk2017-kinect"])
+@pytest.mark.parametrize(("model", "reader", "latent_dim"), [("DeepGAN", dollar_gds, 1), ("DeepNAG", jk2017.KINECT, 16),
+                                                          ("DeepNAG", jk2017.LEAP, 8)],
+                         ids=["DeepGAN-dollar-gds", "DeepNAG-jk2017-kinect", "DeepNAG-jk2017-leap"])
 def test_the_converted_checkpoint_records_the_model_data_set_and_latent_size(tmp_path, monkeypatch, model, reader,
                                                                            latent_dim):
     path = tmp_path / "checkpoint-best.tar"
     _write_reference(path, monkeypatch, model=model, reader=reader, latent_dim=latent_dim)
-    dataset = {dollar_gds: "dollar-gds", jk2017: "jk2017-kinect"}[reader]
+    dataset = reader.NAME
     state = checkpoint.load(path, dataset=dataset)
     config = checkpoint.config_of(state)
     assert (state["model"], state["dataset"], config.model, config.dataset, config.latent_dim) == \
@@ -203,14 +204,14 @@ def test_without_a_data_set_it_asks_for_one(tmp_path, monkeypatch, capsys):
     assert main.main([f"--evaluate={path}"]) == 2
     assert capsys.readouterr().err.strip() == (
         f"error: {path} is a checkpoint of the original DeepNAG project, which does not record its data set; "
-        "give --dataset=dollar-gds or --dataset=jk2017-kinect")
+        "give --dataset=dollar-gds, --dataset=jk2017-kinect or --dataset=jk2017-leap")
 
 
 @pytest.mark.parametrize("dataset", ["folder", "mnist"])
 def test_a_data_set_the_reference_never_had_is_refused_the_same_way(tmp_path, monkeypatch, dataset):
     path = tmp_path / "checkpoint-best.tar"
     _write_reference(path, monkeypatch)
-    with pytest.raises(checkpoint.CheckpointError, match="does not record its data set; give --dataset=dollar-gds or"):
+    with pytest.raises(checkpoint.CheckpointError, match="does not record its data set; give --dataset=dollar-gds, --dataset=jk2017-kinect or --dataset=jk2017-leap$"):
         checkpoint.load(path, dataset=dataset)
 
 

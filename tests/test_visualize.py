@@ -302,5 +302,30 @@ def test_the_figures_say_which_drawings_are_real_and_which_generated():
     assert all(ax.title.get_fontsize() >= 9 and ax.yaxis.label.get_fontsize() >= 9 for ax in grid.axes[:2])
     real = np.stack([skeleton_sequence(10, offset=(0.0, 4.0, 2.0))])
     strip = vis.skeleton_strip_figure(real, real[:, None], ["duck"], num_frames=3)
-    assert [t.get_text() for t in strip.texts] == [vis.SKELETON_LEGEND]
+    assert [t.get_text() for t in strip.texts] == [f"{vis.SKELETON_LEGEND}  ·  front view (x-y)"]
+    titled = vis.skeleton_strip_figure(real, real[:, None], ["duck"], num_frames=3, skeleton=vis.HAND, title="model X")
+    assert [t.get_text() for t in titled.texts] == [f"model X  ·  {vis.SKELETON_LEGEND}  ·  top view (x-z)"]
     assert "real" in vis.SKELETON_LEGEND and "generated" in vis.SKELETON_LEGEND
+
+
+def test_the_hand_is_drawn_from_above_with_its_own_bones():
+    """The Leap Motion hand: 21 joints, every one on a bone, each bone's ends taken from the x-z plane."""
+    assert vis.HAND.num_joints == 21 and vis.HAND.features == 63
+    assert {j for bone in vis.HAND.bones for j in bone} == set(range(21)) and len(set(vis.HAND.bones)) == 21
+    joints = np.arange(21 * 3, dtype=float).reshape(21, 3)
+    segments = vis.bone_segments(joints, vis.HAND)
+    assert segments.shape == (21, 2, 2)
+    a, b = vis.HAND.bones[5]
+    np.testing.assert_array_equal(segments[5], [joints[a, [0, 2]], joints[b, [0, 2]]])
+    body = vis.bone_segments(joints, vis.BODY)
+    a, b = vis.BODY.bones[5]
+    np.testing.assert_array_equal(body[5], [joints[a, :2], joints[b, :2]])
+
+
+def test_samples_figure_draws_the_skeleton_it_is_given():
+    real = np.stack([skeleton_sequence(6)])
+    fig = vis.samples_figure(real[:, None], real[:, None], ["duck"], skeleton=vis.HAND)
+    assert fig.texts[0].get_text().endswith("top view (x-z)")
+    assert vis.samples_figure(real[:, None], real[:, None], ["duck"]).texts[0].get_text().endswith("front view (x-y)")
+    curves = vis.samples_figure(real[:, None], real[:, None], ["duck"], skeleton=False)
+    assert [t.get_text() for t in curves.texts] == ["real: black; generated: faint, a colour per feature"]

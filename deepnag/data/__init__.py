@@ -36,8 +36,9 @@ def resolve_datapath(datapath: str | Path) -> Path:
     return cache / "deepnag" / "data"
 
 
-READERS = {dollar_gds.NAME: dollar_gds, jk2017.NAME: jk2017, folder.NAME: folder}
-SKELETON_DATASETS = (jk2017.NAME,)
+READERS = {dollar_gds.NAME: dollar_gds, **{s.NAME: s for s in jk2017.SETS}, folder.NAME: folder}
+SKELETON_FIGURES = {s.NAME: s.FIGURE for s in jk2017.SETS}
+"""The data sets whose samples are 21-joint skeletons, and which skeleton figures draw ("body" or "hand")."""
 
 
 def load_raw(
@@ -60,7 +61,7 @@ def load_raw(
     url = download_url or os.environ.get(reader.URL_ENV) or None
     if reader is dollar_gds:
         return dollar_gds.load(Path(datapath), speeds=speeds, url=url)
-    return jk2017.load(Path(datapath), url=url)
+    return reader.load(Path(datapath), url=url)
 
 
 def native_file(name: str, class_name: str, number: int, sample: "np.ndarray", subject: str) -> tuple[PurePosixPath, str]:
@@ -68,4 +69,4 @@ def native_file(name: str, class_name: str, number: int, sample: "np.ndarray", s
     return READERS[name].native_file(class_name, number, sample, subject)
 
 
-__all__ = ["subjects", "DATA_ENV", "DEFAULT_DATAPATH", "READERS", "native_file", "resolve_datapath", "load_raw", "RawGestures", "DataFormatError"]
+__all__ = ["subjects", "SKELETON_FIGURES", "DATA_ENV", "DEFAULT_DATAPATH", "READERS", "native_file", "resolve_datapath", "load_raw", "RawGestures", "DataFormatError"]

@@ -17,7 +17,7 @@ import torch
 
 from deepnag import checkpoint, visualize
 from deepnag.config import Config, flag_or_saved, flag_text
-from deepnag.data import SKELETON_DATASETS
+from deepnag.data import SKELETON_FIGURES
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.errors import UserError
@@ -77,7 +77,8 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
         )
     folder = _output_folder(config, source)
     seed = flag_or_saved(config, explicit, saved, "seed")
-    written = draw(generator, data, normalizer_from(state), folder, seed, saved.dataset in SKELETON_DATASETS)
+    figure = SKELETON_FIGURES.get(saved.dataset)
+    written = draw(generator, data, normalizer_from(state), folder, seed, visualize.SKELETONS[figure] if figure else None)
     if config.metrics:
         from deepnag.evaluation import report
         from deepnag.evaluation.sampling import generate_per_class
@@ -94,7 +95,7 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
 
 
 def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, folder: Path, seed: int,
-         skeleton: bool = False) -> list[Path]:
+         skeleton: visualize.Skeleton | None = None) -> list[Path]:
     """SPEC's evaluation figures for `generator`, in data units."""
     c, n, d = data.num_classes, data.seq_len, data.num_features
     k = GENERATED_PER_CLASS
@@ -111,10 +112,11 @@ def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, 
         return [visualize.save_figure(fig, folder / "samples.png")]
     if skeleton:
         written = [visualize.save_figure(
-            visualize.skeleton_strip_figure(examples, fake[:, :ANIMATED_PER_CLASS], names), folder / "samples.png")]
+            visualize.skeleton_strip_figure(examples, fake[:, :ANIMATED_PER_CLASS], names, skeleton=skeleton),
+            folder / "samples.png")]
         for i, name in enumerate(data.class_names):
             written.append(visualize.save_skeleton_animation(
-                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], names[i]))
+                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], names[i], skeleton=skeleton))
         return written
     fig = visualize.samples_figure(fake, pool, names, skeleton=False)
     return [visualize.save_figure(fig, folder / "samples.png")]

@@ -9,7 +9,7 @@ Always `PATH.npz` (`samples` float32 (N, n, D) in the data's units, `labels`
 int64 (N,), `class_names` unicode (C,); loads with `allow_pickle=False`). With
 `--format native` also a folder `PATH/` in the data set's own format, readable by
 this project's loaders: $1-GDS XML (`PATH/dollar_gds/xml_logs/synthetic/medium/`),
-JK2017 text files (`PATH/jk2017/kinect/training/Sub_synthetic/<class>/`), or for a
+JK2017 text files (`PATH/jk2017/<kinect or leap_motion>/training/Sub_synthetic/<class>/`), or for a
 folder data set the same CSV layout (`PATH/<class>/synthetic_001.csv`).
 """
 

@@ -27,7 +27,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from deepnag import checkpoint
 from deepnag.config import Config, flag_text
-from deepnag.data import SKELETON_DATASETS
+from deepnag.data import SKELETON_FIGURES
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.errors import UserError
 from deepnag.models import sample_latent
@@ -224,8 +224,9 @@ class Trainer:
         data, c, k = self.data, self.data.num_classes, VIS_SAMPLES_PER_CLASS
         fake = data.normalizer.inverse(fake).reshape(c, k, data.seq_len, data.num_features)
         real = np.stack([data.normalizer.inverse(data.samples_of_class(i)[:1].cpu().numpy()) for i in range(c)])
+        figure = SKELETON_FIGURES.get(self.config.dataset)
         fig = visualize.samples_figure(fake, real, data.display_names,
-                                       skeleton=self.config.dataset in SKELETON_DATASETS)
+                                       skeleton=visualize.SKELETONS[figure] if figure else False)
         return visualize.figure_to_array(fig)
 
     def fit(self) -> None:
