@@ -46,7 +46,7 @@ RECIPES = {"reference": "", "lr3e-3": "--lr=3e-3", "lr3e-3+warm-up": "--lr=3e-3 
            "fast": "--recipe=fast"}
 """Recipes measured by default: name → extra training flags. "fast" is the product's --recipe fast; the two
 before it add its parts one at a time (the learning rate, then its warm-up; "fast" adds the weight average)."""
-POINTS = {"dollar-gds": "2m,5m,10m,15m", "jk2017-kinect": "1m,2m,3m,5m"}
+POINTS = {"dollar-gds": "2m,5m,10m,15m", "jk2017-kinect": "1m,2m,3m,5m", "jk2017-leap": "1m,2m,3m,5m"}
 """Default wall-clock points per data set: up to the targets (0.9 of the yardstick in 15 and 5 minutes)."""
 PER_CLASS = 10
 SAMPLING_SEEDS = (0, 1, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -114,22 +115,66 @@ def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_dat
     shared = tmp_path / "generator.pt"
     checkpoint.save(checkpoint.generator_only(state), shared)
     logdir = tmp_path / "continued"
-    # At the checkpoint's own epoch count there is nothing to train: the weights come back unchanged.
-    assert main.main([f"--resume={shared}", "--epochs=2", f"--logdir={logdir}", f"--datapath={shared_data}"]) == 0
-    (run,) = list(logdir.iterdir())
-    assert run != first and "continuing the generator-only checkpoint" in (run / "logs" / "train.log").read_text()
-    said = capsys.readouterr().err
-    assert "has 2 epochs and --epochs=2: nothing will train; its weights become a full checkpoint of a new run" in said
-    same = _parameters(run / "checkpoints" / "checkpoint-final.pt")
-    assert all(torch.equal(same[k], state["generator"][k]) for k in same)
+    # At or below the checkpoint's own epoch count nothing would train: refused, and nothing is written.
+    capsys.readouterr()
+    for epochs in ("--epochs=2", "--epochs=1"):
+        assert main.main([f"--resume={shared}", epochs, f"--logdir={logdir}", f"--datapath={shared_data}"]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"error: {shared} has already trained 2 epochs, so {epochs} leaves nothing to train; "
+            "give --epochs greater than 2 (e.g. --epochs=1002)"]
+    assert not logdir.exists()
     # One more epoch trains on from there with a new optimiser.
-    logdir = tmp_path / "more"
     assert main.main([f"--resume={shared}", "--epochs=3", f"--logdir={logdir}", f"--datapath={shared_data}"]) == 0
     (run,) = list(logdir.iterdir())
+    assert run != first and "continuing the generator-only checkpoint" in (run / "logs" / "train.log").read_text()
     final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert final["epoch"] == 3 and final["kind"] == "full"
-    assert any(not torch.equal(final["generator"][k], state["generator"][k]) for k in same)
+    assert any(not torch.equal(final["generator"][k], state["generator"][k]) for k in state["generator"])
     assert "epoch 3/3" in (run / "logs" / "train.log").read_text()
+
+
+def test_a_shipped_generator_continues_with_this_runs_output_settings_and_its_own_best(tmp_path, shared_data):
+    """A release turns TensorBoard and periodic checkpoints off and records its best loss; a new run from it keeps
+    none of that: it logs, checkpoints and measures its best as this command line (or the defaults) say."""
+    first = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=2")
+    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    release = checkpoint.generator_only(state)
+    release["config"] = {**release["config"], "use_tensorboard": 0, "checkpoint_frequency": 0, "logdir": "elsewhere"}
+    release["best_loss"] = -1e9  # a loss no new run beats
+    shared = tmp_path / "release" / "generator.pt"
+    checkpoint.save(release, shared)
+    logdir = tmp_path / "continued"
+    assert main.main([f"--resume={shared}", "--epochs=4", "--checkpoint-frequency=1", f"--logdir={logdir}",
+                      f"--datapath={shared_data}"]) == 0
+    (run,) = list(logdir.iterdir())
+    saved = json.loads((run / "config.json").read_text())
+    assert (saved["use_tensorboard"], saved["checkpoint_frequency"], saved["logdir"]) == (1, 1, str(logdir))
+    assert any((run / "tensorboard").iterdir())
+    assert sorted(p.name for p in (run / "checkpoints").glob("checkpoint-epoch-*.pt")) == \
+        ["checkpoint-epoch-3.pt", "checkpoint-epoch-4.pt"]
+    best = torch.load(run / "checkpoints" / "checkpoint-best.pt", weights_only=True)
+    assert best["best_loss"] > -1e9 and best["epoch"] in (3, 4)
+    assert not (tmp_path / "release" / "checkpoints").exists() and not (tmp_path / "checkpoints").exists()
+
+
+def test_a_full_checkpoint_outside_its_run_folder_starts_a_new_run_under_logdir(tmp_path, shared_data, capsys):
+    """A moved checkpoint never writes two folders above itself: it continues in a new run directory."""
+    first = _train(tmp_path / "a", shared_data, *DOLLAR, "--epochs=1")
+    moved = tmp_path / "x" / "moved.pt"
+    moved.parent.mkdir()
+    moved.write_bytes((first / "checkpoints" / "checkpoint-final.pt").read_bytes())
+    logdir = tmp_path / "runs"
+    assert main.main([f"--resume={moved}", "--epochs=2", f"--logdir={logdir}", f"--datapath={shared_data}"]) == 0
+    (run,) = list(logdir.iterdir())
+    assert torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)["epoch"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "runs", "x"] and sorted(os.listdir(moved.parent)) == ["moved.pt"]
+    assert f"continuing {moved} from epoch 1 in a new run directory" in capsys.readouterr().err
+    # Inside its run folder it resumes there, and says that --logdir does not move it.
+    final = run / "checkpoints" / "checkpoint-final.pt"
+    assert main.main([f"--resume={final}", "--epochs=3", f"--logdir={tmp_path / 'ignored'}"]) == 0
+    assert f"resuming {run} from epoch 2 (writing into that run directory; --logdir applies to new runs only)" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "ignored").exists()
 
 
 def test_a_checkpoint_from_a_gpu_machine_resumes_on_this_one(tmp_path, shared_data):

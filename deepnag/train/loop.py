@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "time_limit", "eval_every", "vis_frequency", "checkpoint_frequency",
                        "use_tensorboard", "device", "num_threads", "datapath", "download_url", "logdir",
                        "skip_nonfinite", "amp")
+OUTPUT_FLAGS = ("use_tensorboard", "checkpoint_frequency", "vis_frequency", "eval_every", "logdir", "time_limit")
+"""What a run writes and when: a run continued from weights only (a shipped generator.pt, whose release turned
+TensorBoard and periodic checkpoints off) takes them from its own command line or the defaults."""
 MACHINE_FLAGS = ("device", "num_threads")
 """Settings of the machine, not of the run: a resumed run takes them from its own command line (or the
 defaults), so a checkpoint written on a GPU machine with --device=cuda resumes on a CPU-only one."""
@@ -86,17 +89,18 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
             f"{flag_text(getattr(saved, conflicts[0]))}; "
             "a resumed run keeps its settings (only --epochs and output/runtime flags may change)"
         )
-    overrides = {name: getattr(config, name) for name in (explicit & set(RESUMABLE_OVERRIDES)) | set(MACHINE_FLAGS)}
+    # A new run from weights (a shared generator.pt) takes this run's own output settings, not the release's.
+    own = set(RESUMABLE_OVERRIDES) if state["kind"] == "full" else set(RESUMABLE_OVERRIDES) | set(OUTPUT_FLAGS)
+    overrides = {name: getattr(config, name) for name in (explicit & own) | set(MACHINE_FLAGS)}
+    if state["kind"] != "full":
+        overrides.update({name: getattr(config, name) for name in OUTPUT_FLAGS})
     overrides["resume"] = config.resume
     resumed = dataclasses.replace(saved, **overrides)
     done = int(state.get("epoch", 0))
     if resumed.num_epochs <= done:
         asked = f"--epochs={resumed.num_epochs}" if "epochs" in explicit else f"its --epochs={resumed.num_epochs}"
-        if state["kind"] == "full":  # the same run again: nothing at all would happen
-            raise UserError(f"{config.resume} has already trained {done} epochs, so {asked} leaves nothing to train; "
-                            f"give --epochs greater than {done} (e.g. --epochs={done + 1000})")
-        log.warning("%s has %d epochs and %s: nothing will train; its weights become a full checkpoint of a new run "
-                    "(give --epochs greater than %d to train on)", config.resume, done, asked, done)
+        raise UserError(f"{config.resume} has already trained {done} epochs, so {asked} leaves nothing to train; "
+                        f"give --epochs greater than {done} (e.g. --epochs={done + 1000})")
     return resumed, state
 
 
@@ -158,8 +162,9 @@ class Trainer:
         if tuple(state["class_names"]) != self.data.class_names:
             raise UserError(f"{self.config.resume}: the data set's classes differ from the checkpoint's")
         self.epoch = int(state["epoch"])
-        self.best = float(state["best_loss"])
-        self.best_quality = float(state.get("best_quality", -math.inf))
+        if state["kind"] == "full":  # the same training goes on; from weights only, a new run keeps its own best
+            self.best = float(state["best_loss"])
+            self.best_quality = float(state.get("best_quality", -math.inf))
         for name, network in self.method.networks.items():
             if name == checkpoint.TRAINING_GENERATOR and name not in state:  # from weights without --ema's average
                 network.load_state_dict(state["generator"])
@@ -387,12 +392,14 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         device = resolve_device(config.device)
         if device.type == "cuda" and context.enabled:
             device = torch.device("cuda", context.local_rank)
-        same_run = state is not None and state["kind"] == "full"  # else a new run (fresh, or from weights only)
+        # The same run continues where its checkpoint lies in its run directory; a full checkpoint moved elsewhere,
+        # like weights only, starts a new run directory under --logdir.
+        same_run = state is not None and state["kind"] == "full" and run_dir.of_checkpoint(config.resume) is not None
         data = load_data_for(config)  # before any run directory: a start that fails here leaves nothing behind
         path = None
         if context.is_main:
             if same_run:
-                path = Path(config.resume).resolve().parent.parent
+                path = run_dir.of_checkpoint(config.resume)
                 run_dir.check_writable(path)
             else:
                 path = run_dir.create(config.logdir, config.dataset, config.model, config.experiment_name)
@@ -400,14 +407,18 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
         with logs:
             if same_run:
-                log.info("resuming %s from epoch %d", path, state["epoch"])
+                log.info("resuming %s from epoch %d (writing into that run directory%s)", path, state["epoch"],
+                         "; --logdir applies to new runs only" if "logdir" in explicit else "")
             else:
                 log.info("run directory %s", path)
                 if context.is_main:
                     run_dir.save_config(path, config.to_dict())
-                if state is not None:
+                if state is not None and state["kind"] != "full":
                     log.info("continuing the %s-only checkpoint %s from epoch %d with a new optimiser and noise",
                              state["kind"], config.resume, state["epoch"])
+                elif state is not None:
+                    log.info("continuing %s from epoch %d in a new run directory (it is not inside a run's "
+                             "checkpoints/ folder)", config.resume, state["epoch"])
             log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",
                      config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
                      config.model, device, threads,

@@ -52,6 +52,14 @@ def check_writable(path: Path) -> None:
         raise UserError(f"cannot write the run directory {path} ({error.strerror}); free space, fix its permissions or choose another --logdir") from None
 
 
+def of_checkpoint(checkpoint: str | Path) -> Path | None:
+    """The run directory a checkpoint lies in (`<run>/checkpoints/<file>` beside `<run>/config.json`), else None."""
+    folder = Path(checkpoint).resolve().parent
+    if folder.name == "checkpoints" and (folder.parent / "config.json").is_file():
+        return folder.parent
+    return None
+
+
 def save_config(path: Path, values: dict[str, Any]) -> None:
     (path / "config.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
 
