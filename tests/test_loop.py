@@ -335,8 +335,23 @@ def test_a_time_limit_ends_the_run_cleanly_with_a_checkpoint_that_continues(tmp_
     err = capsys.readouterr().err
     assert f"time limit 0m01s reached after epoch {state['epoch']} of 100000" in err
     assert f"continue with: python main.py --resume={path}" in err
+    etas = re.findall(r"ETA (\S+)", err)
+    assert etas and all(re.fullmatch(r"0m0[01]s", eta) for eta in etas), etas  # the limit's, not 100000 epochs'
     assert main.main([f"--resume={path}", "--time-limit=1s"]) == 0
     assert checkpoint.load(path)["epoch"] > state["epoch"]
+
+
+@pytest.mark.parametrize(("spent", "epoch", "limit", "up"), [
+    (50.0, 10.0, 60.0, False),  # the next epoch ends at 60: on time
+    (54.0, 10.0, 60.0, False),  # ... at 64, less than half an epoch late: run it
+    (55.0, 10.0, 60.0, True),  # ... at 65, half an epoch late: stop 5 s early instead
+    (61.0, 0.1, 60.0, True),  # past the limit
+    (0.0, 200.0, 60.0, True),  # one epoch (a DeepGAN step on a CPU) longer than the whole limit: stop after it
+])
+def test_a_time_limit_stops_within_half_an_epoch_of_it(spent, epoch, limit, up):
+    from deepnag.train.loop import _time_is_up
+
+    assert _time_is_up(spent, epoch, limit) is up
 
 
 def test_eval_every_logs_quality_to_tensorboard_and_the_console(tmp_path, shared_data, capsys):

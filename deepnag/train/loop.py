@@ -124,6 +124,14 @@ def stop_requests() -> Iterator[list[int]]:
             signal.signal(s, h)
 
 
+def _time_is_up(spent: float, epoch_seconds: float, limit: float) -> bool:
+    """Stop now rather than start an epoch (as long as the last) that would end more than half of it past the limit.
+
+    So a time-limited run ends within half an epoch of its limit, either side, instead of up to a whole epoch after.
+    """
+    return spent + epoch_seconds / 2 >= limit
+
+
 def _format_duration(seconds: float) -> str:
     seconds = int(round(seconds))
     h, rest = divmod(seconds, 3600)
@@ -278,7 +286,10 @@ class Trainer:
                     terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
                     if self.context.enabled:
                         terms += f"  ranks' {key}: " + ", ".join(f"{v:.6f}" for v in per_rank)
-                    eta = _format_duration(rate * (total - self.epoch))
+                    remaining = rate * (total - self.epoch)
+                    if config.time_limit:  # the run ends at the limit if that comes first
+                        remaining = min(remaining, max(0.0, config.time_limit - (time.perf_counter() - started)))
+                    eta = _format_duration(remaining)
                     # The console gets one short line; the log file (and TensorBoard) the full breakdown.
                     log.info("epoch %d/%d  %.1fs  %s %.4f%s  best %.4f  ETA %s", self.epoch, total, elapsed, key, value,
                              " *" if improved else "", self.best, eta, extra={CONSOLE_ONLY: True})
@@ -298,7 +309,8 @@ class Trainer:
                         self._measure_quality(writer)
                     if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
                         self.save(f"checkpoint-epoch-{self.epoch}.pt")
-                    over_time = bool(config.time_limit) and time.perf_counter() - started >= config.time_limit
+                    over_time = bool(config.time_limit) and _time_is_up(time.perf_counter() - started, elapsed,
+                                                                         config.time_limit)
                     if distributed.any_rank(over_time, self.context, self.device) and self.epoch < total:
                         path = self.save("checkpoint-last.pt")
                         log.info("time limit %s reached after epoch %d of %d (%d in this run); checkpoint %s; "
