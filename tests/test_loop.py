@@ -402,3 +402,16 @@ def test_best_by_tstr_keeps_the_checkpoint_of_the_highest_measured_tstr(tmp_path
     trainer = Trainer(config, load_data_for(config), torch.device("cpu"), run,
                       checkpoint.load(run / "checkpoints" / "checkpoint-final.pt"))
     assert trainer.best_quality == 0.6
+
+
+@pytest.mark.parametrize("dataset", [DOLLAR, JK], ids=["dollar-gds", "jk2017-kinect"])
+def test_seeded_runs_with_the_default_threads_are_identical(tmp_path, shared_data, dataset):
+    """Two runs of one seeded command on two threads give the same weights to the last bit (the pairs' gradients
+    are summed in a fixed order whatever the threads do), and on one thread too."""
+    flags = [*dataset, "--epochs=3", "--num-threads=2", "--max-per-class=12", "--batch-size=12", "--classes="
+             + ("arrow,star,circle,x" if dataset is DOLLAR else "duck,push,jab_left,kick_right")]
+    runs = [_train(tmp_path / name, shared_data, *flags) for name in ("a", "b")]
+    a, b = (_parameters(r / "checkpoints" / "checkpoint-final.pt") for r in runs)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    losses = [re.findall(r"loss (\S+)", (r / "logs" / "train.log").read_text()) for r in runs]
+    assert losses[0] == losses[1] and len(losses[0]) >= 3

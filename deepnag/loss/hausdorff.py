@@ -54,9 +54,12 @@ def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = 
 
     if distance == "cos":
         check_sequences(a, b, "the two batches", min_length=2)
-    # the features (points or directions) are computed once on the batch, then gathered per pair
+    # the features (points or directions) are computed once on the batch, then gathered per pair with index_select:
+    # its backward (index_add) sums the pairs' gradients in a fixed order, where indexing's (an accumulating
+    # index_put) adds them in whatever order the threads run, so that seeded runs would differ in the last bits
     i, j = same_class_pairs(labels)
-    d = soft_dtw_features(features(a, distance)[i], features(b, distance)[j], distance, gamma, bandwidth)
+    d = soft_dtw_features(features(a, distance).index_select(0, i), features(b, distance).index_select(0, j), distance,
+                          gamma, bandwidth)
 
     dm = torch.full((B, B), float("inf"), dtype=d.dtype, device=d.device).index_put((i, j), d)
     a_min = dm.min(dim=1).values  # a_i: closest same-class b to each a
