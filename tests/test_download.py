@@ -244,3 +244,25 @@ def test_a_failed_first_download_leaves_no_empty_data_set_folder(tmp_path, monke
         load_raw(dataset, tmp_path, download_url="http://127.0.0.1:9/nothing")
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_dir())
     assert left in ([], ["jk2017"])  # jk2017/ keeps only the marker that the licence notice was shown
+
+
+@pytest.mark.parametrize("form", ["file-url", "path"])
+def test_a_mirror_on_this_machine_is_copied_like_a_download(shared_data, tmp_path, form):
+    """A `file://` URL or a plain path works as a mirror for both kinds of data set, with nothing retried."""
+    zip_path, leap = shared_data / "dollar_gds" / "xml.zip", shared_data / jk2017.LEAP.FOLDER
+    as_url = (lambda p: p.as_uri()) if form == "file-url" else str
+    raw = load_raw("dollar-gds", tmp_path / "a", download_url=as_url(zip_path))
+    assert len(raw.sequences) == 1600
+    assert (tmp_path / "a" / "dollar_gds" / "xml.zip").read_bytes() == zip_path.read_bytes()
+    raw = load_raw("jk2017-leap", tmp_path / "b", download_url=as_url(leap))
+    assert len(raw.sequences) == 360 and not _leftovers(tmp_path)
+
+
+def test_a_missing_local_mirror_is_one_line_and_leaves_no_folder(tmp_path):
+    missing = tmp_path / "nowhere" / "xml.zip"
+    datapath = tmp_path / "new" / "data"
+    with pytest.raises(DownloadError) as caught:
+        load_raw("dollar-gds", datapath, download_url=str(missing))
+    assert str(caught.value) == (f"the mirror file {missing} (from {missing}) does not exist; check the path given with "
+                                 "--download-url or the data set's environment variable")
+    assert not (tmp_path / "new").exists()  # the failed first download removed every folder it made

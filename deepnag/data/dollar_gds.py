@@ -21,7 +21,13 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from deepnag.data.base import DataFormatError, RawGestures, is_number
-from deepnag.data.download import DownloadError, download_with_progress, offline_advice, remove_empty_folders
+from deepnag.data.download import (
+    DownloadError,
+    download_with_progress,
+    first_existing,
+    offline_advice,
+    remove_empty_folders,
+)
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -113,6 +119,7 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
     if (folder / ROOT).is_dir() or (folder / "xml.zip").is_file():
         return folder
     url = url or DEFAULT_URL
+    existed = first_existing(Path(datapath))  # a failed first download removes the folders it made, up to here
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -126,7 +133,7 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
         os.replace(incoming, folder / "xml.zip")
     finally:
         incoming.unlink(missing_ok=True)
-        remove_empty_folders(folder, Path(datapath))
+        remove_empty_folders(folder.absolute(), existed)
     log.info("downloaded %s (%.1f MB)", folder / "xml.zip", (folder / "xml.zip").stat().st_size / 2**20)
     extract_archive(folder / "xml.zip", folder)
     log.info("extracted to %s", folder / ROOT)

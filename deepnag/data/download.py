@@ -1,15 +1,19 @@
-"""HTTP downloads that never leave a partial file where a loader would trust it.
+"""Downloads (HTTP, or a copy from a local mirror) that never leave a partial file where a loader would trust it.
 
 Each file is streamed into a temporary `*.part` file beside its destination and
 renamed into place only once it is complete (size checked against the server's
 Content-Length). Network hiccups are retried a few times; a 4xx answer is not.
+A mirror may also be a folder or file on this machine: a `file://` URL or a plain path.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Sequence
 
@@ -57,6 +61,40 @@ def _fetch_once(session: requests.Session, url: str, part: Path, byte_bar: tqdm 
             )
 
 
+def local_source(url: str) -> Path | None:
+    """The file a `file://` URL or a plain path names; None for a network address."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        return Path(urllib.request.url2pathname(parsed.path))
+    if parsed.scheme in ("http", "https", "ftp"):
+        return None
+    return Path(url)  # no scheme (or a Windows drive letter): a path
+
+
+def _copy_local(source: Path, url: str, part: Path, destination: Path) -> Path:
+    """Copy a local mirror's file into place the way a download lands: whole, or not at all."""
+    if not source.is_file():
+        raise DownloadError(f"the mirror file {source} (from {url}) does not exist; check the path given with "
+                            "--download-url or the data set's environment variable")
+    try:
+        with open(source, "rb") as src, open(part, "wb") as out:
+            shutil.copyfileobj(src, out, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, destination)
+    except OSError as error:
+        raise DownloadError(f"cannot copy {source} to {destination} ({error.strerror})") from None
+    return destination
+
+
+def first_existing(path: Path) -> Path:
+    """`path` or its nearest ancestor that exists: where removing empty folders made by a failed download stops."""
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def download_file(
     url: str,
     destination: Path,
@@ -74,9 +112,12 @@ def download_file(
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = destination.with_name(destination.name + ".part")
+    source = local_source(url)
     session = session or requests.Session()
     last_error: Exception | None = None
     try:
+        if source is not None:
+            return _copy_local(source, url, part, destination)
         for attempt in range(1, retries + 1):
             try:
                 _fetch_once(session, url, part, byte_bar)
