@@ -6,6 +6,9 @@ weights, the normaliser factors, class names, the configuration, the epoch, the
 best loss, RNG states, optimiser states and versions. A "generator" checkpoint
 (for sharing) keeps only what generation needs; a "networks" one keeps every
 network (DeepGAN's critic too) so that training can continue on another machine.
+A DeepGAN release ships its critic as `critic.pt` beside `generator.pt` (each
+under the repository's 10 MB file limit, where both together are not); resuming
+that `generator.pt` joins the two into a "networks" checkpoint.
 """
 
 from __future__ import annotations
@@ -194,6 +197,39 @@ def networks_only(state: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in state.items() if k not in ("optimizers", "optimisation", "rng")}
     kept["kind"] = "networks"
     return kept
+
+
+CRITIC_FILE = "critic.pt"
+
+
+def critic_only(state: dict[str, Any]) -> dict[str, Any]:
+    """A DeepGAN checkpoint's critic alone, named by model, data set and epoch: what ships beside its generator."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": "critic", "model": state["model"],
+            "dataset": state["dataset"], "epoch": int(state.get("epoch", 0)), "critic": state["critic"],
+            "versions": versions()}
+
+
+def with_critic_beside(state: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """A generator-only DeepGAN checkpoint joined with the `critic.pt` beside it (a release), as a networks one.
+
+    Any other checkpoint, or one with no critic file beside it, comes back unchanged.
+    """
+    beside = Path(path).parent / CRITIC_FILE
+    if state["kind"] != "generator" or state["model"] != "DeepGAN" or not beside.is_file():
+        return state
+    fresh = f"delete it to continue {path} with --fresh-critic instead"
+    try:
+        critic = torch.load(beside, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - as in load()
+        raise CheckpointError(f"{beside} is damaged or truncated; {fresh}") from None
+    if not isinstance(critic, dict) or critic.get("format") != FORMAT or critic.get("kind") != "critic" \
+            or not isinstance(critic.get("critic"), dict):
+        raise CheckpointError(f"{beside} is not a DeepGAN critic file of this project; {fresh}")
+    theirs, ours = (critic.get("dataset"), critic.get("epoch")), (state["dataset"], int(state.get("epoch", 0)))
+    if theirs != ours:
+        raise CheckpointError(f"{beside} is the critic of {theirs[0]} at epoch {theirs[1]}, but {path} is {ours[0]} at "
+                              f"epoch {ours[1]}; {fresh}")
+    return {**state, "critic": critic["critic"], "kind": "networks", "critic_from": str(beside)}
 
 
 def normalizer_state(minimum: Any, maximum: Any) -> dict[str, torch.Tensor]:

@@ -7,8 +7,8 @@
 
 Writes into the destination folder: `generator.pt` (generator-only, weights-only
 loadable, no optimiser or RNG state, data path reset to the default `data`), for
-DeepGAN also `networks.pt` beside the source checkpoint, outside the release (generator and critic,
-12-13 MB, to continue training with --resume; over the repository's 10 MB file limit),
+DeepGAN also `critic.pt` (its critic alone, about 6 MB: generator and critic in one
+file would be over the repository's 10 MB file limit), which `--resume=generator.pt` joins back,
 `evaluation/` (the figures of --evaluate) with `metrics.json`, and `MODEL_CARD.md`.
 Every measured checkpoint adds a row to `tstr_history.csv` (epoch, TSTR, yardstick),
 which the card shows as the curve of TSTR against epochs; `--record-only` measures
@@ -146,15 +146,18 @@ def main_(argv: list[str] | None = None) -> None:
     if size > MAX_BYTES:
         raise SystemExit(f"{target} is {size / 1e6:.1f} MB, over the 10 MB limit")
     files = f"`generator.pt`, {size / 1e6:.1f} MB, generator only, loads with `torch.load(..., weights_only=True)`"
-    if "critic" in state:  # DeepGAN: its critic too, without optimiser state, so training can go on elsewhere
-        networks = checkpoint.networks_only(state)
-        networks["config"] = shared["config"]
-        checkpoint.save(networks, args.checkpoint.parent / "networks.pt")
-        files += "; to continue training, the run's `networks.pt` (generator and critic, kept outside git)"
+    critic_path = args.destination / checkpoint.CRITIC_FILE
+    if "critic" in state:  # DeepGAN: its critic too, without optimiser state, so training can go on anywhere
+        critic = checkpoint.save(checkpoint.critic_only(state), critic_path)
+        if critic.stat().st_size > MAX_BYTES:
+            raise SystemExit(f"{critic} is {critic.stat().st_size / 1e6:.1f} MB, over the 10 MB limit")
+        files += (f"; `{checkpoint.CRITIC_FILE}`, {critic.stat().st_size / 1e6:.1f} MB, its critic, which `--resume` "
+                  "of `generator.pt` picks up to continue training")
     elif state["model"] == "DeepGAN":
+        critic_path.unlink(missing_ok=True)  # a critic of another epoch must not be joined with this generator
         files += "; its critic was not kept, so training continues with `--fresh-critic`"
 
-    resume = "RUN/checkpoints/networks.pt" if "critic" in state else (args.destination / "generator.pt").as_posix()
+    resume = (args.destination / "generator.pt").as_posix()
     if "critic" not in state and state["model"] == "DeepGAN":
         resume += " --fresh-critic"
     evaluation = args.destination / "evaluation"

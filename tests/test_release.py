@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import sys
 
+import pytest
 import torch
 
 import main
+from deepnag import checkpoint
 from tests.conftest import ROOT, tiny
 
 sys.path.insert(0, str(ROOT / "pretrained_models"))
@@ -47,21 +49,39 @@ def test_a_deepgan_release_carries_its_critic_for_resuming(tmp_path, shared_data
     make_release.main_([str(run / "checkpoints" / "checkpoint-final.pt"), str(destination),
                         f"--datapath={shared_data}", "--num-per-class=3"])
     generator = torch.load(destination / "generator.pt", weights_only=True)
-    assert not (destination / "networks.pt").exists()  # over the repository's 10 MB limit: beside the run's checkpoint
-    networks = torch.load(run / "checkpoints" / "networks.pt", weights_only=True)
+    critic = torch.load(destination / "critic.pt", weights_only=True)
+    final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert generator["kind"] == "generator" and "critic" not in generator
-    assert networks["kind"] == "networks" and "optimizers" not in networks and "rng" not in networks
-    assert set(networks["critic"]) == set(torch.load(run / "checkpoints" / "checkpoint-final.pt",
-                                                     weights_only=True)["critic"])
-    assert networks["config"]["datapath"] == "data"
+    assert critic["kind"] == "critic" and set(critic) == {"format", "format_version", "kind", "model", "dataset", "epoch",
+                                                          "critic", "versions"}
+    assert all(torch.equal(critic["critic"][k], final["critic"][k]) for k in final["critic"])
+    assert (critic["model"], critic["dataset"], critic["epoch"]) == ("DeepGAN", "dollar-gds", 2)
     card = (destination / "MODEL_CARD.md").read_text()
-    assert "`networks.pt`" in card and "--resume=RUN/checkpoints/networks.pt" in card
+    assert "`critic.pt`" in card and f"--resume={(destination / 'generator.pt').as_posix()} " in card
+    # The release continues with its own critic: no --fresh-critic, and the critic's weights are the run's.
+    more = tmp_path / "more"
+    assert main.main([f"--resume={destination / 'generator.pt'}", "--epochs=3", f"--logdir={more}",
+                      f"--datapath={shared_data}"]) == 0
+    (continued,) = list(more.iterdir())
+    assert f"the critic comes from {destination / 'critic.pt'} beside it" in (continued / "logs" / "train.log").read_text()
+    assert "the critic starts afresh" not in (continued / "logs" / "train.log").read_text()
+    # A critic of another epoch beside the generator is refused with one line, and --fresh-critic leaves it out.
+    stale = checkpoint.critic_only({**final, "epoch": 1})
+    checkpoint.save(stale, destination / "critic.pt")
+    with pytest.raises(checkpoint.CheckpointError, match=r"critic\.pt is the critic of dollar-gds at epoch 1, but .* "
+                                                         r"is dollar-gds at epoch 2; delete it to continue .* with "
+                                                         r"--fresh-critic instead$"):
+        checkpoint.with_critic_beside(checkpoint.load(destination / "generator.pt"), destination / "generator.pt")
+    (destination / "critic.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(checkpoint.CheckpointError, match=r"critic\.pt is damaged or truncated"):
+        checkpoint.with_critic_beside(checkpoint.load(destination / "generator.pt"), destination / "generator.pt")
     # A release made from a generator alone (its critic lost) says how to continue it: with a new critic.
     again = tmp_path / "again"
     make_release.main_([str(destination / "generator.pt"), str(again), f"--datapath={shared_data}",
                         "--num-per-class=3"])
     card = (again / "MODEL_CARD.md").read_text()
-    assert "`networks.pt`" not in card and f"--resume={(again / 'generator.pt').as_posix()} --fresh-critic" in card
+    assert not (again / "critic.pt").exists()
+    assert "`critic.pt`" not in card and f"--resume={(again / 'generator.pt').as_posix()} --fresh-critic" in card
 
 
 def test_the_cards_command_names_the_recipe_and_what_differs_from_it():

@@ -73,13 +73,16 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
         seed = config.resolved_seed
         return dataclasses.replace(config, seed=seed, epochs=config.num_epochs), None
     state = checkpoint.load(config.resume, dataset=config.dataset if "dataset" in explicit else None)
+    if not config.fresh_critic:
+        state = checkpoint.with_critic_beside(state, config.resume)
     saved = checkpoint.config_of(state)
     if config.fresh_critic and (saved.model == "DeepNAG" or state["kind"] != "generator"):
         raise UserError(f"--fresh-critic is for a generator-only DeepGAN checkpoint; {config.resume} is a "
                         f"{state['kind']} {saved.model} checkpoint, so resume it without --fresh-critic")
     if state["kind"] == "generator" and saved.model != "DeepNAG" and not config.fresh_critic:
         raise UserError(f"{config.resume} is a generator-only checkpoint; resuming {saved.model} needs its critic, "
-                        "so give a full checkpoint from a run's checkpoints/ or a release's networks.pt, "
+                        f"so give a full checkpoint from a run's checkpoints/, a networks.pt, or a generator.pt with its "
+                        f"{checkpoint.CRITIC_FILE} beside it, "
                         "or add --fresh-critic to train a new critic against this generator")
     conflicts = [name for name in explicit - set(RESUMABLE_OVERRIDES) if getattr(config, name) != getattr(saved, name)]
     if conflicts:
@@ -428,6 +431,8 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
                 if state is not None and state["kind"] != "full":
                     log.info("continuing the %s-only checkpoint %s from epoch %d with a new optimiser and noise",
                              state["kind"], config.resume, state["epoch"])
+                    if "critic_from" in state:
+                        log.info("the critic comes from %s beside it", state["critic_from"])
                 elif state is not None:
                     log.info("continuing %s from epoch %d in a new run directory (it is not inside a run's "
                              "checkpoints/ folder)", config.resume, state["epoch"])
