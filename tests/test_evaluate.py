@@ -5,8 +5,9 @@ from __future__ import annotations
 from PIL import Image
 
 import main
+from deepnag import visualize
 from tests.conftest import ROOT
-from tests.test_loop import DOLLAR, JK, _train
+from tests.test_loop import DOLLAR, JK, LEAP, _train
 
 
 def test_evaluate_writes_the_2d_grid(tmp_path, shared_data):
@@ -24,6 +25,22 @@ def test_evaluate_writes_gifs_for_skeletons(tmp_path, shared_data):
         gif = Image.open(out / f"{name}.gif")
         assert gif.n_frames == 16 and gif.width > 100
     assert Image.open(out / "samples.png").width > 100
+
+
+def test_evaluate_draws_leap_motion_samples_as_hands(tmp_path, shared_data, monkeypatch):
+    """A PNG strip and a GIF per class (and the training's TensorBoard figure), drawn as hands from above."""
+    drawn = []
+    strip, animation = visualize.skeleton_strip_figure, visualize.save_skeleton_animation
+    monkeypatch.setattr(visualize, "skeleton_strip_figure", lambda *a, **k: drawn.append(k["skeleton"]) or strip(*a, **k))
+    monkeypatch.setattr(visualize, "save_skeleton_animation",
+                        lambda *a, **k: drawn.append(k["skeleton"]) or animation(*a, **k))
+    run = _train(tmp_path, shared_data, *LEAP, "--epochs=1")
+    out = tmp_path / "figures"
+    assert main.main([f"--evaluate={run / 'checkpoints' / 'checkpoint-final.pt'}", f"--output={out}"]) == 0
+    for name in ("love", "knock_x3"):
+        assert Image.open(out / f"{name}.gif").n_frames == 16
+    assert Image.open(out / "samples.png").width > 100
+    assert drawn == [visualize.HAND] * 4  # TensorBoard's figure of epoch 1, the strip, two GIFs
 
 
 def test_a_shipped_model_is_evaluated_under_logs_not_into_its_folder(tmp_path, shared_data):

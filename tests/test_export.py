@@ -19,7 +19,7 @@ TINY = tiny("--max-per-class=12", "--batch-size=6", "--epochs=1")
 def trained(tmp_path_factory, shared_data) -> dict[str, Path]:
     """One tiny checkpoint per data set."""
     out = {}
-    for name, classes in (("dollar-gds", "arrow,star"), ("jk2017-kinect", "duck,push")):
+    for name, classes in (("dollar-gds", "arrow,star"), ("jk2017-kinect", "duck,push"), ("jk2017-leap", "love,scissors")):
         logdir = tmp_path_factory.mktemp(name)
         assert main.main([*TINY, f"--dataset={name}", f"--classes={classes}", f"--datapath={shared_data}",
                           f"--logdir={logdir}"]) == 0
@@ -61,15 +61,21 @@ def test_native_dollar_gds_xml_loads_with_the_loader(trained, tmp_path):
     np.testing.assert_allclose(np.stack(raw.sequences)[:4], npz[:4], atol=1e-3)
 
 
-def test_native_jk2017_text_loads_with_the_loader(trained, tmp_path):
-    assert main.main([f"--generate={trained['jk2017-kinect']}", f"--output={tmp_path / 'synth'}", "--num-per-class=3", "--format=native"]) == 0
-    folder = tmp_path / "synth" / jk2017.KINECT.FOLDER
+@pytest.mark.parametrize(("dataset", "first"), [("jk2017-kinect", "duck"), ("jk2017-leap", "love")])
+def test_native_jk2017_text_loads_with_the_loader(trained, tmp_path, dataset, first):
+    assert main.main([f"--generate={trained[dataset]}", f"--output={tmp_path / 'synth'}", "--num-per-class=3",
+                      "--format=native"]) == 0
+    reader = jk2017.KINECT if dataset == "jk2017-kinect" else jk2017.LEAP
+    folder = tmp_path / "synth" / reader.FOLDER
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))[:3] == [
-        "Sub_synthetic/duck/ex_1.txt", "Sub_synthetic/duck/ex_2.txt", "Sub_synthetic/duck/ex_3.txt"]
-    raw = jk2017.KINECT.load_folder(folder)
+        f"Sub_synthetic/{first}/ex_1.txt", f"Sub_synthetic/{first}/ex_2.txt", f"Sub_synthetic/{first}/ex_3.txt"]
+    raw = reader.load_folder(folder)
     assert len(raw.sequences) == 6 and raw.sequences[0].shape == (12, 63)
     npz = np.load(tmp_path / "synth.npz")["samples"]
-    np.testing.assert_allclose(np.stack(raw.sequences), npz, rtol=1e-5, atol=1e-5)
+    # nine significant digits: the Leap Motion's large offset (about 411) keeps its hand-sized detail
+    np.testing.assert_allclose(np.stack(raw.sequences), npz, rtol=1e-6, atol=1e-6)
+    if dataset == "jk2017-leap":
+        assert 400 < npz[..., 0].mean() < 420 and npz[..., 0].std() < 1  # the sensor's units, not [-1, 1]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -133,19 +139,22 @@ def test_shipped_pretrained_generators_generate(tmp_path, method, dataset, class
 
 
 @pytest.mark.parametrize(("dataset", "classes", "features"), [("dollar-gds", "arrow,star", 2),
-                                                              ("jk2017-kinect", "duck,push", 63)])
+                                                              ("jk2017-kinect", "duck,push", 63),
+                                                              ("jk2017-leap", "love,sideways", 63)])
 def test_gpsr_writes_variants_of_every_real_sample_like_any_synthetic_set(tmp_path, shared_data, dataset, classes,
                                                                           features):
     out = tmp_path / "gpsr"
     assert main.main([f"--dataset={dataset}", f"--classes={classes}", f"--datapath={shared_data}", "--subjects=" +
-                      ("s02,s03" if dataset == "dollar-gds" else "Sub_U100,Sub_U101"), "--synthesizer=gpsr",
+                      {"dollar-gds": "s02,s03", "jk2017-kinect": "Sub_U100,Sub_U101", "jk2017-leap": "Sub_U300,Sub_U400"}[dataset],
+                      "--synthesizer=gpsr",
                       "--num-per-sample=3", f"--output={out}", "--format=native"]) == 0
     archive = np.load(tmp_path / "gpsr.npz", allow_pickle=False)
     real = 2 * 2 * (10 if dataset == "dollar-gds" else 2)
     assert archive["samples"].shape == (3 * real, 32, features) and archive["samples"].dtype == np.float32
     assert np.bincount(archive["labels"]).tolist() == [3 * real // 2] * 2
     assert archive["class_names"].tolist() == classes.split(",")
-    loaded = dollar_gds.load(out) if dataset == "dollar-gds" else jk2017.KINECT.load_folder(out / jk2017.KINECT.FOLDER)
+    reader = {"jk2017-kinect": jk2017.KINECT, "jk2017-leap": jk2017.LEAP}.get(dataset)
+    loaded = dollar_gds.load(out) if reader is None else reader.load_folder(out / reader.FOLDER)
     assert len(loaded.sequences) == 3 * real and len(set(loaded.subjects)) == 1
     assert "synthetic" in loaded.subjects[0]
     # Every file read back is one archived sample (the readers sort file names, so match by content).

@@ -25,6 +25,7 @@ from tests.conftest import ROOT, tiny
 TINY = tiny("--resample-n=16", "--batch-size=6", "--vis-frequency=2", "--checkpoint-frequency=2")
 DOLLAR = ["--dataset=dollar-gds", "--classes=arrow,star,circle"]
 JK = ["--dataset=jk2017-kinect", "--classes=duck,push"]
+LEAP = ["--dataset=jk2017-leap", "--classes=love,knock_x3"]
 
 
 def _train(tmp_path: Path, shared_data: Path, *flags: str) -> Path:
@@ -38,7 +39,7 @@ def _parameters(path: Path) -> dict[str, torch.Tensor]:
     return torch.load(path, weights_only=True)["generator"]
 
 
-@pytest.mark.parametrize("dataset", [DOLLAR, JK], ids=["dollar-gds", "jk2017-kinect"])
+@pytest.mark.parametrize("dataset", [DOLLAR, JK, LEAP], ids=["dollar-gds", "jk2017-kinect", "jk2017-leap"])
 def test_tiny_training_writes_a_complete_run_directory(tmp_path, shared_data, dataset):
     run = _train(tmp_path, shared_data, *dataset, "--epochs=3", "--experiment-name=smoke")
     assert run.name.startswith(f"{dataset[0].split('=')[1]}-DeepNAG-") and run.name.endswith("-smoke")
