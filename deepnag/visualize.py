@@ -210,7 +210,7 @@ def _legend(fig: Figure, text: str) -> None:
 
 
 def _gesture_grid(columns: Sequence[Sequence[tuple[str, str, np.ndarray]]],
-                  row_labels: Sequence[str], class_names: Sequence[str]) -> Figure:
+                  row_labels: Sequence[str], class_names: Sequence[str], title: str = "") -> Figure:
     """Grid with a column per class; each cell is ("single"|"overlay", color, data)."""
     rows, cols = len(row_labels), len(class_names)
     left, top, space = 0.75, 0.6, 0.08
@@ -223,12 +223,12 @@ def _gesture_grid(columns: Sequence[Sequence[tuple[str, str, np.ndarray]]],
             (_draw_single if kind == "single" else _draw_overlay)(axes[r, c], data, color)
     for r, label in enumerate(row_labels):
         axes[r, 0].set_ylabel(label, fontsize=LABEL_FONT)
-    _legend(fig, GRID_LEGEND)
+    _legend(fig, f"{title}  ·  {GRID_LEGEND}" if title else GRID_LEGEND)
     return fig
 
 
 def gesture_grid_figure(real_examples: np.ndarray, generated: np.ndarray,
-                        real_pool: np.ndarray, class_names: Sequence[str]) -> Figure:
+                        real_pool: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
     """SPEC's 2D figure: per class a real example (red), K generated, and two faint overlays.
 
     real_examples (C, n, 2), generated (C, K, n, 2), real_pool (C, R, n, 2); rows are the
@@ -251,7 +251,7 @@ def gesture_grid_figure(real_examples: np.ndarray, generated: np.ndarray,
         for c in range(num_classes)
     ]
     labels = ["real"] + [f"gen {i + 1}" for i in range(k)] + ["all gen", "real pool"]
-    return _gesture_grid(columns, labels, class_names)
+    return _gesture_grid(columns, labels, class_names, title)
 
 
 # ---------------------------------------------------------------------------
@@ -391,13 +391,13 @@ def save_skeleton_animation(path: str | Path, real: np.ndarray, generated: np.nd
 # ---------------------------------------------------------------------------
 
 
-def _curves_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str]) -> Figure:
+def _curves_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
     """A panel per class of every feature over time: generated faint (a colour per feature), real black."""
     num_classes, k, n, d = generated.shape
     cols = min(num_classes, 4)
     rows = -(-num_classes // cols)
     fig = _new_figure(0.3 + cols * 3.0, 0.6 + rows * 2.2)
-    fig.suptitle("real: black; generated: faint, a colour per feature", fontsize=9)
+    fig.suptitle("  ·  ".join(filter(None, (title, "real: black; generated: faint, a colour per feature"))), fontsize=9)
     axes = fig.subplots(rows, cols, squeeze=False)
     feature_colors = np.tile(_distinct_colors(d), (k, 1))  # curve k * D + d has feature d's colour
     time = np.broadcast_to(np.arange(n, dtype=float)[None, :, None], (k, n, d))
@@ -416,13 +416,15 @@ def _curves_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequenc
     return fig
 
 
-def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str]) -> Figure:
+def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
     """A 3D panel per class: the real path in black, generated paths faint, one colour each."""
     num_classes, k = generated.shape[:2]
     cols = min(num_classes, 4)
     rows = -(-num_classes // cols)
     fig = _new_figure(0.3 + cols * 3.0, 0.3 + rows * 3.0)
     colors = _distinct_colors(k)
+    if title:
+        fig.suptitle(title, fontsize=9)
     for c in range(num_classes):
         ax = fig.add_subplot(rows, cols, c + 1, projection="3d")
         for g in range(k):
@@ -435,7 +437,7 @@ def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequen
 
 
 def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str],
-                   skeleton: Skeleton | bool | None = None) -> Figure:
+                   skeleton: Skeleton | bool | None = None, title: str = "") -> Figure:
     """The figure logged during training: generated (C, K, n, D) beside real (C, R, n, D).
 
     D = 2: grid of the real example then K generated (pen gestures); skeletons
@@ -454,14 +456,14 @@ def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequenc
                    + [("single", GENERATED_2D_COLOR, g) for g in generated[c]]
                    for c in range(num_classes)]
         labels = ["real"] + [f"gen {i + 1}" for i in range(generated.shape[1])]
-        return _gesture_grid(columns, labels, class_names)
+        return _gesture_grid(columns, labels, class_names, title)
     if skeleton is None or skeleton is True:
         skeleton = BODY if skeleton or d == SKELETON_FEATURES else None
     if skeleton:
-        return skeleton_strip_figure(real[:, 0], generated, class_names, skeleton=skeleton)
+        return skeleton_strip_figure(real[:, 0], generated, class_names, skeleton=skeleton, title=title)
     if d == 3:
-        return _lines3d_figure(generated, real, class_names)
-    return _curves_figure(generated, real, class_names)
+        return _lines3d_figure(generated, real, class_names, title)
+    return _curves_figure(generated, real, class_names, title)
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from tests.test_loop import DOLLAR, JK, LEAP, _train
 def test_evaluate_writes_the_2d_grid(tmp_path, shared_data):
     run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=1")
     assert main.main([f"--evaluate={run / 'checkpoints' / 'checkpoint-best.pt'}"]) == 0
-    image = Image.open(run / "evaluation" / "samples.png")
+    image = Image.open(run / "evaluation" / "checkpoint-best" / "samples.png")
     assert image.width >= 200 and image.height > 5 * image.width  # 3 columns, 16 + 3 rows
 
 
@@ -48,5 +48,24 @@ def test_a_shipped_model_is_evaluated_under_logs_not_into_its_folder(tmp_path, s
     before = sorted(p.name for p in shipped.parent.iterdir())
     logdir = tmp_path / "logs"
     assert main.main([f"--evaluate={shipped}", f"--datapath={shared_data}", f"--logdir={logdir}"]) == 0
-    assert (logdir / "evaluation" / "dollar-gds-generator" / "samples.png").is_file()
+    assert (logdir / "evaluation" / "DeepNAG-dollar-gds-generator" / "samples.png").is_file()
     assert sorted(p.name for p in shipped.parent.iterdir()) == before
+
+
+def test_each_checkpoint_and_model_evaluates_into_its_own_folder_with_a_title(tmp_path, shared_data, monkeypatch):
+    """Two checkpoints of one run, or two shipped models of one data set, never share (and overwrite) figures."""
+    titles = []
+    grid = visualize.gesture_grid_figure
+    monkeypatch.setattr(visualize, "gesture_grid_figure", lambda *a, **k: titles.append(k["title"]) or grid(*a, **k))
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=2")
+    for name in ("checkpoint-best.pt", "checkpoint-final.pt"):
+        assert main.main([f"--evaluate={run / 'checkpoints' / name}"]) == 0
+    assert sorted(p.name for p in (run / "evaluation").iterdir()) == ["checkpoint-best", "checkpoint-final"]
+    assert titles[-1] == "DeepNAG on dollar-gds  ·  checkpoint-final.pt, epoch 2"
+    logdir = tmp_path / "logs"
+    for model in ("DeepNAG", "DeepGAN"):
+        shipped = ROOT / "pretrained_models" / model / "dollar-gds" / "generator.pt"
+        assert main.main([f"--evaluate={shipped}", f"--datapath={shared_data}", f"--logdir={logdir}"]) == 0
+    assert sorted(p.name for p in (logdir / "evaluation").iterdir()) == ["DeepGAN-dollar-gds-generator",
+                                                                         "DeepNAG-dollar-gds-generator"]
+    assert titles[-1].startswith("DeepGAN on dollar-gds  ·  generator.pt, epoch ")

@@ -195,3 +195,27 @@ def test_mix_writes_half_generator_half_gpsr_of_the_training_samples_per_class(t
         np.testing.assert_array_equal(samples[:, half:], generated["samples"].reshape(2, per_class // 2,
                                                                                      *samples.shape[2:]))
     assert len(dollar_gds.load(tmp_path / "mix").sequences) == 2 * per_class
+
+
+def test_a_new_set_replaces_the_earlier_one_at_its_output_as_a_whole(trained, tmp_path, caplog):
+    """--generate over an earlier native set with metrics leaves nothing of it: no stale folder, no stale metrics."""
+    out = tmp_path / "synthetic"
+    (tmp_path / "synthetic.metrics.json").write_text("{}")  # as an earlier --metrics run left it
+    assert main.main([f"--generate={trained['dollar-gds']}", f"--output={out}", "--num-per-class=2",
+                      "--format=native"]) == 0
+    assert out.is_dir() and not (tmp_path / "synthetic.metrics.json").exists()
+    assert main.main([f"--generate={trained['jk2017-kinect']}", f"--output={out}", "--num-per-class=2"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["synthetic.npz"]
+    assert f"replaced the earlier set at {out}.npz as a whole: removed {out}" in caplog.text
+    assert np.load(tmp_path / "synthetic.npz")["samples"].shape[-1] == 63
+
+
+def test_an_existing_folder_as_output_is_refused_and_left_alone(trained, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    assert main.main([f"--generate={trained['dollar-gds']}", f"--output={mine}", "--num-per-class=2"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: --output={mine} is an existing folder; --output names the set to write ({mine}.npz, and {mine}/ with "
+        f"--format native): give a new name such as {mine / 'synthetic'}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"] and (mine / "notes.txt").read_text() == "keep"

@@ -54,7 +54,7 @@ def test_load_train_evaluate_generate(tmp_path, features):
     (run,) = list(logdir.iterdir())
     best = run / "checkpoints" / "checkpoint-best.pt"
     assert main.main([f"--evaluate={best}"]) == 0
-    image = Image.open(run / "evaluation" / "samples.png")
+    image = Image.open(run / "evaluation" / "checkpoint-best" / "samples.png")
     assert image.width > 200 and image.height > 100
     assert main.main([f"--generate={best}", f"--output={tmp_path / 'synth'}", "--num-per-class=4", "--format=native"]) == 0
     archive = np.load(tmp_path / "synth.npz", allow_pickle=False)

@@ -61,7 +61,7 @@ def test_deepgan_checkpoint_resume_and_evaluate(tmp_path, shared_data):
     for part in ("generator", "critic"):
         assert max((a[part][k] - b[part][k]).abs().max().item() for k in a[part]) <= 1e-6
     assert main.main([f"--evaluate={straight / 'checkpoints' / 'checkpoint-best.pt'}"]) == 0
-    assert (straight / "evaluation" / "samples.png").stat().st_size > 1000
+    assert (straight / "evaluation" / "checkpoint-best" / "samples.png").stat().st_size > 1000
 
 
 def test_a_networks_only_checkpoint_continues_deepgan_in_a_new_run(tmp_path, shared_data):
@@ -70,17 +70,14 @@ def test_a_networks_only_checkpoint_continues_deepgan_in_a_new_run(tmp_path, sha
     weights = tmp_path / "networks.pt"
     checkpoint.save(checkpoint.networks_only(state), weights)
     assert "optimizers" not in torch.load(weights, weights_only=True)
-    # At the checkpoint's own epoch count nothing trains: both networks come back unchanged.
-    same_dir = tmp_path / "same"
-    assert main.main([f"--resume={weights}", "--epochs=2", f"--logdir={same_dir}", f"--datapath={shared_data}"]) == 0
-    (run,) = list(same_dir.iterdir())
-    assert "continuing the networks-only checkpoint" in (run / "logs" / "train.log").read_text()
-    same = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
-    for part in ("generator", "critic"):
-        assert all(torch.equal(same[part][k], state[part][k]) for k in state[part])
+    # At the checkpoint's own epoch count nothing would train: refused with one line, nothing written.
+    assert main.main([f"--resume={weights}", "--epochs=2", f"--logdir={tmp_path / 'same'}", f"--datapath={shared_data}"]) == 2
+    assert not (tmp_path / "same").exists()
     more_dir = tmp_path / "more"
     assert main.main([f"--resume={weights}", "--epochs=3", f"--logdir={more_dir}", f"--datapath={shared_data}"]) == 0
     (run,) = list(more_dir.iterdir())
+    log = (run / "logs" / "train.log").read_text()
+    assert "continuing the networks-only checkpoint" in log and "starts afresh" not in log  # both networks loaded
     final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert final["epoch"] == 3 and final["kind"] == "full"
     assert any(not torch.equal(final["critic"][k], state["critic"][k]) for k in state["critic"])
@@ -122,22 +119,13 @@ def test_a_generator_only_deepgan_checkpoint_continues_with_a_fresh_critic(tmp_p
     checkpoint.save(checkpoint.generator_only(state), generator)
     assert main.main([f"--resume={generator}", f"--datapath={shared_data}", f"--logdir={tmp_path}/x"]) == 2
     assert "or add --fresh-critic" in capsys.readouterr().err
-    # At the checkpoint's own epoch count nothing trains: the generator as saved, the critic a new one.
-    same_dir = tmp_path / "same"
-    assert main.main([f"--resume={generator}", "--fresh-critic", "--epochs=2", f"--logdir={same_dir}",
-                      f"--datapath={shared_data}"]) == 0
-    (run,) = list(same_dir.iterdir())
-    assert f"the critic starts afresh: {generator} holds no critic" in (run / "logs" / "train.log").read_text()
-    same = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
-    assert all(torch.equal(same["generator"][k], v) for k, v in state["generator"].items())
-    assert same["critic"].keys() == state["critic"].keys()
-    assert all(not torch.equal(same["critic"][k], v) for k, v in state["critic"].items() if v.numel() > 1)
     more_dir = tmp_path / "more"
     assert main.main([f"--resume={generator}", "--fresh-critic", "--epochs=3", f"--logdir={more_dir}",
                       f"--datapath={shared_data}"]) == 0
     (run,) = list(more_dir.iterdir())
+    assert f"the critic starts afresh: {generator} holds no critic" in (run / "logs" / "train.log").read_text()
     final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
-    assert final["epoch"] == 3
+    assert final["epoch"] == 3 and final["critic"].keys() == state["critic"].keys()
     moved = max((final["generator"][k] - v).abs().max().item() for k, v in state["generator"].items())
     assert 0 < moved <= 1e-3  # one Adam step (lr 1e-4) from the saved generator, not from a new one
 

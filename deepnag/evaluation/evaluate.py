@@ -43,14 +43,15 @@ def _check_flags(config: Config, explicit: set[str], saved: Config, source: str)
             )
 
 
-def _output_folder(config: Config, source: Path) -> Path:
-    """Where --evaluate writes: --output, else the run's evaluation/, else --logdir/evaluation/<model folder>-<name>."""
+def _output_folder(config: Config, source: Path, model: str) -> Path:
+    """Where --evaluate writes: --output, else the run's evaluation/<checkpoint>/, else
+    --logdir/evaluation/<model>-<model folder>-<checkpoint>/: one folder per checkpoint, so that no two share figures."""
     if config.output:
         folder = Path(config.output)
     elif source.resolve().parent.name == "checkpoints":  # a run's checkpoint: beside the run's other outputs
-        folder = source.resolve().parent.parent / "evaluation"
+        folder = source.resolve().parent.parent / "evaluation" / source.stem
     else:  # a shipped or copied model: under --logdir, never into the model's own (perhaps tracked) folder
-        folder = Path(config.logdir) / "evaluation" / f"{source.resolve().parent.name}-{source.stem}"
+        folder = Path(config.logdir) / "evaluation" / f"{model}-{source.resolve().parent.name}-{source.stem}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -75,10 +76,12 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
             f"the {saved.dataset} data found has classes {', '.join(data.class_names)}, but {source} was trained on "
             f"{', '.join(state['class_names'])}"
         )
-    folder = _output_folder(config, source)
+    folder = _output_folder(config, source, saved.model)
     seed = flag_or_saved(config, explicit, saved, "seed")
     figure = SKELETON_FIGURES.get(saved.dataset)
-    written = draw(generator, data, normalizer_from(state), folder, seed, visualize.SKELETONS[figure] if figure else None)
+    title = f"{saved.model} on {saved.dataset}  ·  {source.name}, epoch {int(state.get('epoch', 0))}"
+    written = draw(generator, data, normalizer_from(state), folder, seed, visualize.SKELETONS[figure] if figure else None,
+                   title)
     if config.metrics:
         from deepnag.evaluation import report
         from deepnag.evaluation.sampling import generate_per_class
@@ -95,8 +98,8 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
 
 
 def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, folder: Path, seed: int,
-         skeleton: visualize.Skeleton | None = None) -> list[Path]:
-    """SPEC's evaluation figures for `generator`, in data units."""
+         skeleton: visualize.Skeleton | None = None, title: str = "") -> list[Path]:
+    """SPEC's evaluation figures for `generator`, in data units; `title` (model, data set, checkpoint) heads each."""
     c, n, d = data.num_classes, data.seq_len, data.num_features
     k = GENERATED_PER_CLASS
     labels = torch.arange(c).repeat_interleave(k)
@@ -108,17 +111,18 @@ def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, 
     examples = pool[:, 0]
     names = data.display_names
     if d == 2:
-        fig = visualize.gesture_grid_figure(examples, fake, pool, names)
+        fig = visualize.gesture_grid_figure(examples, fake, pool, names, title=title)
         return [visualize.save_figure(fig, folder / "samples.png")]
     if skeleton:
         written = [visualize.save_figure(
-            visualize.skeleton_strip_figure(examples, fake[:, :ANIMATED_PER_CLASS], names, skeleton=skeleton),
+            visualize.skeleton_strip_figure(examples, fake[:, :ANIMATED_PER_CLASS], names, skeleton=skeleton, title=title),
             folder / "samples.png")]
         for i, name in enumerate(data.class_names):
             written.append(visualize.save_skeleton_animation(
-                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], names[i], skeleton=skeleton))
+                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], f"{names[i]}  ·  {title}" if title else names[i],
+                skeleton=skeleton))
         return written
-    fig = visualize.samples_figure(fake, pool, names, skeleton=False)
+    fig = visualize.samples_figure(fake, pool, names, skeleton=False, title=title)
     return [visualize.save_figure(fig, folder / "samples.png")]
 
 

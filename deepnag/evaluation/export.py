@@ -72,20 +72,42 @@ def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.nda
     return folder
 
 
+def metrics_path(output: Path) -> Path:
+    """Where --metrics of a --generate set goes: PATH.metrics.json beside PATH.npz."""
+    return output.with_name(output.stem + ".metrics.json")
+
+
 def _check_output(path: Path) -> None:
     parent = path.parent
     if not parent.is_dir():
         raise UserError(f"cannot write {path}: folder {parent} does not exist; create it or choose another --output")
     if not os.access(parent, os.W_OK):
         raise UserError(f"cannot write {path}: folder {parent} is not writable; choose another --output")
+    folder = path.with_suffix("")
+    if folder.is_dir() and not path.is_file():  # a folder of the user's, not the native files of an earlier set
+        raise UserError(f"--output={folder} is an existing folder; --output names the set to write ({folder}.npz, "
+                        f"and {folder}/ with --format native): give a new name such as {folder / 'synthetic'}")
 
 
 def _write(output: Path, config: Config, dataset: str, samples: np.ndarray, labels: np.ndarray,
            class_names: Sequence[str]) -> list[Path]:
-    """PATH.npz, and with --format native the data set's own files beside it; the paths written."""
+    """PATH.npz, and with --format native the data set's own files beside it; the paths written.
+
+    A set written here before is replaced as a whole: its native folder and metrics go when this one has none,
+    so that nothing of another checkpoint's set stays beside the new one.
+    """
     written = [write_npz(output, samples, labels, class_names)]
+    folder, metrics = output.with_suffix(""), metrics_path(output)
+    stale = [p for p, kept in ((folder, config.format == "native"), (metrics, config.metrics)) if not kept and p.exists()]
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    if stale:
+        log.warning("replaced the earlier set at %s as a whole: removed %s", output, ", ".join(map(str, stale)))
     if config.format == "native":
-        written.append(write_native(output.with_suffix(""), dataset, samples, labels, class_names))
+        written.append(write_native(folder, dataset, samples, labels, class_names))
     return written
 
 
@@ -113,7 +135,7 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
         from deepnag.evaluation import report
 
         metrics = report.measure(state, samples, labels, config, explicit, generator)
-        written.append(report.write(metrics, output.with_name(output.stem + ".metrics.json")))
+        written.append(report.write(metrics, metrics_path(output)))
         log.info("quality of %d synthetic samples per class:\n%s\nwrote %s", config.num_per_class,
                  report.table(metrics), written[-1])
     return written
