@@ -183,7 +183,7 @@ Trained with this project's own code.
 | | |
 |---|---|
 | command | `{training_command(config)}` (then `--resume` across sessions) |
-| epochs | {state['epoch']} of {config.num_epochs}{" (the reference's)" if config.epochs is None else f" (`--epochs`; the reference's: {Config().num_epochs})"}, best epoch-mean loss {state['best_loss']:.4f} |
+| epochs | {state['epoch']} of {config.num_epochs}{" (the reference's)" if config.epochs is None else f" (`--epochs`; the reference's: {Config(model=config.model).num_epochs})"}, best epoch-mean loss {state['best_loss']:.4f} |
 | wall-clock | {f'{hours:.1f} h' if hours is not None else 'unknown'} of training |
 | machine | {args.machine} |
 | files | {files} |
