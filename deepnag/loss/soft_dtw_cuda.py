@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import traceback
 
 import numpy as np
 from numba import cuda
+
+from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,25 @@ def soft_dtw_device_arrays(cost: np.ndarray, lo: np.ndarray, hi: np.ndarray, gam
 
 def soft_dtw_cuda(cost, lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad: bool):
     """Soft-DTW of a CUDA tensor (P,N,M) on the tensor's device and stream → (values, E or None), no host copies."""
+    try:
+        return _soft_dtw_cuda(cost, lo, hi, gamma, want_grad)
+    except (AttributeError, ImportError) as error:
+        if not _raised_in_numba(error):
+            raise
+        raise UserError(
+            f"Numba's CUDA target failed while compiling the soft-DTW kernels ({type(error).__name__}: {error}); "
+            f"this numba-cuda does not work with NumPy {np.__version__}: install the NumPy release numba-cuda "
+            "supports, or a newer numba-cuda"
+        ) from None
+
+
+def _raised_in_numba(error: BaseException) -> bool:
+    """Whether the innermost frame of `error` is Numba's own code (an install problem, not a bug here)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"{os.sep}numba" in frames[-1].filename
+
+
+def _soft_dtw_cuda(cost, lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad: bool):
     import torch
 
     cost = cost.detach().contiguous()
