@@ -360,16 +360,17 @@ def save_skeleton_animation(path: str | Path, real: np.ndarray, generated: np.nd
                             title: str, fps: int = 15, skeleton: Skeleton = BODY) -> Path:
     """Write a GIF of one class: the real skeleton (n, 63) in black, generated (K, n, 63) faint.
 
-    Front view, centred on the real mean, fixed limits over the whole animation; one
+    In the skeleton's view, centred on the real mean, fixed limits over the whole animation; one
     GIF frame per time step.
     """
     path = _checked_output(path)  # before any drawing work
     real_joints, gen_joints = centre_skeletons(real, generated, skeleton)
     real_bones, gen_bones = bone_segments(real_joints, skeleton), bone_segments(gen_joints, skeleton)
     length = min(len(real_bones), gen_bones.shape[1])
-    fig = _new_figure(4.0, 4.4)
-    ax = fig.add_axes((0.02, 0.02, 0.96, 0.88), xticks=[], yticks=[])
-    ax.set_title(f"{title}\n{SKELETON_LEGEND}  ·  {skeleton.view_name}", fontsize=LABEL_FONT)
+    lines = [*title.split("\n"), SKELETON_LEGEND, skeleton.view_name]  # one short line each: the GIF is narrow
+    fig = _new_figure(4.4, 4.2 + 0.17 * len(lines))
+    ax = fig.add_axes((0.02, 0.02, 0.96, 1 - (0.12 + 0.17 * len(lines)) / fig.get_figheight()), xticks=[], yticks=[])
+    ax.set_title("\n".join(lines), fontsize=LABEL_FONT - 1)
     gen_lc, real_lc = _skeleton_collections(ax, _distinct_colors(gen_bones.shape[0]), skeleton)
     _fit_equal(ax, np.concatenate([real_bones[:length].reshape(-1, 2),
                                    gen_bones[:, :length].reshape(-1, 2)]))

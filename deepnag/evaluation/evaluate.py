@@ -119,7 +119,7 @@ def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, 
             folder / "samples.png")]
         for i, name in enumerate(data.class_names):
             written.append(visualize.save_skeleton_animation(
-                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], f"{names[i]}  ·  {title}" if title else names[i],
+                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], f"{names[i]}\n{title}" if title else names[i],
                 skeleton=skeleton))
         return written
     fig = visualize.samples_figure(fake, pool, names, skeleton=False, title=title)
