@@ -37,3 +37,12 @@ def test_too_late_once_torch_is_loaded():
     out = _python("import os, torch; from deepnag.runtime import configure_openmp; "
                   "print(configure_openmp(), os.environ.get('GOMP_SPINCOUNT'))")
     assert out == "False None"
+
+
+def test_the_python_api_sets_it_before_torch_loads():
+    """A user of the API gets the command line's speed: `import deepnag` (or its loss alone) sets the spin first."""
+    for entry in ("import deepnag; deepnag.load_generator", "from deepnag.loss import soft_dtw"):
+        out = _python(f"import os, sys; {entry}; import torch; print(os.environ.get('GOMP_SPINCOUNT'))")
+        assert out == "10000", entry
+    out = _python("import os, deepnag; print(os.environ['GOMP_SPINCOUNT'])", GOMP_SPINCOUNT="123")
+    assert out == "123"
