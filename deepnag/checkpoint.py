@@ -58,6 +58,10 @@ def load(path: str | Path, map_location: str | torch.device = "cpu", dataset: st
     they do not name their data set, so `dataset` must (the command line's --dataset).
     """
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.pt")) + sorted(p.name for p in path.glob("checkpoints/*.pt"))
+        hint = f"it holds {', '.join(found[:4])}{', …' if len(found) > 4 else ''}" if found else "it holds no .pt file"
+        raise CheckpointError(f"checkpoint {path} is a folder, not a file; give a .pt file ({hint})")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; {_nearby(path)}")
     try:

@@ -12,6 +12,7 @@ import sys
 import warnings
 from typing import Sequence
 
+from deepnag._version import __version__
 from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, RECIPES, SYNTHESIZERS, Config
 from deepnag.errors import UserError
 from deepnag.runtime import command, configure_openmp
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or evaluate a trained checkpoint.",
         formatter_class=_HelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     run = p.add_argument_group("what to run")
     run.add_argument("--model", type=_choice("model", MODELS), default=d.model,
                      help=f"generator training method: {' | '.join(MODELS)}")
@@ -289,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="points per gesture after spatial resampling (at least 2)")
     model.add_argument("--recipe", type=_choice("recipe", tuple(RECIPES)), default=d.recipe,
                        help="a set of training defaults: 'reference' (the paper's) or 'fast' "
-                       f"({_recipe_flags('fast')}: good generators in minutes of CPU); flags given win")
+                       f"({_recipe_flags('fast')}: good generators in minutes of CPU); flags given win "
+                       f"(default: {d.recipe})")
     model.add_argument("--lr", type=_positive_float("--lr"), default=d.lr, help="Adam learning rate")
     model.add_argument("--lr-warmup", type=_non_negative_int("--lr-warmup"), default=d.lr_warmup, metavar="STEPS",
                        help="raise the learning rate linearly over the first STEPS optimiser steps (0: none)")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
+import main
 from deepnag.cli import parse_args
 from deepnag.config import Config
 from deepnag.errors import UserError
@@ -129,3 +131,22 @@ def test_cli_error_has_no_traceback():
     result = subprocess.run([sys.executable, "main.py", "--batch-size=0"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: argument --batch-size: --batch-size must be at least 1, got 0 (see python main.py --help)"]
+
+
+def test_version_and_the_recipes_default_are_in_the_help(capsys):
+    from deepnag import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main.main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"main.py {__version__}"
+    with pytest.raises(SystemExit):
+        main.main(["--help"])
+    assert re.search(r"--recipe .*flags given win\s+\(default:\s+reference\)", capsys.readouterr().out, re.S)
+
+
+def test_a_folder_given_as_a_checkpoint_says_so(tmp_path, capsys):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "checkpoint-final.pt").write_bytes(b"x")
+    assert main.main([f"--evaluate={tmp_path}"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: checkpoint {tmp_path} is a folder, not a file; give a .pt file "
+                                               "(it holds checkpoint-final.pt)")

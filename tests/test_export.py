@@ -219,3 +219,10 @@ def test_an_existing_folder_as_output_is_refused_and_left_alone(trained, tmp_pat
         f"error: --output={mine} is an existing folder; --output names the set to write ({mine}.npz, and {mine}/ with "
         f"--format native): give a new name such as {mine / 'synthetic'}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"] and (mine / "notes.txt").read_text() == "keep"
+
+
+def test_native_folders_get_the_permissions_of_their_parent(trained, tmp_path):
+    tmp_path.chmod(0o755)
+    assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--num-per-class=1",
+                      "--format=native"]) == 0
+    assert (tmp_path / "synth").stat().st_mode & 0o777 == 0o755

@@ -398,6 +398,8 @@ def test_best_by_tstr_keeps_the_checkpoint_of_the_highest_measured_tstr(tmp_path
     final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
     assert best["epoch"] == 2 and best["best_quality"] == 0.6  # not epoch 3, where the loss is lowest
     assert final["best_quality"] == 0.6 and final["best_loss"] < best["best_loss"]
+    epochs = re.findall(r"epoch \d/3 .*", (run / "logs" / "train.log").read_text())
+    assert len(epochs) == 3 and not any(" * " in line for line in epochs)  # a star marks the best loss only with --best-by loss
     # A resumed run remembers the best TSTR: a later 0.5 would not replace the 0.6 checkpoint.
     config, _ = resolve_config(*parse_args([f"--resume={run / 'checkpoints' / 'checkpoint-final.pt'}", "--epochs=4"]))
     trainer = Trainer(config, load_data_for(config), torch.device("cpu"), run,

@@ -55,6 +55,7 @@ def write_npz(path: Path, samples: np.ndarray, labels: np.ndarray, class_names: 
 def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> Path:
     """The data set's own file layout under `folder`, written to a staging folder then renamed into place."""
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging.chmod(folder.parent.stat().st_mode & 0o777)  # the permissions of the folder it lies in, not mkdtemp's 0700
     try:
         counters = np.zeros(len(class_names), dtype=int)
         for sample, label in zip(samples, labels):  # one file per sample: file I/O, not a hot path

@@ -293,11 +293,12 @@ class Trainer:
                     if config.time_limit:  # the run ends at the limit if that comes first
                         remaining = min(remaining, max(0.0, config.time_limit - (time.perf_counter() - started)))
                     eta = _format_duration(remaining)
+                    star = " *" if improved and config.best_by == "loss" else ""  # * marks what checkpoint-best.pt holds
                     # The console gets one short line; the log file (and TensorBoard) the full breakdown.
                     log.info("epoch %d/%d  %.1fs  %s %.4f%s  best %.4f  ETA %s", self.epoch, total, elapsed, key, value,
-                             " *" if improved else "", self.best, eta, extra={CONSOLE_ONLY: True})
+                             star, self.best, eta, extra={CONSOLE_ONLY: True})
                     log.info("epoch %d/%d  %.2fs  %s %.4f%s  (%s)  best %.4f  ETA %s", self.epoch, total, elapsed,
-                             key, value, " *" if improved else "", terms, self.best, eta, extra={FILE_ONLY: True})
+                             key, value, star, terms, self.best, eta, extra={FILE_ONLY: True})
                     bar.set_postfix({key: f"{value:.4f}", "best": f"{self.best:.4f}"}, refresh=False)
                     bar.update(1)
                     if writer is not None:
@@ -314,6 +315,8 @@ class Trainer:
                         self.save(f"checkpoint-epoch-{self.epoch}.pt")
                     over_time = bool(config.time_limit) and _time_is_up(time.perf_counter() - started, elapsed,
                                                                          config.time_limit)
+                    if stops:  # the user's Ctrl-C or SIGTERM says more than a time limit reached at the same epoch
+                        over_time = False
                     if distributed.any_rank(over_time, self.context, self.device) and self.epoch < total:
                         path = self.save("checkpoint-last.pt")
                         log.info("time limit %s reached after epoch %d of %d (%d in this run); checkpoint %s; "
