@@ -46,3 +46,24 @@ def test_the_python_api_sets_it_before_torch_loads():
         assert out == "10000", entry
     out = _python("import os, deepnag; print(os.environ['GOMP_SPINCOUNT'])", GOMP_SPINCOUNT="123")
     assert out == "123"
+
+
+def test_progress_logs_every_few_seconds_where_no_bar_is_shown(monkeypatch, caplog):
+    """Off a terminal (tqdm shows nothing) a long step still says how far it got, at most every `every` seconds."""
+    import logging
+
+    from deepnag import progress
+
+    import types
+
+    clock = iter([0.0, 1.0, 2.5, 3.0, 6.0, 7.0, 8.0])
+    monkeypatch.setattr(progress, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+    log = logging.getLogger("deepnag.test")
+    with caplog.at_level(logging.INFO, logger="deepnag.test"):
+        with progress.Progress(5, "study", "seeds", log, every=2.0) as bar:
+            assert bar.log_lines  # pytest's captured output is no terminal
+            for _ in range(5):
+                bar.update()
+    assert [r.getMessage() for r in caplog.records] == ["study: 2 of 5 seeds", "study: 4 of 5 seeds"]
+    with progress.Progress(3, "quiet", "steps", log, enabled=False) as bar:  # e.g. a rank other than 0
+        assert not bar.log_lines

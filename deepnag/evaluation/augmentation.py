@@ -27,6 +27,7 @@ import numpy as np
 
 from deepnag.data import gpsr
 from deepnag.evaluation.recognizers import recognizer_for
+from deepnag.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -99,24 +100,26 @@ def study(
         raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
     kinds = (*(ADDED if synthesize is not None else ("gpsr",)), *variants)
     errors: dict[tuple[str, int], list[float]] = {(kind, k): [] for kind in kinds for k in counts}
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        pool = {"gpsr": gpsr.per_class(seen, seen_labels, k_max, rng, num_classes)}
-        if synthesize is not None:
-            pool["generator"] = synthesize(k_max, seed)
-        pool.update({name: make(k_max, seed) for name, make in variants.items()})
-        distances = {name: (recognizer.distance_matrix(test, list(samples)), np.asarray(labels, dtype=np.int64))
-                     for name, (samples, labels) in pool.items()}
-        for k in counts:
-            real = (real_distances, seen_labels, all_real)
-            for kind in kinds:
-                if kind == "both":
-                    half = k // 2
-                    blocks = [real, (*distances["gpsr"], _first_per_class(num_classes, k_max, k - half)),
-                              (*distances["generator"], _first_per_class(num_classes, k_max, half))]
-                else:
-                    blocks = [real, (*distances[kind], _first_per_class(num_classes, k_max, k))]
-                errors[(kind, k)].append(float(np.mean(_predict(blocks) != test_labels)))
+    with Progress(len(seeds), "held-out augmentation study", "sampling seeds", log, every=5.0) as progress:
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            pool = {"gpsr": gpsr.per_class(seen, seen_labels, k_max, rng, num_classes)}
+            if synthesize is not None:
+                pool["generator"] = synthesize(k_max, seed)
+            pool.update({name: make(k_max, seed) for name, make in variants.items()})
+            distances = {name: (recognizer.distance_matrix(test, list(samples)), np.asarray(labels, dtype=np.int64))
+                         for name, (samples, labels) in pool.items()}
+            for k in counts:
+                real = (real_distances, seen_labels, all_real)
+                for kind in kinds:
+                    if kind == "both":
+                        half = k // 2
+                        blocks = [real, (*distances["gpsr"], _first_per_class(num_classes, k_max, k - half)),
+                                  (*distances["generator"], _first_per_class(num_classes, k_max, half))]
+                    else:
+                        blocks = [real, (*distances[kind], _first_per_class(num_classes, k_max, k))]
+                    errors[(kind, k)].append(float(np.mean(_predict(blocks) != test_labels)))
+            progress.update()
     rows = []
     for (kind, k), values in errors.items():
         # Relative to real alone; undefined when real alone makes no error (then only the errors tell).

@@ -23,6 +23,7 @@ from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.errors import UserError
 from deepnag.evaluation.sampling import generate, load_generator, normalizer_from
 from deepnag.models import Generator
+from deepnag.progress import Progress
 from deepnag.runtime import resolve_device
 
 log = logging.getLogger(__name__)
@@ -117,10 +118,12 @@ def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, 
         written = [visualize.save_figure(
             visualize.skeleton_strip_figure(examples, fake[:, :ANIMATED_PER_CLASS], names, skeleton=skeleton, title=title),
             folder / "samples.png")]
-        for i, name in enumerate(data.class_names):
-            written.append(visualize.save_skeleton_animation(
-                folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS], f"{names[i]}\n{title}" if title else names[i],
-                skeleton=skeleton))
+        with Progress(len(data.class_names), "drawing the animations", "classes", log, every=5.0) as progress:
+            for i, name in enumerate(data.class_names):
+                written.append(visualize.save_skeleton_animation(
+                    folder / f"{name}.gif", examples[i], fake[i, :ANIMATED_PER_CLASS],
+                    f"{names[i]}\n{title}" if title else names[i], skeleton=skeleton))
+                progress.update()
         return written
     fig = visualize.samples_figure(fake, pool, names, skeleton=False, title=title)
     return [visualize.save_figure(fig, folder / "samples.png")]

@@ -31,6 +31,7 @@ from deepnag.data import SKELETON_FIGURES
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.errors import UserError
 from deepnag.models import sample_latent
+from deepnag.progress import Progress
 from deepnag.runtime import command, configure_threads, resolve_device
 from deepnag.train import distributed, run_dir
 from deepnag.train.distributed import Context
@@ -255,6 +256,9 @@ class Trainer:
             writer = SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
         key = self.method.selection_metric
         started, first_epoch = time.perf_counter(), self.epoch
+        if self.device.type == "cpu":
+            log.info("the first epoch also compiles the soft-DTW kernels unless Numba's cache holds them "
+                     "(up to a minute, once per machine)")
         last_quality = started
         try:
             with stop_requests() as stops, logging_redirect_tqdm(), tqdm(
@@ -263,8 +267,8 @@ class Trainer:
                 while self.epoch < total:
                     tick = time.perf_counter()
                     try:
-                        with tqdm(total=self.method.steps_per_epoch(self.data), desc=f"epoch {self.epoch + 1}",
-                                  unit="step", leave=False, disable=None if main else True, dynamic_ncols=True) as steps:
+                        with Progress(self.method.steps_per_epoch(self.data), f"epoch {self.epoch + 1}", "steps", log,
+                                      enabled=main) as steps:
                             epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update)
                         metrics, per_rank = self._global(epoch_metrics)
                     except NonFiniteError as error:
