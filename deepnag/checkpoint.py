@@ -145,6 +145,7 @@ def full(
     best_loss: float,
     training_subjects: list[str],
     best_quality: float = float("-inf"),
+    time_spent: float = 0.0,
     networks: dict[str, dict[str, torch.Tensor]],
     optimizers: dict[str, Any],
     optimisation: dict[str, Any],
@@ -167,6 +168,7 @@ def full(
         "best_loss": float(best_loss),
         "training_subjects": list(training_subjects),
         "best_quality": float(best_quality),  # the highest TSTR measured (--eval-every), for --best-by tstr
+        "time_spent": float(time_spent),  # seconds of training so far under --time-limit (a torchrun restart goes on)
         "optimizers": optimizers,
         "optimisation": optimisation,  # learning-rate schedules, weight-average count
         "rng": rng,

@@ -335,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--checkpoint-frequency", type=_non_negative_int("--checkpoint-frequency"),
                      default=d.checkpoint_frequency,
                      help="epochs between periodic checkpoints (0 disables; best and final are always kept)")
+    out.add_argument("--restart-every", type=_non_negative_int("--restart-every"), default=d.restart_every,
+                     help="under torchrun: epochs between the checkpoint-last.pt that a worker group restarted by "
+                     "torchrun --max-restarts resumes from, so a lost worker costs at most that many epochs "
+                     "(0: never; a single-process run ignores it)")
     out.add_argument("--output", default=d.output,
                      help="with --evaluate: folder for the figures (default: evaluation/ in the run directory); "
                      "with --generate: the output path, PATH.npz (and PATH/ with --format native)")

@@ -79,6 +79,7 @@ class Config:
     use_tensorboard: int = 1
     vis_frequency: int = 100
     checkpoint_frequency: int = 10_000
+    restart_every: int = 1  # under torchrun: epochs between the checkpoint-last.pt a restarted worker group resumes from
     output: str | None = None
     show: bool = False
     num_per_class: int = 10

@@ -52,3 +52,80 @@ def test_one_process_equals_a_plain_run(tmp_path, shared_data):
 
     a, b = final(tmp_path / "torchrun"), final(tmp_path / "plain")
     assert max((a[k] - b[k]).abs().max().item() for k in a) <= 1e-6
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (torchrun's workers), from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        found += [int(c) for c in children]
+    return found
+
+
+def _final_generator(run: Path) -> dict:
+    return torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)["generator"]
+
+
+def test_a_killed_worker_costs_an_epoch_not_the_run(tmp_path, shared_data):
+    """torchrun --max-restarts: one worker SIGKILLed mid-run; the restarted group resumes the same run from its last
+    epoch's checkpoint, ends with status 0, and its final model equals an uninterrupted run's."""
+    import os
+    import signal
+    import time
+
+    flags = [f"--datapath={shared_data}", *TINY, "--epochs=120", "--num-threads=1", "--use-tensorboard=0"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "--max-restarts=2",
+               "main.py", f"--logdir={tmp_path / 'killed'}", *flags]
+    job = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        log = None
+        while time.monotonic() < deadline:
+            logs = list((tmp_path / "killed").glob("*/logs/train.log"))
+            log = logs[0] if logs else None
+            if log is not None and re.search(r"epoch [2-9]\d/120", log.read_text()):
+                break
+            time.sleep(0.2)
+        assert log is not None, "the job never started training"
+        workers = _children(job.pid)
+        assert len(workers) == 2
+        os.kill(workers[1], signal.SIGKILL)
+        output, _ = job.communicate(timeout=300)
+    finally:
+        job.kill()
+    assert job.returncode == 0, output[-3000:]
+    (run,) = [p for p in (tmp_path / "killed").iterdir() if p.is_dir()]
+    text = (run / "logs" / "train.log").read_text()
+    resumed = re.search(r"restart 1: resuming from epoch (\d+) \((.+checkpoint-last\.pt)\)", text)
+    assert resumed and 20 <= int(resumed.group(1)) < 120, text[-2000:]
+    assert "done: " in text and "(120 of 120 in all)" in text
+    final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert final["epoch"] == 120
+
+    _torchrun(2, f"--logdir={tmp_path / 'whole'}", *flags)
+    (whole,) = list((tmp_path / "whole").iterdir())
+    a, b = _final_generator(run), _final_generator(whole)
+    assert max((a[k] - b[k]).abs().max().item() for k in a) <= 1e-6
+
+
+def test_a_restart_falls_back_past_a_damaged_newest_checkpoint(tmp_path, shared_data, caplog):
+    import logging
+    import os
+
+    from deepnag.train import run_dir
+
+    assert main.main([f"--datapath={shared_data}", f"--logdir={tmp_path}", *TINY, "--epochs=2",
+                      "--checkpoint-frequency=1"]) == 0
+    (run,) = list(tmp_path.iterdir())
+    checkpoints = run / "checkpoints"
+    (checkpoints / "checkpoint-last.pt").write_bytes((checkpoints / "checkpoint-final.pt").read_bytes()[:5000])
+    os.utime(checkpoints / "checkpoint-final.pt", (1, 1))  # so that the damaged file is the newest, epoch 2 before it
+    with caplog.at_level(logging.WARNING, logger="deepnag"):
+        found = run_dir.newest_complete_checkpoint(run)
+    newest_good = max((p for p in checkpoints.glob("*.pt") if p.name not in ("checkpoint-last.pt", "checkpoint-final.pt")),
+                      key=lambda p: p.stat().st_mtime_ns)
+    assert found == newest_good
+    (warning,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("restart:")]
+    assert warning.startswith(f"restart: falling back past a damaged checkpoint: {checkpoints / 'checkpoint-last.pt'} is")
+    assert "\n" not in warning

@@ -51,10 +51,9 @@ def test_the_python_api_sets_it_before_torch_loads():
 def test_progress_logs_every_few_seconds_where_no_bar_is_shown(monkeypatch, caplog):
     """Off a terminal (tqdm shows nothing) a long step still says how far it got, at most every `every` seconds."""
     import logging
+    import types
 
     from deepnag import progress
-
-    import types
 
     clock = iter([0.0, 1.0, 2.5, 3.0, 6.0, 7.0, 8.0])
     monkeypatch.setattr(progress, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))

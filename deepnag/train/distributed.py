@@ -35,6 +35,16 @@ class Context:
         return self.rank == 0
 
 
+def restart_count() -> int:
+    """How many times torchrun has restarted this worker group (--max-restarts): 0 at the first start, or without it."""
+    return int(os.environ.get("TORCHELASTIC_RESTART_COUNT") or 0)
+
+
+def job_id() -> str:
+    """torchrun's id of this job, the same for every restart of its worker group ("" without torchrun)."""
+    return os.environ.get("TORCHELASTIC_RUN_ID", "")
+
+
 def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
@@ -48,7 +58,13 @@ def setup(device: str) -> Context:
     if use_cuda:
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+        # torchrun keeps one key-value store for every start of the worker group, so the keys a group's
+        # processes meet by would still hold the addresses of the group it restarted, and the new processes
+        # would dial the dead ones (seen: "Connection refused", then failure or a hang). Each start therefore
+        # meets under its own prefix.
+        store, rank, world_size = next(dist.rendezvous("env://"))
+        store = dist.PrefixStore(f"deepnag/start-{restart_count()}", store)
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo", store=store, rank=rank, world_size=world_size)
     return Context(dist.get_rank(), dist.get_world_size(), local_rank, True)
 
 

@@ -42,9 +42,11 @@ log = logging.getLogger(__name__)
 
 # Flags a resumed run may change; any other flag must match the checkpoint's.
 RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "time_limit", "eval_every", "vis_frequency", "checkpoint_frequency",
+                       "restart_every",
                        "use_tensorboard", "device", "num_threads", "datapath", "download_url", "logdir",
                        "skip_nonfinite", "amp")
-OUTPUT_FLAGS = ("use_tensorboard", "checkpoint_frequency", "vis_frequency", "eval_every", "logdir", "time_limit")
+OUTPUT_FLAGS = ("use_tensorboard", "checkpoint_frequency", "restart_every", "vis_frequency", "eval_every", "logdir",
+                "time_limit")
 """What a run writes and when: a run continued from weights only (a shipped generator.pt, whose release turned
 TensorBoard and periodic checkpoints off) takes them from its own command line or the defaults."""
 MACHINE_FLAGS = ("device", "num_threads")
@@ -148,8 +150,11 @@ class Trainer:
 
     def __init__(self, config: Config, data: GestureData, device: torch.device, path: Path,
                  state: dict[str, Any] | None, context: Context = Context(),
-                 quality: Callable[[Config, GestureData], Quality] | None = None) -> None:
+                 quality: Callable[[Config, GestureData], Quality] | None = None, time_spent: float = 0.0) -> None:
         self.config = config
+        # Training seconds already spent under --time-limit (a restarted worker group goes on with the rest).
+        self.time_spent, self.started = time_spent, time.perf_counter()
+        self.restart_checkpoint: Path | None = None  # the checkpoint-last.pt written for torchrun restarts, if any
         # --eval-every: measured quality of the generator (TSTR, …), built from the data on the CPU.
         self.quality = quality(config, data) if quality is not None and config.eval_interval else None
         self.best_quality = -math.inf
@@ -198,7 +203,7 @@ class Trainer:
         per_rank = rng.pop("latent_ranks", None)
         if self.context.enabled:
             if per_rank is not None and len(per_rank) == self.context.world_size:
-                rng["latent"] = per_rank[self.context.rank]
+                rng["latent"] = per_rank[self.context.rank].clone()  # a row of its own: set_state refuses a view
             elif self.context.rank:
                 log.warning("the checkpoint was written by another number of processes: rank %d reseeds its noise",
                             self.context.rank)
@@ -217,6 +222,7 @@ class Trainer:
             normalizer_minimum=data.normalizer.minimum, normalizer_maximum=data.normalizer.maximum,
             num_features=data.num_features, seq_len=data.seq_len, epoch=self.epoch, best_loss=self.best,
             training_subjects=list(data.subject_names), best_quality=self.best_quality,
+            time_spent=self.time_spent + time.perf_counter() - self.started,
             networks={k: n.state_dict() for k, n in self.method.networks.items()},
             optimizers={k: o.state_dict() for k, o in self.method.optimizers.items()},
             optimisation=self.method.optimisation.state_dict(), rng=rng,
@@ -255,11 +261,12 @@ class Trainer:
 
             writer = SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
         key = self.method.selection_metric
-        started, first_epoch = time.perf_counter(), self.epoch
+        self.started = time.perf_counter()
+        started, first_epoch = self.started - self.time_spent, self.epoch
         if self.device.type == "cpu":
             log.info("the first epoch also compiles the soft-DTW kernels unless Numba's cache holds them "
                      "(up to a minute, once per machine)")
-        last_quality = started
+        last_quality = self.started
         try:
             with stop_requests() as stops, logging_redirect_tqdm(), tqdm(
                 total=total, initial=self.epoch, unit="epoch", disable=None if main else True, dynamic_ncols=True, leave=False
@@ -289,7 +296,7 @@ class Trainer:
                         if config.best_by == "loss":
                             self.save("checkpoint-best.pt")
                     elapsed = time.perf_counter() - tick
-                    rate = (time.perf_counter() - started) / (self.epoch - first_epoch)
+                    rate = (time.perf_counter() - self.started) / (self.epoch - first_epoch)
                     terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
                     if self.context.enabled:
                         terms += f"  ranks' {key}: " + ", ".join(f"{v:.6f}" for v in per_rank)
@@ -317,6 +324,9 @@ class Trainer:
                         self._measure_quality(writer)
                     if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
                         self.save(f"checkpoint-epoch-{self.epoch}.pt")
+                    if (self.context.enabled and config.restart_every and self.epoch % config.restart_every == 0
+                            and self.epoch < total):  # what a worker group restarted by torchrun resumes from
+                        self.restart_checkpoint = self.save("checkpoint-last.pt")
                     over_time = bool(config.time_limit) and _time_is_up(time.perf_counter() - started, elapsed,
                                                                          config.time_limit)
                     if stops:  # the user's Ctrl-C or SIGTERM says more than a time limit reached at the same epoch
@@ -341,6 +351,8 @@ class Trainer:
                     raise UserError("the ranks' generator parameters differ after training; please report this")
                 log.info("parameters identical on all %d ranks", self.context.world_size)
             path = self.save("checkpoint-final.pt")
+            if self.restart_checkpoint is not None and self.context.is_main:  # superseded by the final checkpoint
+                self.restart_checkpoint.unlink(missing_ok=True)
             best = (f"best TSTR {self.best_quality:.4f}" if config.best_by == "tstr" else f"best {key} {self.best:.4f}")
             log.info("done: %d epochs in this run (%d of %d in all), %s; final checkpoint %s",
                      self.epoch - first_epoch, self.epoch, total, best, path)
@@ -397,6 +409,15 @@ class Trainer:
         return dict(zip(keys, rows.mean(0).tolist())), rows[:, index].tolist()
 
 
+def _restart_checkpoint(config: Config, context: Context) -> str | None:
+    """Rank 0's choice after a torchrun restart: the newest complete checkpoint of the run this job started."""
+    path = run_dir.of_job(config.logdir, distributed.job_id())
+    if path is None:
+        return None
+    found = run_dir.newest_complete_checkpoint(path)
+    return str(found) if found is not None else None
+
+
 Quality = Callable[[Any], dict[str, float]]
 """A measurement of the generator: generator → {"tstr", "yardstick", "tstr_ratio", "diversity_ed", …}."""
 
@@ -407,10 +428,16 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
     `quality` builds the --eval-every measurement from the configuration and the training data (the
     command line passes `deepnag.evaluation.monitor.QualityMonitor`).
     """
-    config, state = resolve_config(config, explicit)
     threads = configure_threads(config.num_threads)
     context = distributed.setup(config.device)
     try:
+        restart = distributed.restart_count() if context.enabled else 0
+        if restart:  # torchrun restarted the worker group: every rank resumes from rank 0's choice of checkpoint
+            found = _restart_checkpoint(config, context) if context.is_main else None
+            found = distributed.broadcast_text(found, context)
+            if found:
+                config, explicit = dataclasses.replace(config, resume=found), explicit | {"resume"}
+        config, state = resolve_config(config, explicit)
         device = resolve_device(config.device)
         if device.type == "cuda" and context.enabled:
             device = torch.device("cuda", context.local_rank)
@@ -426,8 +453,13 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
             else:
                 path = run_dir.create(config.logdir, config.dataset, config.model, config.experiment_name)
         path = Path(distributed.broadcast_text(str(path), context))
+        if context.enabled and context.is_main and not restart:
+            run_dir.remember_for_restarts(config.logdir, distributed.job_id(), path)
         logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
         with logs:
+            if restart:
+                log.info("restart %d: %s", restart, f"resuming from epoch {state['epoch']} ({config.resume})"
+                         if config.resume and state is not None else "no checkpoint of this run yet, starting it again")
             if same_run:
                 log.info("resuming %s from epoch %d (writing into that run directory%s)", path, state["epoch"],
                          "; --logdir applies to new runs only" if "logdir" in explicit else "")
@@ -448,12 +480,15 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
                      config.model, device, threads,
                      f", {context.world_size} processes (batch {config.batch_size} per process)" if context.enabled else "")
             try:
-                trainer = Trainer(config, data, device, path, state, context, quality)
+                spent = float(state.get("time_spent", 0.0)) if restart and state is not None else 0.0
+                trainer = Trainer(config, data, device, path, state, context, quality, time_spent=spent)
             except UserError:
                 if not same_run and context.is_main:  # nothing trained yet: leave no empty run directory
                     shutil.rmtree(path, ignore_errors=True)
                 raise
             trainer.fit()
+            if context.enabled and context.is_main:  # the job is done: no restart will look for its run any more
+                run_dir.forget_job(config.logdir, distributed.job_id())
         return path
     finally:
         distributed.teardown(context)

@@ -15,7 +15,10 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from deepnag.atomic import atomic_write
 from deepnag.errors import UserError
+
+log = logging.getLogger(__name__)
 
 SUBFOLDERS = ("checkpoints", "tensorboard", "logs")
 
@@ -57,6 +60,47 @@ def of_checkpoint(checkpoint: str | Path) -> Path | None:
     folder = Path(checkpoint).resolve().parent
     if folder.name == "checkpoints" and (folder.parent / "config.json").is_file():
         return folder.parent
+    return None
+
+
+def _job_pointer(logdir: str | Path, job: str) -> Path:
+    return Path(logdir) / f".torchrun-{re.sub(r'[^A-Za-z0-9_.-]', '_', job)}"
+
+
+def remember_for_restarts(logdir: str | Path, job: str, path: Path) -> None:
+    """Note which run directory torchrun job `job` writes, so that its restarted workers find it again."""
+    atomic_write(_job_pointer(logdir, job), lambda out: out.write(str(path.resolve()).encode()))
+
+
+def forget_job(logdir: str | Path, job: str) -> None:
+    """Remove the note of torchrun job `job` once it has finished."""
+    if job:
+        _job_pointer(logdir, job).unlink(missing_ok=True)
+
+
+def of_job(logdir: str | Path, job: str) -> Path | None:
+    """The run directory an earlier start of torchrun job `job` wrote, if any."""
+    pointer = _job_pointer(logdir, job)
+    if not job or not pointer.is_file():
+        return None
+    path = Path(pointer.read_text().strip())
+    return path if (path / "checkpoints").is_dir() else None
+
+
+def newest_complete_checkpoint(path: Path) -> Path | None:
+    """The most recently written full checkpoint of run directory `path` that loads; a damaged one is skipped
+    with a one-line warning (the one before it is used instead)."""
+    from deepnag import checkpoint
+
+    candidates = sorted((path / "checkpoints").glob("*.pt"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for candidate in candidates:
+        try:
+            state = checkpoint.load(candidate)
+        except UserError as error:
+            log.warning("restart: falling back past a damaged checkpoint: %s", error)
+            continue
+        if state["kind"] == "full":
+            return candidate
     return None
 
 
