@@ -86,7 +86,7 @@ def _cosine(x, y):
 
 
 def reference_hausdorff(a, b, labels, cost, gamma=0.1):
-    """All B² pairs expanded, then masked to the same-class ones: SPEC's AHD as a sum over the batch."""
+    """All B² pairs expanded, then masked to the same-class ones: the loss's AHD (METHOD.md §3) as a sum over the batch."""
     B = a.shape[0]
     same = torch.cartesian_prod(labels, labels)
     same = same[:, 0] == same[:, 1]

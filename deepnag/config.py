@@ -55,7 +55,7 @@ class Config:
     seed: int = 1234
     latent_dim: int = 32
     resample_n: int = 64
-    gamma: float = 0.1  # soft-DTW smoothing of the loss and of the metrics (SPEC)
+    gamma: float = 0.1  # soft-DTW smoothing of the loss and of the metrics (METHOD.md §3)
     diversity_weight: float = 1.0  # weight of the loss's diversity term against its fidelity term (the reference's: 1)
     recipe: str = "reference"  # a named set of defaults for the settings below (RECIPES)
     lr: float = 1e-4

@@ -1,4 +1,4 @@
-"""Networks of SPEC: the generator (shared by DeepNAG and DeepGAN) and DeepGAN's critic.
+"""The networks (METHOD.md §2 and §5): the generator (shared by DeepNAG and DeepGAN) and DeepGAN's critic.
 
 Plain `nn.Module`s holding layers only; training lives in `deepnag/train/methods.py`.
 """

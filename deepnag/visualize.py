@@ -1,10 +1,10 @@
-"""Figures and animations of real and generated gestures (SPEC "Visual evaluation").
+"""Figures and animations of real and generated gestures (METHOD.md §6).
 
 Pure functions over NumPy arrays in the data's units; nothing here needs torch.
 Figures are built with matplotlib's object API (`Figure` + `FigureCanvasAgg`), so
 they never open a window and work headless; nothing touches pyplot's global state.
 
-- 2D pen gestures: `gesture_grid_figure`, a column per class (SPEC's grid).
+- 2D pen gestures: `gesture_grid_figure`, a column per class (the reference's grid).
 - 3D Kinect skeletons (21 joints x (x, y, z) = 63 features per time step):
   `skeleton_strip_figure` (frames side by side) and `save_skeleton_animation`
   (a GIF per class), front view (x-y), centred on the real sample's mean.
@@ -229,7 +229,7 @@ def _gesture_grid(columns: Sequence[Sequence[tuple[str, str, np.ndarray]]],
 
 def gesture_grid_figure(real_examples: np.ndarray, generated: np.ndarray,
                         real_pool: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
-    """SPEC's 2D figure: per class a real example (red), K generated, and two faint overlays.
+    """The reference's 2D figure (METHOD.md §6): per class a real example (red), K generated, and two faint overlays.
 
     real_examples (C, n, 2), generated (C, K, n, 2), real_pool (C, R, n, 2); rows are the
     real example, the K generated samples, all K overlaid, the R real samples overlaid.

@@ -1,4 +1,4 @@
-"""Batches: SPEC's same-class partner rule, seeding, and the preprocessed real data."""
+"""Batches: the same-class partner rule (METHOD.md §3), seeding, and the preprocessed real data."""
 
 from __future__ import annotations
 

@@ -138,7 +138,7 @@ def test_jk2017_interrupted_download_resumes_keeping_complete_files(shared_data,
     assert len(server.requests) == 560 - 50  # complete files are kept, not fetched again
     assert not any("non-commercial" in r.message for r in caplog.records)  # the notice is shown once
     assert f"downloaded 510 JK2017 Kinect files to {tmp_path / jk2017.KINECT.FOLDER}" in [r.getMessage() for r in caplog.records]
-    assert all(re.fullmatch(r"/Sub_U\d{3}/[a-z_]+/ex_[12]\.txt", r) for r in server.requests)  # SPEC's URL layout
+    assert all(re.fullmatch(r"/Sub_U\d{3}/[a-z_]+/ex_[12]\.txt", r) for r in server.requests)  # the publisher's URL layout
 
 
 def test_jk2017_leap_downloads_from_the_mirror_its_variable_names(shared_data, serve, tmp_path, monkeypatch, caplog):

@@ -1,4 +1,4 @@
-"""The DeepNAG loss against SPEC's formula, written out in float64 with plain loops, term by term."""
+"""The DeepNAG loss against its formula (METHOD.md §3), written out in float64 with plain loops, term by term."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def soft_dtw_loops(cost: np.ndarray, gamma: float) -> float:
 
 
 def distance_loops(a: np.ndarray, b: np.ndarray, m: str, gamma: float = GAMMA) -> float:
-    """SPEC's two distances: `ed` squared Euclidean between points, `cos` 1 − cosine between directions."""
+    """The loss's two distances: `ed` squared Euclidean between points, `cos` 1 − cosine between directions."""
     if m == "cos":
         a, b = np.diff(a, axis=0), np.diff(b, axis=0)
     cost = np.zeros((len(a), len(b)))
@@ -167,7 +167,7 @@ def test_the_reference_style_loss_of_the_speed_benchmark_gives_the_same_value_an
 
 
 def test_the_wgan_gp_interpolates_and_penalty_follow_their_definitions():
-    """DeepGAN's terms (SPEC): x̂ = α·real + (1 − α)·fake; mean over samples of (‖∇_x̂ D(x̂)‖₂ − 1)²."""
+    """DeepGAN's terms (METHOD.md §5): x̂ = α·real + (1 − α)·fake; mean over samples of (‖∇_x̂ D(x̂)‖₂ − 1)²."""
     from deepnag.loss.objective import mix, penalty_from
 
     rng = np.random.default_rng(4)

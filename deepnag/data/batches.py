@@ -1,4 +1,4 @@
-"""Training data: preprocessed gestures and the batches of SPEC's training step.
+"""Training data: preprocessed gestures and the batches of DeepNAG's training step (METHOD.md §3).
 
 Raw gestures (from `deepnag.data`) are normalised to [-1, 1] per feature and
 resampled to n points; `GestureData.batches` then yields, per epoch, shuffled

@@ -1,4 +1,4 @@
-"""Preprocessing of SPEC: per-feature min-max normalisation and $1 spatial resampling."""
+"""Preprocessing (METHOD.md §1): per-feature min-max normalisation and $1 spatial resampling."""
 
 from __future__ import annotations
 

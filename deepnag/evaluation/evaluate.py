@@ -1,7 +1,7 @@
 """Visual evaluation of a trained checkpoint (`python main.py --evaluate=CHECKPOINT`).
 
 Model and data set come from the checkpoint. Writes, into `evaluation/` beside
-the checkpoint's run (or `--output`): for 2D data SPEC's grid as `samples.png`;
+the checkpoint's run (or `--output`): for 2D data the reference's grid (METHOD.md §6) as `samples.png`;
 for skeletons one GIF per class and a PNG strip; for other data, feature curves.
 """
 
@@ -28,8 +28,8 @@ from deepnag.runtime import resolve_device
 
 log = logging.getLogger(__name__)
 
-GENERATED_PER_CLASS = 16  # SPEC's 2D grid rows
-ANIMATED_PER_CLASS = 5  # SPEC's 3D animations
+GENERATED_PER_CLASS = 16  # the reference's 2D grid rows (METHOD.md §6)
+ANIMATED_PER_CLASS = 5  # the reference's 3D animations (METHOD.md §6)
 # Flags that make sense with --evaluate; any other explicit flag must agree with the checkpoint.
 EVALUATE_FLAGS = ("evaluate", "output", "show", "datapath", "download_url", "device", "num_threads", "seed", "logdir",
                   "metrics", "num_per_class")
@@ -100,7 +100,7 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
 
 def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, folder: Path, seed: int,
          skeleton: visualize.Skeleton | None = None, title: str = "") -> list[Path]:
-    """SPEC's evaluation figures for `generator`, in data units; `title` (model, data set, checkpoint) heads each."""
+    """The reference's evaluation figures (METHOD.md §6) for `generator`, in data units; `title` (model, data set, checkpoint) heads each."""
     c, n, d = data.num_classes, data.seq_len, data.num_features
     k = GENERATED_PER_CLASS
     labels = torch.arange(c).repeat_interleave(k)

@@ -6,7 +6,7 @@
   of half the subjects and tested on the other half (both ways, averaged): what
   real data of unseen writers achieves, the number TSTR is read against.
 - `fidelity_diversity`: soft-DTW numbers in normalised units. Fidelity is the
-  class-aware average Hausdorff distance (SPEC) from a reference half of the real
+  class-aware average Hausdorff distance (METHOD.md §3) from a reference half of the real
   subjects to the synthetic set, beside the same distance to the other half of
   the real subjects; diversity is the mean soft-DTW between two samples of one
   class, synthetic beside real.
@@ -97,7 +97,7 @@ def pairwise_soft_dtw(
 ) -> torch.Tensor:
     """soft-DTW between x[first[p]] and y[second[p]] for every p, (P,), in chunks of PAIR_CHUNK pairs.
 
-    `distance` is SPEC's 'ed' (squared Euclidean between points) or 'cos' (1 − cosine between direction vectors).
+    `distance` is the loss's 'ed' (squared Euclidean between points) or 'cos' (1 − cosine between direction vectors).
     """
     out = torch.empty(len(first), dtype=x.dtype)
     with torch.no_grad():
@@ -119,7 +119,7 @@ def average_hausdorff(
     """Class-aware average Hausdorff distance per sample between sets of any sizes.
 
     ½ (mean over a of the distance to the nearest same-class b + mean over b of
-    the distance to the nearest same-class a): SPEC's AHD divided by the batch
+    the distance to the nearest same-class a): the loss's AHD (METHOD.md §3) divided by the batch
     size, so sets of different sizes give comparable numbers. Samples whose class
     is missing from the other set are left out.
     """

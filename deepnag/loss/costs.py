@@ -94,7 +94,7 @@ def cosine_cost(x: Tensor, y: Tensor, eps: float = DIRECTION_EPS) -> Tensor:
 
 
 TERMS = {"ed": squared_euclidean_terms, "cos": cosine_terms}
-"""Distance names used by the loss (SPEC: 'ed' and 'cos') → their bilinear terms."""
+"""Distance names used by the loss (METHOD.md §3: 'ed' and 'cos') → their bilinear terms."""
 
 
 def features(x: Tensor, distance: str, eps: float = DIRECTION_EPS) -> Tensor:

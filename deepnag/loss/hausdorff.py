@@ -1,4 +1,4 @@
-"""Class-aware Hausdorff distances between two labelled batches of sequences (SPEC, "DeepNAG loss").
+"""Class-aware Hausdorff distances between two labelled batches of sequences (METHOD.md §3).
 
 With a_i = min over same-class j of m(A_i, B_j), b_j = min over same-class i of m(A_i, B_j)
 and n_c the count of class c in the batch:

@@ -1,4 +1,4 @@
-"""Training objectives: DeepNAG's soft-DTW Hausdorff loss and DeepGAN's WGAN-GP terms (SPEC)."""
+"""Training objectives: DeepNAG's soft-DTW Hausdorff loss and DeepGAN's WGAN-GP terms (METHOD.md §3 and §5)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def deepnag_loss(
     """DeepNAG's loss for one step, and its terms (detached) for monitoring.
 
     For m in {ed, cos}: L_m = AHD_m(real_1, fake_1) + w·|AHD_m(fake_1, fake_2) − AHD_m(real_1, real_2)|;
-    loss = (L_ed + L_cos + L_resample) / 3. `fake_2` should be detached (SPEC). The reference's w is 1;
+    loss = (L_ed + L_cos + L_resample) / 3. `fake_2` should be detached (METHOD.md §3). The reference's w is 1;
     `diversity_weight` (`--diversity-weight`) trades the diversity term against fidelity. The `diversity_m`
     terms reported are unweighted.
     """

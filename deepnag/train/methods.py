@@ -169,7 +169,7 @@ def _mean(history: list[dict[str, torch.Tensor]]) -> dict[str, float]:
 
 
 class DeepNAGMethod:
-    """SPEC's DeepNAG step: soft-DTW Hausdorff loss between real and generated batches."""
+    """DeepNAG's step (METHOD.md §3): soft-DTW Hausdorff loss between real and generated batches."""
 
     name = "DeepNAG"
     selection_metric = "loss"  # the best model has the lowest epoch-mean loss
@@ -222,7 +222,7 @@ class DeepNAGMethod:
 
 
 class DeepGANMethod:
-    """SPEC's DeepGAN (WGAN-GP) step: `critic_iters` critic updates, then one generator update."""
+    """DeepGAN's (WGAN-GP) step (METHOD.md §5): `critic_iters` critic updates, then one generator update."""
 
     name = "DeepGAN"
     selection_metric = "neg_loss_d"  # the best model has the lowest −loss_d
