@@ -15,8 +15,6 @@ they never open a window and work headless; nothing touches pyplot's global stat
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -29,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from deepnag.atomic import atomic_write_path
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -341,17 +340,8 @@ def _checked_output(path: str | Path) -> Path:
 
 
 def _atomic_write(path: str | Path, suffix: str, write: Callable[[str], None]) -> Path:
-    """Call `write(temp)` on a temporary file beside `path`, then rename it over `path`."""
-    path = _checked_output(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.fchmod(fd, 0o644)  # as a plain open() would leave it, not mkstemp's 0600
-    os.close(fd)
-    try:
-        write(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write through a temporary file beside `path` (whose folder must exist), renamed over it when complete."""
+    path = atomic_write_path(_checked_output(path), write, suffix)
     log.debug("wrote %s", path)
     return path
 
