@@ -32,15 +32,21 @@ def same_class_pairs(labels: Tensor) -> tuple[Tensor, Tensor]:
     return i, j
 
 
-def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = "ed", gamma: float = Config.gamma,
-                          variant: str = "ahd", bandwidth: float | None = None) -> Tensor:
-    """Class-aware Hausdorff distance (a sum over the batch) between a (B,n,D) and b (B,m,D) sharing labels (B,)."""
+def _checked_options(distance: str, variant: str, gamma: float, bandwidth: float | None) -> tuple[float, float | None]:
+    """The Hausdorff distance's settings checked (one-line errors), as (gamma, bandwidth)."""
     gamma = check_gamma(gamma)
     bandwidth = check_bandwidth(bandwidth)
     if distance not in TERMS:
         raise UserError(f"Hausdorff distance must use one of {sorted(TERMS)}; got {distance!r}")
     if variant not in VARIANTS:
         raise UserError(f"Hausdorff variant must be one of {list(VARIANTS)}; got {variant!r}")
+    return gamma, bandwidth
+
+
+def class_aware_hausdorff(a: Tensor, b: Tensor, labels: Tensor, distance: str = "ed", gamma: float = Config.gamma,
+                          variant: str = "ahd", bandwidth: float | None = None) -> Tensor:
+    """Class-aware Hausdorff distance (a sum over the batch) between a (B,n,D) and b (B,m,D) sharing labels (B,)."""
+    gamma, bandwidth = _checked_options(distance, variant, gamma, bandwidth)
     check_sequences(a, b, "the two batches")
     if not isinstance(labels, Tensor) or labels.dim() != 1 or labels.shape[0] != a.shape[0]:
         raise UserError(f"labels must be a 1-D tensor with one label per sample ({a.shape[0]}); "
@@ -85,12 +91,8 @@ class ClassAwareHausdorff(nn.Module):
     def __init__(self, distance: str = "ed", gamma: float = Config.gamma, variant: str = "ahd",
                  bandwidth: float | None = None) -> None:
         super().__init__()
-        if distance not in TERMS:
-            raise UserError(f"Hausdorff distance must use one of {sorted(TERMS)}; got {distance!r}")
-        if variant not in VARIANTS:
-            raise UserError(f"Hausdorff variant must be one of {list(VARIANTS)}; got {variant!r}")
         self.distance, self.variant = distance, variant
-        self.gamma, self.bandwidth = check_gamma(gamma), check_bandwidth(bandwidth)
+        self.gamma, self.bandwidth = _checked_options(distance, variant, gamma, bandwidth)
 
     def forward(self, a: Tensor, b: Tensor, labels: Tensor) -> Tensor:
         return class_aware_hausdorff(a, b, labels, self.distance, self.gamma, self.variant, self.bandwidth)
