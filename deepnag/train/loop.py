@@ -130,6 +130,23 @@ def stop_requests() -> Iterator[list[int]]:
             signal.signal(s, h)
 
 
+@dataclasses.dataclass
+class _Clock:
+    """A run's time: when this process started training and at which epoch, when its time limit's budget began
+    (earlier starts of a restarted job included), and when --eval-every last measured."""
+
+    process_start: float
+    start: float
+    first_epoch: int
+    last_quality: float
+
+    def remaining(self, epoch: int, total: int, limit: float) -> float:
+        """Seconds to the end of the run at this process's rate, or to the time limit if that comes first."""
+        now = time.perf_counter()
+        remaining = (now - self.process_start) / max(1, epoch - self.first_epoch) * (total - epoch)
+        return min(remaining, max(0.0, limit - (now - self.start))) if limit else remaining
+
+
 def _time_is_up(spent: float, epoch_seconds: float, limit: float) -> bool:
     """Stop now rather than start an epoch (as long as the last) that would end more than half of it past the limit.
 
@@ -253,114 +270,147 @@ class Trainer:
         return visualize.figure_to_array(fig)
 
     def fit(self) -> None:
-        config, total = self.config, self.config.num_epochs
-        writer = None
-        main = self.context.is_main
-        if config.use_tensorboard and main:
-            from torch.utils.tensorboard import SummaryWriter
-
-            writer = SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
-        key = self.method.selection_metric
+        """Train up to the configured epoch count: each epoch a step, its bookkeeping, its checkpoints, then the
+        question whether to stop (time limit, signal); a finished run ends with its final checkpoint."""
         self.started = time.perf_counter()
-        started, first_epoch = self.started - self.time_spent, self.epoch
+        self.clock = _Clock(process_start=self.started, start=self.started - self.time_spent, first_epoch=self.epoch,
+                            last_quality=self.started)
+        writer = self._tensorboard()
         if self.device.type == "cpu":
             log.info("the first epoch also compiles the soft-DTW kernels unless Numba's cache holds them "
                      "(up to a minute, once per machine)")
-        last_quality = self.started
         try:
             with stop_requests() as stops, logging_redirect_tqdm(), tqdm(
-                total=total, initial=self.epoch, unit="epoch", disable=None if main else True, dynamic_ncols=True, leave=False
+                total=self.config.num_epochs, initial=self.epoch, unit="epoch", disable=None if self.context.is_main
+                else True, dynamic_ncols=True, leave=False,
             ) as bar:
-                while self.epoch < total:
+                while self.epoch < self.config.num_epochs:
                     tick = time.perf_counter()
-                    try:
-                        with Progress(self.method.steps_per_epoch(self.data), f"epoch {self.epoch + 1}", "steps", log,
-                                      enabled=main) as steps:
-                            epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update)
-                        metrics, per_rank = self._global(epoch_metrics)
-                    except NonFiniteError as error:
-                        raise UserError(
-                            f"epoch {self.epoch + 1}, {error}; training stopped, the checkpoints in "
-                            f"{self.path / 'checkpoints'} are untouched (--skip-nonfinite skips such steps)"
-                        ) from None
-                    self.epoch += 1
-                    value = metrics[key]
-                    if not math.isfinite(value):
-                        raise UserError(
-                            f"epoch {self.epoch}: {key} is {value}; training diverged. The last good checkpoints in "
-                            f"{self.path / 'checkpoints'} are untouched"
-                        )
-                    improved = value < self.best
-                    if improved:
-                        self.best = value
-                        if config.best_by == "loss":
-                            self.save("checkpoint-best.pt")
-                    elapsed = time.perf_counter() - tick
-                    rate = (time.perf_counter() - self.started) / (self.epoch - first_epoch)
-                    terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
-                    if self.context.enabled:
-                        terms += f"  ranks' {key}: " + ", ".join(f"{v:.6f}" for v in per_rank)
-                    remaining = rate * (total - self.epoch)
-                    if config.time_limit:  # the run ends at the limit if that comes first
-                        remaining = min(remaining, max(0.0, config.time_limit - (time.perf_counter() - started)))
-                    eta = _format_duration(remaining)
-                    star = " *" if improved and config.best_by == "loss" else ""  # * marks what checkpoint-best.pt holds
-                    # The console gets one short line; the log file (and TensorBoard) the full breakdown.
-                    log.info("epoch %d/%d  %.1fs  %s %.4f%s  best %.4f  ETA %s", self.epoch, total, elapsed, key, value,
-                             star, self.best, eta, extra={CONSOLE_ONLY: True})
-                    log.info("epoch %d/%d  %.2fs  %s %.4f%s  (%s)  best %.4f  ETA %s", self.epoch, total, elapsed,
-                             key, value, star, terms, self.best, eta, extra={FILE_ONLY: True})
-                    bar.set_postfix({key: f"{value:.4f}", "best": f"{self.best:.4f}"}, refresh=False)
-                    bar.update(1)
-                    if writer is not None:
-                        for name, v in metrics.items():
-                            writer.add_scalar(f"train/{name}", v, self.epoch)
-                        writer.add_scalar(f"train/best_{key}", self.best, self.epoch)
-                        writer.add_scalar("train/epoch_seconds", elapsed, self.epoch)
-                        if config.vis_frequency and (self.epoch % config.vis_frequency == 0 or self.epoch == 1):
-                            writer.add_image("samples", self.figure(), self.epoch, dataformats="HWC")
-                    if self.quality is not None and self._quality_due(last_quality):
-                        last_quality = time.perf_counter()
-                        self._measure_quality(writer)
-                    if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
-                        self.save(f"checkpoint-epoch-{self.epoch}.pt")
-                    if (self.context.enabled and config.restart_every and self.epoch % config.restart_every == 0
-                            and self.epoch < total):  # what a worker group restarted by torchrun resumes from
-                        self.restart_checkpoint = self.save("checkpoint-last.pt")
-                    over_time = bool(config.time_limit) and _time_is_up(time.perf_counter() - started, elapsed,
-                                                                         config.time_limit)
-                    if stops:  # the user's Ctrl-C or SIGTERM says more than a time limit reached at the same epoch
-                        over_time = False
-                    if distributed.any_rank(over_time, self.context, self.device) and self.epoch < total:
-                        path = self.save("checkpoint-last.pt")
-                        log.info("time limit %s reached after epoch %d of %d (%d in this run); checkpoint %s; "
-                                 "continue with: %s --resume=%s", _format_duration(config.time_limit), self.epoch,
-                                 total, self.epoch - first_epoch, path, command(), path)
+                    metrics, per_rank = self._train_epoch()
+                    improved = self._keep_best(metrics)
+                    seconds = time.perf_counter() - tick
+                    self._report(metrics, per_rank, seconds, improved, bar, writer)
+                    self._checkpoint_periodically()
+                    if self._stop(stops, seconds):
                         return
-                    if distributed.any_rank(bool(stops), self.context, self.device):
-                        signum = stops[0] if stops else signal.SIGTERM
-                        path = self.save("checkpoint-last.pt")
-                        raise TrainingInterrupted(
-                            f"{signal.Signals(signum).name} after epoch {self.epoch}, checkpoint written; "
-                            f"resume with: {command()} --resume={path}",
-                            signum,
-                        )
-            if self.context.enabled:
-                agree = distributed.parameters_agree(self.method.generator, self.context, self.device)
-                if not agree:
-                    raise UserError("the ranks' generator parameters differ after training; please report this")
-                log.info("parameters identical on all %d ranks", self.context.world_size)
-            path = self.save("checkpoint-final.pt")
-            if self.restart_checkpoint is not None and self.context.is_main:  # superseded by the final checkpoint
-                self.restart_checkpoint.unlink(missing_ok=True)
-            best = (f"best TSTR {self.best_quality:.4f}" if config.best_by == "tstr" else f"best {key} {self.best:.4f}")
-            log.info("done: %d epochs in this run (%d of %d in all), %s; final checkpoint %s",
-                     self.epoch - first_epoch, self.epoch, total, best, path)
+            self._finish()
         except KeyboardInterrupt:
             raise TrainingInterrupted(self._abandoned(), signal.SIGINT) from None
         finally:
             if writer is not None:
                 writer.close()
+
+    def _tensorboard(self) -> Any:
+        """TensorBoard's writer on rank 0 with --use-tensorboard, continuing an earlier run's curves; else None."""
+        if not (self.config.use_tensorboard and self.context.is_main):
+            return None
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
+
+    def _train_epoch(self) -> tuple[dict[str, float], list[float]]:
+        """One epoch of the method, its metrics averaged over ranks (and each rank's selection metric)."""
+        try:
+            with Progress(self.method.steps_per_epoch(self.data), f"epoch {self.epoch + 1}", "steps", log,
+                          enabled=self.context.is_main) as steps:
+                epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update)
+            metrics, per_rank = self._global(epoch_metrics)
+        except NonFiniteError as error:
+            raise UserError(
+                f"epoch {self.epoch + 1}, {error}; training stopped, the checkpoints in "
+                f"{self.path / 'checkpoints'} are untouched (--skip-nonfinite skips such steps)"
+            ) from None
+        self.epoch += 1
+        value = metrics[self.method.selection_metric]
+        if not math.isfinite(value):
+            raise UserError(
+                f"epoch {self.epoch}: {self.method.selection_metric} is {value}; training diverged. The last good "
+                f"checkpoints in {self.path / 'checkpoints'} are untouched"
+            )
+        return metrics, per_rank
+
+    def _keep_best(self, metrics: dict[str, float]) -> bool:
+        """Whether the epoch's selection metric is the best yet; with --best-by loss its checkpoint is kept."""
+        value = metrics[self.method.selection_metric]
+        if value >= self.best:
+            return False
+        self.best = value
+        if self.config.best_by == "loss":
+            self.save("checkpoint-best.pt")
+        return True
+
+    def _report(self, metrics: dict[str, float], per_rank: list[float], seconds: float, improved: bool, bar: tqdm,
+                writer: Any) -> None:
+        """The epoch's console line, its log-file line, TensorBoard's scalars and figure, and --eval-every."""
+        config, total, key = self.config, self.config.num_epochs, self.method.selection_metric
+        value = metrics[key]
+        terms = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != key)
+        if self.context.enabled:
+            terms += f"  ranks' {key}: " + ", ".join(f"{v:.6f}" for v in per_rank)
+        eta = _format_duration(self.clock.remaining(self.epoch, total, config.time_limit))
+        star = " *" if improved and config.best_by == "loss" else ""  # * marks what checkpoint-best.pt holds
+        # The console gets one short line; the log file (and TensorBoard) the full breakdown.
+        log.info("epoch %d/%d  %.1fs  %s %.4f%s  best %.4f  ETA %s", self.epoch, total, seconds, key, value,
+                 star, self.best, eta, extra={CONSOLE_ONLY: True})
+        log.info("epoch %d/%d  %.2fs  %s %.4f%s  (%s)  best %.4f  ETA %s", self.epoch, total, seconds,
+                 key, value, star, terms, self.best, eta, extra={FILE_ONLY: True})
+        bar.set_postfix({key: f"{value:.4f}", "best": f"{self.best:.4f}"}, refresh=False)
+        bar.update(1)
+        if writer is not None:
+            for name, v in metrics.items():
+                writer.add_scalar(f"train/{name}", v, self.epoch)
+            writer.add_scalar(f"train/best_{key}", self.best, self.epoch)
+            writer.add_scalar("train/epoch_seconds", seconds, self.epoch)
+            if config.vis_frequency and (self.epoch % config.vis_frequency == 0 or self.epoch == 1):
+                writer.add_image("samples", self.figure(), self.epoch, dataformats="HWC")
+        if self.quality is not None and self._quality_due(self.clock.last_quality):
+            self.clock.last_quality = time.perf_counter()
+            self._measure_quality(writer)
+
+    def _checkpoint_periodically(self) -> None:
+        """--checkpoint-frequency's numbered checkpoints, and under torchrun the one a restart resumes from."""
+        config = self.config
+        if config.checkpoint_frequency and self.epoch % config.checkpoint_frequency == 0:
+            self.save(f"checkpoint-epoch-{self.epoch}.pt")
+        if (self.context.enabled and config.restart_every and self.epoch % config.restart_every == 0
+                and self.epoch < config.num_epochs):  # what a worker group restarted by torchrun resumes from
+            self.restart_checkpoint = self.save("checkpoint-last.pt")
+
+    def _stop(self, stops: list[int], seconds: float) -> bool:
+        """True when the time limit ends the run here (checkpoint written); a signal raises TrainingInterrupted."""
+        config, total = self.config, self.config.num_epochs
+        spent = time.perf_counter() - self.clock.start
+        # the user's Ctrl-C or SIGTERM says more than a time limit reached at the same epoch
+        over_time = bool(config.time_limit) and not stops and _time_is_up(spent, seconds, config.time_limit)
+        if distributed.any_rank(over_time, self.context, self.device) and self.epoch < total:
+            path = self.save("checkpoint-last.pt")
+            log.info("time limit %s reached after epoch %d of %d (%d in this run); checkpoint %s; "
+                     "continue with: %s --resume=%s", _format_duration(config.time_limit), self.epoch,
+                     total, self.epoch - self.clock.first_epoch, path, command(), path)
+            return True
+        if distributed.any_rank(bool(stops), self.context, self.device):
+            signum = stops[0] if stops else signal.SIGTERM
+            path = self.save("checkpoint-last.pt")
+            raise TrainingInterrupted(
+                f"{signal.Signals(signum).name} after epoch {self.epoch}, checkpoint written; "
+                f"resume with: {command()} --resume={path}",
+                signum,
+            )
+        return False
+
+    def _finish(self) -> None:
+        """The ranks agree, the final checkpoint is written (the restart one goes), and the last line says so."""
+        if self.context.enabled:
+            if not distributed.parameters_agree(self.method.generator, self.context, self.device):
+                raise UserError("the ranks' generator parameters differ after training; please report this")
+            log.info("parameters identical on all %d ranks", self.context.world_size)
+        path = self.save("checkpoint-final.pt")
+        if self.restart_checkpoint is not None and self.context.is_main:  # superseded by the final checkpoint
+            self.restart_checkpoint.unlink(missing_ok=True)
+        key = self.method.selection_metric
+        best = f"best TSTR {self.best_quality:.4f}" if self.config.best_by == "tstr" else f"best {key} {self.best:.4f}"
+        log.info("done: %d epochs in this run (%d of %d in all), %s; final checkpoint %s",
+                 self.epoch - self.clock.first_epoch, self.epoch, self.config.num_epochs, best, path)
 
     def _quality_due(self, last: float) -> bool:
         """Whether --eval-every asks for a measurement after this epoch (`last`: when the previous one ended)."""
@@ -409,7 +459,7 @@ class Trainer:
         return dict(zip(keys, rows.mean(0).tolist())), rows[:, index].tolist()
 
 
-def _restart_checkpoint(config: Config, context: Context) -> str | None:
+def _restart_checkpoint(config: Config) -> str | None:
     """Rank 0's choice after a torchrun restart: the newest complete checkpoint of the run this job started."""
     path = run_dir.of_job(config.logdir, distributed.job_id())
     if path is None:
@@ -433,8 +483,7 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
     try:
         restart = distributed.restart_count() if context.enabled else 0
         if restart:  # torchrun restarted the worker group: every rank resumes from rank 0's choice of checkpoint
-            found = _restart_checkpoint(config, context) if context.is_main else None
-            found = distributed.broadcast_text(found, context)
+            found = distributed.broadcast_text(_restart_checkpoint(config) if context.is_main else None, context)
             if found:
                 config, explicit = dataclasses.replace(config, resume=found), explicit | {"resume"}
         config, state = resolve_config(config, explicit)
@@ -445,36 +494,10 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         # like weights only, starts a new run directory under --logdir.
         same_run = state is not None and state["kind"] == "full" and run_dir.of_checkpoint(config.resume) is not None
         data = load_data_for(config)  # before any run directory: a start that fails here leaves nothing behind
-        path = None
-        if context.is_main:
-            if same_run:
-                path = run_dir.of_checkpoint(config.resume)
-                run_dir.check_writable(path)
-            else:
-                path = run_dir.create(config.logdir, config.dataset, config.model, config.experiment_name)
-        path = Path(distributed.broadcast_text(str(path), context))
-        if context.enabled and context.is_main and not restart:
-            run_dir.remember_for_restarts(config.logdir, distributed.job_id(), path)
+        path = _run_directory(config, same_run, restart, context)
         logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
         with logs:
-            if restart:
-                log.info("restart %d: %s", restart, f"resuming from epoch {state['epoch']} ({config.resume})"
-                         if config.resume and state is not None else "no checkpoint of this run yet, starting it again")
-            if same_run:
-                log.info("resuming %s from epoch %d (writing into that run directory%s)", path, state["epoch"],
-                         "; --logdir applies to new runs only" if "logdir" in explicit else "")
-            else:
-                log.info("run directory %s", path)
-                if context.is_main:
-                    run_dir.save_config(path, config.to_dict())
-                if state is not None and state["kind"] != "full":
-                    log.info("continuing the %s-only checkpoint %s from epoch %d with a new optimiser and noise",
-                             state["kind"], config.resume, state["epoch"])
-                    if "critic_from" in state:
-                        log.info("the critic comes from %s beside it", state["critic_from"])
-                elif state is not None:
-                    log.info("continuing %s from epoch %d in a new run directory (it is not inside a run's "
-                             "checkpoints/ folder)", config.resume, state["epoch"])
+            _say_where(config, explicit, state, path, same_run, restart, context)
             log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",
                      config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
                      config.model, device, threads,
@@ -492,3 +515,42 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         return path
     finally:
         distributed.teardown(context)
+
+
+def _run_directory(config: Config, same_run: bool, restart: int, context: Context) -> Path:
+    """The run directory, chosen by rank 0 (the checkpoint's own, or a new one) and known to every rank; a torchrun
+    job notes it for its restarts."""
+    path = None
+    if context.is_main:
+        if same_run:
+            path = run_dir.of_checkpoint(config.resume)
+            run_dir.check_writable(path)
+        else:
+            path = run_dir.create(config.logdir, config.dataset, config.model, config.experiment_name)
+    path = Path(distributed.broadcast_text(str(path), context))
+    if context.enabled and context.is_main and not restart:
+        run_dir.remember_for_restarts(config.logdir, distributed.job_id(), path)
+    return path
+
+
+def _say_where(config: Config, explicit: set[str], state: dict[str, Any] | None, path: Path, same_run: bool,
+               restart: int, context: Context) -> None:
+    """The log's first lines: which run directory, continued from what; a new run's config.json."""
+    if restart:
+        log.info("restart %d: %s", restart, f"resuming from epoch {state['epoch']} ({config.resume})"
+                 if config.resume and state is not None else "no checkpoint of this run yet, starting it again")
+    if same_run:
+        log.info("resuming %s from epoch %d (writing into that run directory%s)", path, state["epoch"],
+                 "; --logdir applies to new runs only" if "logdir" in explicit else "")
+        return
+    log.info("run directory %s", path)
+    if context.is_main:
+        run_dir.save_config(path, config.to_dict())
+    if state is not None and state["kind"] != "full":
+        log.info("continuing the %s-only checkpoint %s from epoch %d with a new optimiser and noise",
+                 state["kind"], config.resume, state["epoch"])
+        if "critic_from" in state:
+            log.info("the critic comes from %s beside it", state["critic_from"])
+    elif state is not None:
+        log.info("continuing %s from epoch %d in a new run directory (it is not inside a run's "
+                 "checkpoints/ folder)", config.resume, state["epoch"])
