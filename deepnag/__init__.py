@@ -17,7 +17,7 @@ from deepnag.runtime import configure_openmp
 
 configure_openmp()  # whatever the entry point (main.py, the deepnag command, the API), before torch loads
 
-_API = {"load_generator", "GestureGenerator"}
+_API = {"load_generator", "GestureGenerator", "augment"}
 
 
 def __getattr__(name: str) -> Any:
@@ -28,4 +28,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'deepnag' has no attribute {name!r}")
 
 
-__all__ = ["GestureGenerator", "__version__", "load_generator"]
+__all__ = ["GestureGenerator", "__version__", "augment", "load_generator"]

@@ -82,4 +82,29 @@ def load_generator(path: str | Path, device: str = "cpu", dataset: str | None = 
     return GestureGenerator(state, str(path), device)
 
 
-__all__ = ["GestureGenerator", "load_generator"]
+def augment(sequences: Sequence[np.ndarray], labels: Sequence[int] | np.ndarray, k: int = 1, method: str = "chain",
+            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`k` variants of every real sample by a simple synthesizer, no model needed: "gpsr", or "chain" (GPSR, then a
+    random rotation and an isotropic scale; METHOD.md), as `--synthesizer` writes them.
+
+    `sequences`: arrays (T_i, D) in any units (2D strokes, or skeleton frames of joints × xyz); returns samples
+    (N·k, 32, D) float32 in the same units and their labels (variants of sample i are rows i·k … i·k + k − 1).
+    """
+    from deepnag.data import chain, gpsr
+
+    makers = {"gpsr": gpsr.per_sample, "chain": chain.per_sample}
+    if method not in makers:
+        raise UserError(f"augment's method must be one of {sorted(makers)}; got {method!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise UserError(f"augment's k must be a positive integer; got {k!r}")
+    arrays = [np.asarray(s, dtype=np.float64) for s in sequences]
+    if not arrays or any(a.ndim != 2 or len(a) < 2 for a in arrays) or len({a.shape[1] for a in arrays}) != 1:
+        raise UserError("augment needs one or more sequences of shape (T >= 2, D), all with the same D")
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.shape != (len(arrays),):
+        raise UserError(f"augment needs one label per sequence ({len(arrays)}); got shape {labels.shape}")
+    samples, out_labels = makers[method](arrays, labels, int(k), np.random.default_rng(seed))
+    return samples.astype(np.float32), out_labels
+
+
+__all__ = ["GestureGenerator", "augment", "load_generator"]

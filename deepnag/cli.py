@@ -13,7 +13,18 @@ import warnings
 from typing import Sequence
 
 from deepnag._version import __version__
-from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, RECIPES, SYNTHESIZERS, Config
+from deepnag.config import (
+    BEST_BY,
+    DATASETS,
+    DEVICES,
+    DOLLAR_GDS_SPEEDS,
+    DURATION_UNITS,
+    MODELS,
+    RECIPES,
+    SIMPLE_SYNTHESIZERS,
+    SYNTHESIZERS,
+    Config,
+)
 from deepnag.errors import UserError
 from deepnag.runtime import command, configure_openmp
 from deepnag.train.run_dir import FILE_ONLY
@@ -49,10 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from deepnag.evaluation.evaluate import evaluate
 
             evaluate(config, explicit)
-        elif config.synthesizer == "gpsr":
-            from deepnag.evaluation.export import gpsr_command
+        elif config.synthesizer in SIMPLE_SYNTHESIZERS:
+            from deepnag.evaluation.export import transform_command
 
-            gpsr_command(config, explicit)
+            transform_command(config, explicit)
         elif config.synthesizer == "mix":
             from deepnag.evaluation.export import mix_command
 
@@ -348,10 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--synthesizer", type=_choice("synthesizer", SYNTHESIZERS), default=d.synthesizer,
                      help="what writes the samples: generator (the --generate checkpoint's), gpsr (stochastic "
                      "resampling of real samples, Taranta et al. 2016: the baseline to compare with; the real samples "
-                     "are the --generate checkpoint's training set, else those the data flags select), or mix (with "
+                     "are the --generate checkpoint's training set, else those the data flags select), chain (GPSR, "
+                     "then a random rotation and an isotropic scale: see METHOD.md; the same real samples), or mix (with "
                      "--generate: per class half the generator's samples, half GPSR of its training samples)")
     out.add_argument("--num-per-sample", type=_positive_int("--num-per-sample"), default=d.num_per_sample,
-                     help="with --synthesizer=gpsr: variants of every real sample")
+                     help="with --synthesizer=gpsr or chain: variants of every real sample")
     out.add_argument("--format", choices=("npz", "native"), default=d.format,
                      help="with --generate: npz only, or also a folder in the data set's own file format")
     out.add_argument("--eval-every", type=_interval, default=d.eval_every, metavar="EPOCHS|DURATION",
@@ -385,9 +397,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
         raise UserError(f"{' and '.join(actions)} cannot be combined: pick one")
     if args.fresh_critic and not args.resume:
         raise UserError("--fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
-    gpsr = args.synthesizer == "gpsr"
+    gpsr = args.synthesizer in SIMPLE_SYNTHESIZERS  # a transformation of real samples: GPSR or a chain
+    synthesizer = f"--synthesizer={args.synthesizer}"
     if gpsr and (args.evaluate or args.resume):
-        raise UserError("--synthesizer=gpsr writes samples; it does not go with --evaluate or --resume")
+        raise UserError(f"{synthesizer} writes samples; it does not go with --evaluate or --resume")
     if gpsr and args.metrics:
         raise UserError("--metrics measures a generator; --generate=CHECKPOINT --metrics reports GPSR beside it")
     if args.synthesizer == "mix" and not args.generate:
@@ -397,12 +410,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
         raise UserError("--metrics measures the generator, and its 'both (½ + ½)' rows are this mix: "
                         "drop --synthesizer=mix to run it")
     if (args.generate or gpsr) and not args.output:
-        raise UserError(f"{'--synthesizer=gpsr' if gpsr else '--generate'} needs --output=PATH "
+        raise UserError(f"{synthesizer if gpsr else '--generate'} needs --output=PATH "
                         "(samples go to PATH.npz)")
     if "num_per_sample" in explicit and not gpsr:
-        raise UserError("--num-per-sample applies to --synthesizer=gpsr only")
+        raise UserError("--num-per-sample applies to --synthesizer=gpsr or chain only")
     if "num_per_class" in explicit and gpsr:
-        raise UserError("--synthesizer=gpsr writes --num-per-sample variants of every real sample, not --num-per-class")
+        raise UserError(f"{synthesizer} writes --num-per-sample variants of every real sample, not --num-per-class")
     for flag, name in (("--num-per-class", "num_per_class"), ("--format", "format")):
         if name in explicit and not (args.generate or gpsr) and not (name == "num_per_class" and args.metrics):
             raise UserError(f"{flag} applies to --generate only")

@@ -1,6 +1,6 @@
 """Synthetic samples for real use (`python main.py --generate=CHECKPOINT --output=PATH`), or GPSR's of real ones.
 
-`--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`) of the real samples
+`--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`), and `--synthesizer=chain` chained ones (GPSR, rotation, scale: `deepnag.data.chain`), of the real samples
 a checkpoint trained on (with `--generate`), else of those the data flags select.
 `--synthesizer=mix` writes, per class, half the generator's samples and half GPSR
 variants of its training samples: the set `--metrics` measures as "both (½ + ½)".
@@ -28,7 +28,7 @@ import numpy as np
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write
 from deepnag.config import Config, flag_or_saved
-from deepnag.data import RawGestures, gpsr, native_file
+from deepnag.data import RawGestures, chain, gpsr, native_file
 from deepnag.data.batches import training_raw_for
 from deepnag.data.preprocessing import resample
 from deepnag.errors import UserError
@@ -179,9 +179,9 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
     return written
 
 
-def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
-    """The --synthesizer=gpsr action: `--num-per-sample` GPSR variants of every real training sample, written like
-    --generate's samples."""
+def transform_command(config: Config, explicit: set[str]) -> list[Path]:
+    """The --synthesizer=gpsr and chain actions: `--num-per-sample` variants of every real training sample (GPSR, or
+    the chain of METHOD.md), written like --generate's samples."""
     output = npz_path(config.output)
     _check_output(output)
     if config.generate:
@@ -192,9 +192,11 @@ def gpsr_command(config: Config, explicit: set[str]) -> list[Path]:
         seed = config.resolved_seed
         source = dataclasses.replace(config, seed=seed)
         raw = training_raw_for(source)
-    samples, labels = gpsr.per_sample(raw.sequences, raw.labels, config.num_per_sample, np.random.default_rng(seed))
+    transform = {"gpsr": gpsr.per_sample, "chain": chain.per_sample}[config.synthesizer]
+    samples, labels = transform(raw.sequences, raw.labels, config.num_per_sample, np.random.default_rng(seed))
     written = _write(output, config, source.dataset, samples, labels, raw.class_names)
+    what = "GPSR" if config.synthesizer == "gpsr" else "chained (GPSR, rotation, scale)"
     for path in written:
-        log.info("wrote %s (%d GPSR variants: %d of each of %d real samples from %d subjects)", path, len(samples),
-                 config.num_per_sample, len(raw.sequences), len(set(raw.subjects)))
+        log.info("wrote %s (%d %s variants: %d of each of %d real samples from %d subjects)", path, len(samples),
+                 what, config.num_per_sample, len(raw.sequences), len(set(raw.subjects)))
     return written

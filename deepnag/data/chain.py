@@ -1,0 +1,101 @@
+"""Chained augmentation: simple transformations one after another, each a new random draw per sample.
+
+Maslych, Aldilati, Taranta and LaViola ("Effective 2D Stroke-based Gesture
+Augmentation for RNNs", CHI 2023) found that chaining simple transformations
+beats any one of them. The default chain here is GPSR (`deepnag.data.gpsr`), then
+a rotation, then an isotropic scale:
+
+- 2D strokes turn in their plane about the sample's centroid;
+- skeletons (frames of joints × xyz, 63 features for JK2017) turn about the
+  vertical axis (y for both JK2017 sensors) through the sample's centroid, every
+  joint of every frame by the same rotation, so the skeleton stays rigid;
+- the scale multiplies every coordinate's distance from the centroid by one factor.
+
+A rotation keeps lengths and angles; an isotropic scale keeps angles. Any other
+feature count (your own data) gets GPSR and the scale, not the rotation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from deepnag.data import gpsr
+
+ROTATE_DEGREES = 15.0
+"""A rotation's angle is drawn uniformly from ±this many degrees."""
+SCALE_SPREAD = 0.1
+"""A scale's factor is drawn uniformly from [1 − spread, 1 + spread]."""
+STEPS = ("gpsr", "rotate", "scale")
+"""The default chain, in the order its steps act."""
+VERTICAL = 1
+"""The coordinate that points up in a skeleton's (x, y, z) joints: y, for the Kinect and the Leap Motion alike."""
+
+
+def rotate(samples: np.ndarray, degrees: np.ndarray) -> np.ndarray:
+    """Each sample (S, n, D) turned by its angle about its centroid: in the plane for D = 2, about the vertical axis
+    for skeletons (D a multiple of 3, joints × xyz); other D are returned unchanged."""
+    samples = np.asarray(samples, dtype=np.float64)
+    s, n, d = samples.shape
+    if d != 2 and d % 3:
+        return samples.copy()
+    theta = np.deg2rad(np.asarray(degrees, dtype=np.float64))
+    cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
+    points = samples.reshape(s, -1, 2 if d == 2 else 3)  # 2-D points, or every joint of every frame
+    centre = points.mean(axis=1, keepdims=True)
+    x = points - centre
+    turned = x.copy()
+    a, b = (0, 1) if d == 2 else (0, 2)  # the plane the rotation acts in: x-y for strokes, x-z (about y) for skeletons
+    turned[..., a] = cos[..., 0] * x[..., a] - sin[..., 0] * x[..., b]
+    turned[..., b] = sin[..., 0] * x[..., a] + cos[..., 0] * x[..., b]
+    return (turned + centre).reshape(s, n, d)
+
+
+def scale(samples: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Each sample (S, n, D) scaled by its factor about its centroid (per coordinate of a point or joint)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    s, n, d = samples.shape
+    width = 2 if d == 2 else 3 if d % 3 == 0 else d
+    points = samples.reshape(s, -1, width)
+    centre = points.mean(axis=1, keepdims=True)
+    return (centre + (points - centre) * np.asarray(factors, dtype=np.float64)[:, None, None]).reshape(s, n, d)
+
+
+def variants(sources: Sequence[np.ndarray], rng: np.random.Generator, steps: Sequence[str] = STEPS,
+             degrees: float = ROTATE_DEGREES, spread: float = SCALE_SPREAD, points: int = gpsr.POINTS) -> np.ndarray:
+    """One chained variant of each source, in the source's units: (len(sources), points, D) float64.
+
+    The first step must be "gpsr" (it also brings every source to `points` steps); the others act in order.
+    """
+    steps = tuple(steps)
+    if not steps or steps[0] != "gpsr" or set(steps[1:]) - {"rotate", "scale"}:
+        raise ValueError(f"a chain is 'gpsr' followed by any of 'rotate', 'scale'; got {list(steps)}")
+    if not degrees >= 0 or not 0 <= spread < 1:
+        raise ValueError(f"a chain needs degrees >= 0 and 0 <= spread < 1; got {degrees}, {spread}")
+    out = gpsr.variants(sources, rng, n=points)
+    for step in steps[1:]:
+        if step == "rotate":
+            out = rotate(out, rng.uniform(-degrees, degrees, len(out)))
+        else:
+            out = scale(out, rng.uniform(1 - spread, 1 + spread, len(out)))
+    return out
+
+
+def per_sample(sequences: Sequence[np.ndarray], labels: np.ndarray, k: int, rng: np.random.Generator,
+               **options) -> tuple[np.ndarray, np.ndarray]:
+    """`k` chained variants of every real sample (those of sample i are rows i·k … i·k + k − 1), and their labels."""
+    index = np.repeat(np.arange(len(sequences)), k)
+    return variants([sequences[i] for i in index], rng, **options), np.asarray(labels)[index]
+
+
+def per_class(sequences: Sequence[np.ndarray], labels: np.ndarray, k: int, rng: np.random.Generator,
+              num_classes: int | None = None, **options) -> tuple[np.ndarray, np.ndarray]:
+    """`k` chained variants of every class, (C·k, points, D), class-major, spread over its samples as GPSR's are."""
+    labels = np.asarray(labels, dtype=np.int64)
+    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    source, cls = gpsr.class_major_sources(labels, k, num_classes, "chain per class")
+    return variants([sequences[i] for i in source], rng, **options), cls
+
+
+__all__ = ["ROTATE_DEGREES", "SCALE_SPREAD", "STEPS", "rotate", "scale", "variants", "per_sample", "per_class"]
