@@ -93,6 +93,16 @@ the data: the palm's six points keep their distances in every frame, the fingers
 
 SKELETONS = {"body": BODY, "hand": HAND}
 """The drawings by the name a data set gives its skeleton (`deepnag.data.SKELETON_FIGURES`)."""
+
+
+def skeleton_of(dataset: str) -> Skeleton | None:
+    """The skeleton a data set's samples are drawn as, or None for paths and curves."""
+    from deepnag.data import SKELETON_FIGURES
+
+    figure = SKELETON_FIGURES.get(dataset)
+    return SKELETONS[figure] if figure else None
+
+
 NUM_JOINTS = BODY.num_joints  # 21 for both skeletons
 SKELETON_FEATURES = BODY.features  # 63: what `samples_figure` draws as a body when told nothing
 

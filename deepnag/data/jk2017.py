@@ -190,7 +190,6 @@ def parse_skeleton_file(text: str, source: str, expected_class: str | None = Non
     body = np.array(lines[2:], dtype=str)
     if len(body) != frames * _LINES_PER_FRAME:
         _raise_for_frame_lengths(body, frames, source)
-    body = body.astype(str)
     separators = np.char.strip(body[0::_LINES_PER_FRAME])
     bad = np.flatnonzero(separators != "####")
     if bad.size:

@@ -17,7 +17,6 @@ import torch
 
 from deepnag import checkpoint, visualize
 from deepnag.config import Config, flag_or_saved, flag_text
-from deepnag.data import SKELETON_FIGURES
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.errors import UserError
@@ -79,10 +78,8 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
         )
     folder = _output_folder(config, source, saved.model)
     seed = flag_or_saved(config, explicit, saved, "seed")
-    figure = SKELETON_FIGURES.get(saved.dataset)
     title = f"{saved.model} on {saved.dataset}  ·  {source.name}, epoch {int(state.get('epoch', 0))}"
-    written = draw(generator, data, normalizer_from(state), folder, seed, visualize.SKELETONS[figure] if figure else None,
-                   title)
+    written = draw(generator, data, normalizer_from(state), folder, seed, visualize.skeleton_of(saved.dataset), title)
     if config.metrics:
         from deepnag.evaluation import report
         from deepnag.evaluation.sampling import generate_per_class

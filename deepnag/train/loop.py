@@ -27,7 +27,6 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from deepnag import checkpoint
 from deepnag.config import Config, flag_text
-from deepnag.data import SKELETON_FIGURES
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.errors import UserError
 from deepnag.models import sample_latent
@@ -96,10 +95,8 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
             "a resumed run keeps its settings (only --epochs and output/runtime flags may change)"
         )
     # A new run from weights (a shared generator.pt) takes this run's own output settings, not the release's.
-    own = set(RESUMABLE_OVERRIDES) if state["kind"] == "full" else set(RESUMABLE_OVERRIDES) | set(OUTPUT_FLAGS)
-    overrides = {name: getattr(config, name) for name in (explicit & own) | set(MACHINE_FLAGS)}
-    if state["kind"] != "full":
-        overrides.update({name: getattr(config, name) for name in OUTPUT_FLAGS})
+    own = set(MACHINE_FLAGS) if state["kind"] == "full" else set(MACHINE_FLAGS) | set(OUTPUT_FLAGS)
+    overrides = {name: getattr(config, name) for name in (explicit & set(RESUMABLE_OVERRIDES)) | own}
     overrides["resume"] = config.resume
     resumed = dataclasses.replace(saved, **overrides)
     done = int(state.get("epoch", 0))
@@ -264,9 +261,8 @@ class Trainer:
         data, c, k = self.data, self.data.num_classes, VIS_SAMPLES_PER_CLASS
         fake = data.normalizer.inverse(fake).reshape(c, k, data.seq_len, data.num_features)
         real = np.stack([data.normalizer.inverse(data.samples_of_class(i)[:1].cpu().numpy()) for i in range(c)])
-        figure = SKELETON_FIGURES.get(self.config.dataset)
         fig = visualize.samples_figure(fake, real, data.display_names,
-                                       skeleton=visualize.SKELETONS[figure] if figure else False)
+                                       skeleton=visualize.skeleton_of(self.config.dataset) or False)
         return visualize.figure_to_array(fig)
 
     def fit(self) -> None:
