@@ -64,7 +64,7 @@ from deepnag import checkpoint  # noqa: E402
 from deepnag.atomic import atomic_write  # noqa: E402
 from deepnag.data import gpsr, load_raw  # noqa: E402
 from deepnag.data.preprocessing import resample  # noqa: E402
-from deepnag.evaluation.augmentation import Synthesize, versus_gpsr  # noqa: E402
+from deepnag.evaluation.augmentation import SIMPLE, Synthesize, versus_gpsr  # noqa: E402
 from deepnag.evaluation.inversion import Neighbourhood  # noqa: E402
 from deepnag.evaluation.recognizers import recognizer_for  # noqa: E402
 from deepnag.evaluation.report import held_out  # noqa: E402
@@ -193,7 +193,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
     return made
 
 
-STUDY_NAMES = {"generator": "generator", "both": "both (½ + ½)"}  # the study's own rows, as a variant's rows name them
+STUDY_NAMES = {"generator": "generator", "both": "both (½ + ½)", "chain+generator": "½ chain ½ gen"}  # the study's own rows, as a variant's rows name them
 
 
 def best_of(logs: Path) -> Path | None:
@@ -268,10 +268,11 @@ def run_fold(folder: Path, datapath: str, names: list[str], variant: str = "", v
     samples, labels = generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
     print(f"{folder.name}: {', '.join(wanted if variant else missing)}", flush=True)
     study = held_out(state, every, 0, generator, samples, labels, 0,
-                     options_for(state, generator, missing, lambda other: trained_variant(folder, other)))
+                     options_for(state, generator, missing, lambda other: trained_variant(folder, other)),
+                     learned=False)  # the options are compared with the 1-NN recogniser
     if variant:
         study["rows"] = [{**r, "added": f"{STUDY_NAMES.get(r['added'], r['added'])}{suffix}"}
-                         if r["added"] != "gpsr" else r for r in study["rows"]]
+                         if r["added"] not in SIMPLE else r for r in study["rows"]]
         result.setdefault("variants", {})[variant] = {
             "flags": variant_flags, "epochs": int(state["epoch"]),
             "tstr_heldout_accuracy": study["tstr_heldout_accuracy"]}

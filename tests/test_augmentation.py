@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 
 import main
-from deepnag.data import gpsr
-from deepnag.evaluation import augmentation
+from deepnag.data import chain, gpsr
+from deepnag.evaluation import augmentation, gru_recognizer
+from deepnag.evaluation.gru_recognizer import GRURecognizer
 from deepnag.evaluation.recognizers import recognizer_for
+
+STEPS = 40
+"""Optimiser steps of the learned recogniser in these tests: what is checked is bookkeeping, not accuracy."""
 
 
 def _strokes(rng: np.random.Generator, labels: np.ndarray, noise: float) -> list[np.ndarray]:
@@ -36,7 +40,9 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     seen, test = _strokes(rng, seen_labels, 0.5), _strokes(rng, test_labels, 0.5)
     synthesize = _fake_generator(3)
     counts, seeds = (1, 4), (0, 1)
-    result = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, counts=counts, seeds=seeds)
+    result = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, counts=counts, seeds=seeds,
+                                learned=False)
+    assert result["learned"] is None
 
     def error(samples, labels) -> float:
         predicted = recognizer_for(2).fit(samples, labels).predict(test)
@@ -47,14 +53,19 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     by_key = {(row["added"], row["per_class"]): row for row in result["rows"]}
     assert set(by_key) == {(kind, k) for kind in augmentation.ADDED for k in counts}
     for i, seed in enumerate(seeds):
-        g, g_labels = gpsr.per_class(seen, seen_labels, 4, np.random.default_rng(seed), 3)
+        draws = np.random.default_rng(seed)  # GPSR first, then the chain, from one stream
+        g, g_labels = gpsr.per_class(seen, seen_labels, 4, draws, 3)
+        c, c_labels = chain.per_class(seen, seen_labels, 4, draws, 3)
         s, s_labels = synthesize(4, seed)
         for k in counts:
             first = np.tile(np.arange(4), 3)
             parts = {"gpsr": (list(g[first < k]), g_labels[first < k]),
+                     "chain": (list(c[first < k]), c_labels[first < k]),
                      "generator": (list(s[first < k]), s_labels[first < k]),
                      "both": (list(g[first < k - k // 2]) + list(s[first < k // 2]),
-                              np.concatenate([g_labels[first < k - k // 2], s_labels[first < k // 2]]))}
+                              np.concatenate([g_labels[first < k - k // 2], s_labels[first < k // 2]])),
+                     "chain+generator": (list(c[first < k - k // 2]) + list(s[first < k // 2]),
+                                         np.concatenate([c_labels[first < k - k // 2], s_labels[first < k // 2]]))}
             for kind, (extra, extra_labels) in parts.items():
                 expected = error(list(seen) + extra, np.concatenate([seen_labels, extra_labels]))
                 assert by_key[(kind, k)]["errors"][i] == expected, (kind, k, seed)
@@ -64,8 +75,48 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     assert row["error"]["sd"] == pytest.approx(errors.std(ddof=1))
     assert row["reduction"]["mean"] == pytest.approx(np.mean((result["real_error"] - errors) / result["real_error"]))
     paired = {(r["added"], r["per_class"]): r["differences"] for r in result["versus_gpsr"]}
-    assert set(paired) == {(kind, k) for kind in ("generator", "both") for k in counts}
+    assert set(paired) == {(kind, k) for kind in ("generator", "both", "chain+generator") for k in counts}
     assert paired[("both", 4)] == pytest.approx(np.array(by_key[("both", 4)]["errors"]) - errors)
+    for r in result["versus_best_simple"]:  # the baseline is the simple kind with the lower mean error at that count
+        best = min(augmentation.SIMPLE, key=lambda kind: (by_key[(kind, r["per_class"])]["error"]["mean"], kind))
+        assert r["baseline"] == best
+        assert r["differences"] == pytest.approx(np.array(by_key[(r["added"], r["per_class"])]["errors"])
+                                                 - by_key[(best, r["per_class"])]["errors"])
+    assert len(result["versus_best_simple"]) == 3 * len(counts)
+
+
+def test_the_learned_rows_equal_the_recogniser_refitted_on_each_training_set_in_any_number_of_processes():
+    rng = np.random.default_rng(3)
+    seen_labels = np.repeat(np.arange(3), 2)
+    test_labels = np.repeat(np.arange(3), 6)
+    seen, test = _strokes(rng, seen_labels, 0.5), _strokes(rng, test_labels, 0.5)
+    synthesize = _fake_generator(3)
+    options = dict(counts=(2,), seeds=(5, 6), learned_seeds=2, learned_steps=STEPS)
+    inline = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, workers=1, **options)
+    spawned = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, workers=2, **options)
+    assert spawned["learned"] == inline["learned"]  # one thread per fit: the same numbers in every process
+    learned = inline["learned"]
+    assert learned["recognizer"] == "GRURecognizer" and learned["seeds"] == [5, 6]
+
+    def error(samples, labels) -> float:
+        return float(np.mean(GRURecognizer(seed=5, steps=STEPS).fit(samples, labels).predict(test) != test_labels))
+
+    assert learned["real_errors"][0] == error(seen, seen_labels)
+    draws = np.random.default_rng(5)
+    g, g_labels = gpsr.per_class(seen, seen_labels, 2, draws, 3)
+    c, c_labels = chain.per_class(seen, seen_labels, 2, draws, 3)
+    s, s_labels = synthesize(2, 5)
+    first = np.tile(np.arange(2), 3) < 1
+    rows = {r["added"]: r for r in learned["rows"]}
+    assert rows["chain"]["errors"][0] == error(seen + list(c), np.concatenate([seen_labels, c_labels]))
+    mixed = seen + list(c[first]) + list(s[first])
+    assert rows["chain+generator"]["errors"][0] == error(
+        mixed, np.concatenate([seen_labels, c_labels[first], s_labels[first]]))
+    real = np.array(learned["real_errors"])
+    if (real > 0).all():  # each seed against real alone of the same seed
+        assert rows["chain"]["reduction"]["mean"] == pytest.approx(np.mean((real - rows["chain"]["errors"]) / real))
+    text = augmentation.table(inline)
+    assert "error: 1 − accuracy of GRURecognizer" in text and "seeds (sampling and training)" in text
 
 
 def test_every_other_kind_is_compared_with_gpsr_seed_by_seed_at_the_same_count():
@@ -91,12 +142,13 @@ def test_without_a_generator_only_gpsr_rows_and_a_table_that_says_which_way_is_b
     rng = np.random.default_rng(1)
     labels = np.repeat(np.arange(2), 3)
     seen, test = _strokes(rng, labels, 0.5), _strokes(rng, np.repeat(np.arange(2), 5), 0.5)
-    result = augmentation.study(seen, labels, test, np.repeat(np.arange(2), 5), 2, None, counts=(2,), seeds=(0,))
-    assert [row["added"] for row in result["rows"]] == ["gpsr"]
+    result = augmentation.study(seen, labels, test, np.repeat(np.arange(2), 5), 2, None, counts=(2,), seeds=(0,),
+                                learned=False)
+    assert [row["added"] for row in result["rows"]] == ["gpsr", "chain"]
     text = augmentation.table(result)
-    assert "real alone" in text and "real + GPSR" in text and "real + generator" not in text
+    assert "real alone" in text and "real + GPSR" in text and "real + chain" in text and "real + generator" not in text
     assert "lower is better" in text and "negative = fewer errors" in text
-    assert result["versus_gpsr"] == [] and "paired" not in text
+    assert result["versus_gpsr"] == result["versus_best_simple"] == [] and "paired" not in text
 
 
 def test_a_variant_is_one_more_row_kind_on_the_same_seeds_and_gpsr_draws():
@@ -105,9 +157,10 @@ def test_a_variant_is_one_more_row_kind_on_the_same_seeds_and_gpsr_draws():
     seen, test = _strokes(rng, labels, 0.5), _strokes(rng, np.repeat(np.arange(3), 6), 0.5)
     test_labels = np.repeat(np.arange(3), 6)
     synthesize = _fake_generator(3)
-    plain = augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1, 3), seeds=(0, 1))
+    plain = augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1, 3), seeds=(0, 1),
+                               learned=False)
     wider = augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1, 3), seeds=(0, 1),
-                               variants={"same": synthesize, "gpsr again": lambda k, s: gpsr.per_class(
+                               learned=False, variants={"same": synthesize, "gpsr again": lambda k, s: gpsr.per_class(
                                    seen, labels, k, np.random.default_rng(s), 3)})
     rows = {(r["added"], r["per_class"]): r["errors"] for r in wider["rows"]}
     assert [r["added"] for r in wider["rows"]][::2] == [*augmentation.ADDED, "same", "gpsr again"]
@@ -130,7 +183,9 @@ def _train_and_measure(tmp_path, shared_data, *flags: str) -> dict:
     return json.loads((tmp_path / "synthetic.metrics.json").read_text())
 
 
-def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path, shared_data, capsys):
+def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path, shared_data, capsys, monkeypatch):
+    monkeypatch.setattr(augmentation, "LEARNED_SEEDS", 1)
+    monkeypatch.setattr(gru_recognizer, "STEPS", STEPS)
     metrics = _train_and_measure(tmp_path, shared_data, "--subjects=s02,s03")
     study = metrics["augmentation"]
     assert study["leak"] is None and study["seen_subjects"] == ["s02", "s03"]
@@ -138,15 +193,21 @@ def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path,
     assert study["samples"] == {"seen": 2 * 2 * 10, "test": 8 * 2 * 10}
     assert {row["added"] for row in study["rows"]} == set(augmentation.ADDED)
     assert len(study["rows"][0]["errors"]) == augmentation.SEEDS
+    learned = study["learned"]
+    assert learned["recognizer"] == "GRURecognizer" and len(learned["real_errors"]) == 1  # LEARNED_SEEDS, patched
+    assert {row["added"] for row in learned["rows"]} == set(augmentation.ADDED)
     assert 0.0 <= study["tstr_heldout_accuracy"] <= 1.0
     err = capsys.readouterr().err
     assert "augmentation: recogniser trained on 2 writers (s02, s03), tested on the held-out 8 writers" in err
     assert "real + generator" in err
 
 
-def test_metrics_of_a_checkpoint_that_saw_everyone_say_the_generator_rows_would_leak(tmp_path, shared_data, capsys):
+def test_metrics_of_a_checkpoint_that_saw_everyone_say_the_generator_rows_would_leak(tmp_path, shared_data, capsys,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(augmentation, "LEARNED_SEEDS", 1)
+    monkeypatch.setattr(gru_recognizer, "STEPS", STEPS)
     study = _train_and_measure(tmp_path, shared_data)["augmentation"]
-    assert "saw every subject" in study["leak"] and {row["added"] for row in study["rows"]} == {"gpsr"}
+    assert "saw every subject" in study["leak"] and {row["added"] for row in study["rows"]} == {"gpsr", "chain"}
     assert not set(study["seen_subjects"]) & set(study["heldout_subjects"])
     assert len(study["seen_subjects"]) == len(study["heldout_subjects"]) == 5
     assert "note: the checkpoint saw every subject, so generator rows would be measured on writers it trained on" \

@@ -105,7 +105,7 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
     assert done.returncode == 0, done.stderr[-2000:]
     study = json.loads((fold / "options.json").read_text())["study"]
     kinds = list(dict.fromkeys(row["added"] for row in study["rows"]))
-    assert kinds == ["gpsr", "generator", "both", "generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5"]
+    assert kinds == ["gpsr", "chain", "generator", "both", "chain+generator", "generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5"]
     assert study["seen_subjects"] == ["s02", "s03"] and "s04" in study["heldout_subjects"]
     summary = (tmp_path / "options.md").read_text()
     assert "| 8 | real + spread 1.5 |" in summary and "+ generator → GPSR (32 / 160)" in summary
@@ -213,7 +213,8 @@ def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_
     assert state["config"]["subjects"] == ["s02", "s03"] and state["config"]["classes"] == ["arrow", "star"]
     result = json.loads((fold / "options.json").read_text())
     kinds = list(dict.fromkeys(row["added"] for row in result["study"]["rows"]))
-    assert kinds == ["gpsr", "generator [weighted]", "both (½ + ½) [weighted]", "generator share 0.25 [weighted]"]
+    assert kinds == ["gpsr", "chain", "generator [weighted]", "both (½ + ½) [weighted]", "½ chain ½ gen [weighted]",
+                     "generator share 0.25 [weighted]"]
     assert result["variants"]["weighted"]["flags"] == "--diversity-weight=3"
     assert result["study"]["real_error"] == 0.1  # the fold's own study is kept; rows are added to it
     again = run("weighted", "--diversity-weight=3", "generator share 0.25")

@@ -48,6 +48,21 @@ def test_an_isotropic_scale_keeps_angles_and_scales_distances():
     np.testing.assert_allclose(scaled[0].mean(0), strokes[0].mean(0), atol=1e-12)
 
 
+def test_a_stretch_scales_each_axis_by_its_own_factor_about_the_centroid():
+    strokes = np.random.default_rng(4).normal(size=(2, 8, 2))
+    stretched = chain.stretch(strokes, np.array([[2.0, 0.5], [1.2, 1.2]]))
+    c0 = strokes[0] - strokes[0].mean(0)
+    np.testing.assert_allclose(stretched[0] - stretched[0].mean(0), c0 * [2.0, 0.5], atol=1e-12)
+    np.testing.assert_allclose(stretched[0].mean(0), strokes[0].mean(0), atol=1e-12)
+    np.testing.assert_allclose(stretched[1:], chain.scale(strokes[1:], np.array([1.2])), atol=1e-12)  # equal: a scale
+    frames = np.random.default_rng(5).normal(size=(1, 4, 63))
+    joints = frames.reshape(1, 4, 21, 3)
+    after = chain.stretch(frames, np.array([[1.0, 1.5, 1.0]])).reshape(1, 4, 21, 3)
+    np.testing.assert_allclose(after[..., [0, 2]], joints[..., [0, 2]], atol=1e-12)  # every joint of every frame alike
+    height = joints[..., 1] - joints[..., 1].mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(after[..., 1] - after[..., 1].mean(axis=(1, 2), keepdims=True), 1.5 * height, atol=1e-12)
+
+
 def test_the_chain_applies_its_steps_in_order_with_fresh_draws():
     from deepnag.data import gpsr
 
@@ -58,6 +73,11 @@ def test_the_chain_applies_its_steps_in_order_with_fresh_draws():
     expected = chain.rotate(expected, rng.uniform(-20, 20, 4))
     expected = chain.scale(expected, rng.uniform(0.8, 1.2, 4))
     np.testing.assert_allclose(out, expected)
+    out = chain.variants(sources, np.random.default_rng(8), steps=("gpsr", "stretch", "rotate"), degrees=20,
+                         stretch_spread=0.3)
+    rng = np.random.default_rng(8)
+    expected = chain.stretch(gpsr.variants(sources, rng), rng.uniform(0.7, 1.3, (4, 2)))
+    np.testing.assert_allclose(out, chain.rotate(expected, rng.uniform(-20, 20, 4)))
     with pytest.raises(ValueError, match="a chain is 'gpsr' followed by"):
         chain.variants(sources, rng, steps=("rotate", "gpsr"))
 

@@ -27,6 +27,8 @@ ROTATE_DEGREES = 15.0
 """A rotation's angle is drawn uniformly from ±this many degrees."""
 SCALE_SPREAD = 0.1
 """A scale's factor is drawn uniformly from [1 − spread, 1 + spread]."""
+STRETCH_SPREAD = 0.1
+"""A stretch's factor along each axis is drawn uniformly from [1 − spread, 1 + spread], one per axis."""
 STEPS = ("gpsr", "rotate", "scale")
 """The default chain, in the order its steps act."""
 VERTICAL = 1
@@ -62,23 +64,44 @@ def scale(samples: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return (centre + (points - centre) * np.asarray(factors, dtype=np.float64)[:, None, None]).reshape(s, n, d)
 
 
+def stretch(samples: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Each sample (S, n, D) stretched about its centroid by its own factor along each axis: factors (S, axes), axes
+    2 for strokes and 3 (x, y, z, the same for every joint) for skeletons; other D are returned unchanged."""
+    samples = np.asarray(samples, dtype=np.float64)
+    s, n, d = samples.shape
+    if d != 2 and d % 3:
+        return samples.copy()
+    points = samples.reshape(s, -1, 2 if d == 2 else 3)
+    centre = points.mean(axis=1, keepdims=True)
+    return (centre + (points - centre) * np.asarray(factors, dtype=np.float64)[:, None, :]).reshape(s, n, d)
+
+
+STEP_NAMES = ("rotate", "scale", "stretch")
+"""The steps that may follow GPSR in a chain."""
+
+
 def variants(sources: Sequence[np.ndarray], rng: np.random.Generator, steps: Sequence[str] = STEPS,
-             degrees: float = ROTATE_DEGREES, spread: float = SCALE_SPREAD, points: int = gpsr.POINTS) -> np.ndarray:
+             degrees: float = ROTATE_DEGREES, spread: float = SCALE_SPREAD, stretch_spread: float = STRETCH_SPREAD,
+             points: int = gpsr.POINTS) -> np.ndarray:
     """One chained variant of each source, in the source's units: (len(sources), points, D) float64.
 
     The first step must be "gpsr" (it also brings every source to `points` steps); the others act in order.
     """
     steps = tuple(steps)
-    if not steps or steps[0] != "gpsr" or set(steps[1:]) - {"rotate", "scale"}:
-        raise ValueError(f"a chain is 'gpsr' followed by any of 'rotate', 'scale'; got {list(steps)}")
-    if not degrees >= 0 or not 0 <= spread < 1:
-        raise ValueError(f"a chain needs degrees >= 0 and 0 <= spread < 1; got {degrees}, {spread}")
+    if not steps or steps[0] != "gpsr" or set(steps[1:]) - set(STEP_NAMES):
+        raise ValueError(f"a chain is 'gpsr' followed by any of {', '.join(map(repr, STEP_NAMES))}; got {list(steps)}")
+    if not degrees >= 0 or not 0 <= spread < 1 or not 0 <= stretch_spread < 1:
+        raise ValueError("a chain needs degrees >= 0, 0 <= spread < 1 and 0 <= stretch_spread < 1; got "
+                         f"{degrees}, {spread}, {stretch_spread}")
     out = gpsr.variants(sources, rng, n=points)
+    axes = 2 if out.shape[2] == 2 else 3
     for step in steps[1:]:
         if step == "rotate":
             out = rotate(out, rng.uniform(-degrees, degrees, len(out)))
-        else:
+        elif step == "scale":
             out = scale(out, rng.uniform(1 - spread, 1 + spread, len(out)))
+        else:
+            out = stretch(out, rng.uniform(1 - stretch_spread, 1 + stretch_spread, (len(out), axes)))
     return out
 
 
@@ -98,4 +121,5 @@ def per_class(sequences: Sequence[np.ndarray], labels: np.ndarray, k: int, rng: 
     return variants([sequences[i] for i in source], rng, **options), cls
 
 
-__all__ = ["ROTATE_DEGREES", "SCALE_SPREAD", "STEPS", "rotate", "scale", "variants", "per_sample", "per_class"]
+__all__ = ["ROTATE_DEGREES", "SCALE_SPREAD", "STRETCH_SPREAD", "STEPS", "STEP_NAMES", "rotate", "scale", "stretch",
+           "variants", "per_sample", "per_class"]

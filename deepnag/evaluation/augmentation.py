@@ -1,31 +1,46 @@
 """Does synthetic data help a recogniser for writers it never saw? Measured on held-out writers, without leaks.
 
-The standard recogniser (`recognizers.recognizer_for`: Protractor for 2D,
-Jackknife-DTW otherwise) is trained on the real samples of the seen writers
-alone, then with k synthetic samples per class added: GPSR variants of those same
-real samples, the generator's samples, or half of each ("both", so every row adds
-the same number). Each is tested on every sample of the held-out writers. Adding
-samples is random, so every augmented row is repeated over sampling seeds and
-reported as a mean and spread of its error and of its error reduction against
-real alone (real alone is deterministic: 1-NN). Each other kind is also compared
-with GPSR seed by seed (`versus_gpsr`): the question a user asks is whether the
-generator beats the simple baseline, and pairing by seed takes out the variation
-that both share (the same GPSR draws make half of "both").
+Two recognisers are trained on the real samples of the seen writers alone, then
+with k synthetic samples per class added, and tested on every sample of the
+held-out writers:
 
-The distances from the test samples to every template are computed once per
-seed at the largest k; 1-NN over fewer templates is a minimum over a subset of
-those columns, so the counts cost nothing extra.
+- the standard 1-NN recogniser (`recognizers.recognizer_for`: Protractor for 2D,
+  Jackknife-DTW otherwise), over `SEEDS` sampling seeds;
+- the learned one (`gru_recognizer.GRURecognizer`), over `LEARNED_SEEDS` seeds,
+  each seed drawing both the added samples and the network's weights and batches.
+
+The added samples: GPSR variants of the seen writers' real samples, a chain of
+simple transformations of them (`deepnag.data.chain`: GPSR → rotate → scale),
+the generator's samples, and two mixes, half of each class from a simple
+augmentation and half from the generator ("both": GPSR; "chain+generator":
+chain), so every row adds the same number. Rows are reported as a mean and
+spread of the error and of the error reduction against real alone (for the
+learned recogniser against real alone of the same seed). Each other kind is
+also compared seed by seed with GPSR (`versus_gpsr`) and with the best simple
+augmentation at that count, the better of GPSR and chain (`versus_best_simple`):
+the question a user asks is whether the generator beats what costs nothing, and
+pairing by seed takes out the variation the rows share.
+
+For 1-NN, the distances from the test samples to every template are computed
+once per seed at the largest k; 1-NN over fewer templates is a minimum over a
+subset of those columns, so the counts cost nothing extra. The learned
+recogniser is fitted once per row and seed, in `workers` processes of one thread.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 
-from deepnag.data import gpsr
+from deepnag.data import chain, gpsr
+from deepnag.evaluation import gru_recognizer
+from deepnag.evaluation.gru_recognizer import GRURecognizer, standardise
 from deepnag.evaluation.recognizers import recognizer_for
 from deepnag.progress import Progress
 
@@ -34,9 +49,16 @@ log = logging.getLogger(__name__)
 COUNTS = (8, 32, 160)
 """Synthetic samples added per class (the rows of the table)."""
 SEEDS = 5
-"""Sampling seeds each augmented row is repeated over."""
-ADDED = ("gpsr", "generator", "both")
-LABELS = {"real": "real alone", "gpsr": "real + GPSR", "generator": "real + generator", "both": "real + both (½ + ½)"}
+"""Sampling seeds each augmented row of the 1-NN recogniser is repeated over."""
+LEARNED_SEEDS = 3
+"""Seeds (sampling and training) each row of the learned recogniser is repeated over: the first of the 1-NN's."""
+SIMPLE = ("gpsr", "chain")
+"""The simple augmentations: the best of them at each count is the baseline every other kind is paired with."""
+MIXES = {"both": ("gpsr", "generator"), "chain+generator": ("chain", "generator")}
+"""Half of each class from the first source, half from the second."""
+ADDED = ("gpsr", "chain", "generator", *MIXES)
+LABELS = {"real": "real alone", "gpsr": "real + GPSR", "chain": "real + chain", "generator": "real + generator",
+          "both": "real + both (½ + ½)", "chain+generator": "real + ½ chain ½ gen"}
 
 Synthesize = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
 """(k per class, seed) → k samples of every class, class-major, in the data's units, and their labels."""
@@ -68,6 +90,56 @@ def _summary(values: Sequence[float]) -> dict[str, float]:
             "min": float(values.min()), "max": float(values.max())}
 
 
+def _parts(kind: str, k: int, k_max: int, num_classes: int) -> list[tuple[str, np.ndarray]]:
+    """The (pool, columns) a row of `kind` with k per class adds to the real samples."""
+    if kind in MIXES:
+        simple, added = MIXES[kind]
+        half = k // 2
+        return [(simple, _first_per_class(num_classes, k_max, k - half)),
+                (added, _first_per_class(num_classes, k_max, half))]
+    return [(kind, _first_per_class(num_classes, k_max, k))]
+
+
+def _pools(seen: Sequence[np.ndarray], seen_labels: np.ndarray, num_classes: int, k_max: int, seed: int,
+           synthesize: Synthesize | None, variants: Mapping[str, Synthesize]) -> dict[str, tuple[Any, np.ndarray]]:
+    """k_max added samples per class of every source, drawn for `seed`; GPSR first, so its draws stay those of
+    earlier versions of the study."""
+    rng = np.random.default_rng(seed)
+    pool = {"gpsr": gpsr.per_class(seen, seen_labels, k_max, rng, num_classes),
+            "chain": chain.per_class(seen, seen_labels, k_max, rng, num_classes)}
+    if synthesize is not None:
+        pool["generator"] = synthesize(k_max, seed)
+    pool.update({name: make(k_max, seed) for name, make in variants.items()})
+    return {name: (samples, np.asarray(labels, dtype=np.int64)) for name, (samples, labels) in pool.items()}
+
+
+def _learned_error(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int,
+                   steps: int) -> float:
+    """Test error of the learned recogniser fitted on standardised samples (a worker's job)."""
+    predicted = GRURecognizer(seed=seed, steps=steps).fit_standardised(x, y).predict_standardised(x_test)
+    return float(np.mean(predicted != y_test))
+
+
+def default_workers() -> int:
+    """Processes for the learned recogniser's fits: one per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _Inline:
+    """An executor that runs each job at once (one worker: no processes to start)."""
+
+    def submit(self, fn: Callable[..., float], *args: Any) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def study(
     seen: Sequence[np.ndarray],
     seen_labels: np.ndarray,
@@ -79,13 +151,20 @@ def study(
     counts: Sequence[int] = COUNTS,
     seeds: Sequence[int] = tuple(range(SEEDS)),
     variants: Mapping[str, Synthesize] | None = None,
+    learned: bool = True,
+    learned_seeds: int | None = None,
+    workers: int | None = None,
+    learned_steps: int | None = None,
 ) -> dict[str, Any]:
-    """Errors on `test` of the recogniser trained on `seen` alone and with each kind of added samples.
+    """Errors on `test` of the recognisers trained on `seen` alone and with each kind of added samples.
 
-    `synthesize` is the generator (None: only the GPSR rows, e.g. when the
+    `synthesize` is the generator (None: only the simple rows, e.g. when the
     generator saw the test writers). `variants` adds one row kind per named
-    synthesizer (other ways of sampling, compared on the same seeds and GPSR
-    draws). All samples are in the data's units.
+    synthesizer (other ways of sampling, compared on the same seeds and draws).
+    With `learned`, the learned recogniser's study is under "learned", over the
+    first `learned_seeds` seeds (default `LEARNED_SEEDS`), fitted in `workers` processes (default: one
+    per core) for `learned_steps` optimiser steps each (default `gru_recognizer.STEPS`). All samples are in
+    the data's units.
     """
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
     num_features = int(np.asarray(seen[0]).shape[1])
@@ -98,55 +177,103 @@ def study(
     variants = dict(variants or {})
     if clash := set(variants) & set(LABELS):
         raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
-    kinds = (*(ADDED if synthesize is not None else ("gpsr",)), *variants)
+    kinds = (*(ADDED if synthesize is not None else SIMPLE), *variants)
+    learned_seeds = list(seeds)[:LEARNED_SEEDS if learned_seeds is None else learned_seeds] if learned else []
     errors: dict[tuple[str, int], list[float]] = {(kind, k): [] for kind in kinds for k in counts}
-    with Progress(len(seeds), "held-out augmentation study", "sampling seeds", log, every=5.0) as progress:
+    jobs: dict[tuple[str, int], list[Any]] = {(kind, k): [] for kind in ("real", *kinds) for k in counts}
+    x_seen, x_test = (standardise(seen), standardise(test)) if learned_seeds else (None, None)
+    workers = default_workers() if workers is None else workers
+    steps_per_fit = gru_recognizer.STEPS if learned_steps is None else int(learned_steps)
+    fits = (ProcessPoolExecutor(min(workers, 8), mp_context=get_context("spawn"))
+               if learned_seeds and workers > 1 else _Inline())
+    steps = len(seeds) + len(learned_seeds) * (1 + len(kinds) * len(counts))
+    with fits as executor, Progress(steps, "held-out augmentation study", "steps", log, every=5.0) as progress:
         for seed in seeds:
-            rng = np.random.default_rng(seed)
-            pool = {"gpsr": gpsr.per_class(seen, seen_labels, k_max, rng, num_classes)}
-            if synthesize is not None:
-                pool["generator"] = synthesize(k_max, seed)
-            pool.update({name: make(k_max, seed) for name, make in variants.items()})
-            distances = {name: (recognizer.distance_matrix(test, list(samples)), np.asarray(labels, dtype=np.int64))
-                         for name, (samples, labels) in pool.items()}
+            pool = _pools(seen, seen_labels, num_classes, k_max, seed, synthesize, variants)
+            distances = {name: recognizer.distance_matrix(test, list(samples)) for name, (samples, _) in pool.items()}
             for k in counts:
-                real = (real_distances, seen_labels, all_real)
                 for kind in kinds:
-                    if kind == "both":
-                        half = k // 2
-                        blocks = [real, (*distances["gpsr"], _first_per_class(num_classes, k_max, k - half)),
-                                  (*distances["generator"], _first_per_class(num_classes, k_max, half))]
-                    else:
-                        blocks = [real, (*distances[kind], _first_per_class(num_classes, k_max, k))]
+                    blocks = [(real_distances, seen_labels, all_real)] + [
+                        (distances[name], pool[name][1], columns) for name, columns in _parts(kind, k, k_max, num_classes)]
                     errors[(kind, k)].append(float(np.mean(_predict(blocks) != test_labels)))
             progress.update()
+            if seed not in learned_seeds:
+                continue
+            standard = {name: standardise(list(samples)) for name, (samples, _) in pool.items()}
+            jobs[("real", counts[0])].append(executor.submit(_learned_error, x_seen, seen_labels, x_test, test_labels, seed,
+                                                               steps_per_fit))
+            for k in counts:
+                for kind in kinds:
+                    parts = _parts(kind, k, k_max, num_classes)
+                    x = np.concatenate([x_seen, *(standard[name][columns] for name, columns in parts)])
+                    y = np.concatenate([seen_labels, *(pool[name][1][columns] for name, columns in parts)])
+                    jobs[(kind, k)].append(executor.submit(_learned_error, x, y, x_test, test_labels, seed,
+                                                                    steps_per_fit))
+        for job in (job for found in jobs.values() for job in found):
+            job.result()
+            progress.update()
+    one_nn = _result(type(recognizer).__name__, [real_error], errors, seeds, counts, len(seen), len(test))
+    if learned_seeds:
+        learned_errors = {key: [job.result() for job in found] for key, found in jobs.items() if key[0] != "real"}
+        real_errors = [job.result() for job in jobs[("real", counts[0])]]
+        one_nn["learned"] = _result(GRURecognizer.__name__, real_errors, learned_errors, learned_seeds, counts,
+                                    len(seen), len(test))
+    else:
+        one_nn["learned"] = None
+    return one_nn
+
+
+def _result(name: str, real_errors: Sequence[float], errors: Mapping[tuple[str, int], Sequence[float]],
+            seeds: Sequence[int], counts: Sequence[int], num_seen: int, num_test: int) -> dict[str, Any]:
+    """One recogniser's study as JSON: real alone (one error for 1-NN, one per seed for a learned recogniser), then
+    one row per kind and count."""
+    real = np.asarray(real_errors, dtype=np.float64)
     rows = []
     for (kind, k), values in errors.items():
-        # Relative to real alone; undefined when real alone makes no error (then only the errors tell).
-        reduction = _summary([(real_error - e) / real_error for e in values]) if real_error > 0 else None
-        rows.append({"added": kind, "per_class": k, "errors": values, "error": _summary(values),
+        values = np.asarray(values, dtype=np.float64)
+        # Relative to real alone (of the same seed); undefined when real alone makes no error.
+        reduction = _summary((real - values) / real) if (real > 0).all() else None
+        rows.append({"added": kind, "per_class": k, "errors": values.tolist(), "error": _summary(values),
                      "reduction": reduction})
-    return {
-        "recognizer": type(recognizer).__name__,
-        "real_error": real_error,
+    result = {
+        "recognizer": name,
+        "real_error": float(real.mean()),
+        "real_errors": real.tolist(),
         "rows": rows,
         "versus_gpsr": versus_gpsr(rows),
-        "counts": counts,
+        "versus_best_simple": versus_best_simple(rows),
+        "counts": list(counts),
         "seeds": [int(s) for s in seeds],
-        "samples": {"seen": len(seen), "test": len(test)},
+        "samples": {"seen": num_seen, "test": num_test},
     }
+    return result
+
+
+def _paired(rows: Sequence[Mapping[str, Any]], baseline: Mapping[int, str]) -> list[dict[str, Any]]:
+    """Each row's error minus its count's baseline row's, seed by seed (rows of a simple kind are left out)."""
+    errors = {(row["added"], row["per_class"]): np.asarray(row["errors"]) for row in rows}
+    paired = []
+    for row in rows:
+        k = row["per_class"]
+        if row["added"] not in SIMPLE and k in baseline:
+            differences = np.asarray(row["errors"]) - errors[(baseline[k], k)]
+            paired.append({"added": row["added"], "per_class": k, "baseline": baseline[k],
+                           "differences": differences.tolist(), "difference": _summary(differences)})
+    return paired
 
 
 def versus_gpsr(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Each non-GPSR row's error minus GPSR's at the same count, seed by seed (negative: fewer errors than GPSR)."""
-    gpsr_errors = {row["per_class"]: np.asarray(row["errors"]) for row in rows if row["added"] == "gpsr"}
-    paired = []
+    """Each non-simple row's error minus GPSR's at the same count, seed by seed (negative: fewer errors than GPSR)."""
+    return _paired(rows, {row["per_class"]: "gpsr" for row in rows if row["added"] == "gpsr"})
+
+
+def versus_best_simple(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each non-simple row's error minus that of the best simple augmentation at its count (lower mean error)."""
+    best: dict[int, tuple[float, str]] = {}
     for row in rows:
-        if row["added"] != "gpsr" and row["per_class"] in gpsr_errors:
-            differences = np.asarray(row["errors"]) - gpsr_errors[row["per_class"]]
-            paired.append({"added": row["added"], "per_class": row["per_class"],
-                           "differences": differences.tolist(), "difference": _summary(differences)})
-    return paired
+        if row["added"] in SIMPLE:
+            best[row["per_class"]] = min(best.get(row["per_class"], (np.inf, "")), (row["error"]["mean"], row["added"]))
+    return _paired(rows, {k: kind for k, (_, kind) in best.items()})
 
 
 def label(kind: str) -> str:
@@ -154,8 +281,8 @@ def label(kind: str) -> str:
     return LABELS.get(kind, f"real + {kind}")
 
 
-def table(result: dict[str, Any]) -> str:
-    """The study as text: one line per training set, lower error is better, reductions with their spread."""
+def _table(result: Mapping[str, Any]) -> list[str]:
+    """One recogniser's study as lines: one per training set, then each kind paired with the best simple one."""
     lines = [f"{'added per class':<16}{'training set':<22}{'error':>8}  {'vs real alone (mean ± sd, min…max)':<40}",
              f"{0:<16}{LABELS['real']:<22}{result['real_error']:>8.4f}  {'—':<40}"]
     order = [row["added"] for row in result["rows"]]
@@ -167,19 +294,29 @@ def table(result: dict[str, Any]) -> str:
             change = (f"{0.0 - 100 * r['mean']:+.1f}% ± {100 * r['sd']:.1f}  "
                       f"({0.0 - 100 * r['max']:+.1f}…{0.0 - 100 * r['min']:+.1f}%)")
         lines.append(f"{row['per_class']:<16}{label(row['added']):<22}{row['error']['mean']:>8.4f}  {change:<40}")
-    paired = versus_gpsr(result["rows"])
+    paired = result.get("versus_best_simple") or versus_best_simple(result["rows"])
     if paired:
-        lines.append(f"{'':<16}{'paired by seed':<22}{'Δ error':>8}  {'against GPSR, same count and seed (mean ± sd, min…max)'}")
+        lines.append(f"{'':<16}{'paired by seed':<22}{'Δ error':>8}  against the best simple augmentation at that "
+                     "count, same seed (mean ± sd, min…max)")
     for row in sorted(paired, key=lambda r: (r["per_class"], order.index(r["added"]))):
         d = row["difference"]
-        lines.append(f"{row['per_class']:<16}{label(row['added']).removeprefix('real + ') + ' − GPSR':<22}"
-                     f"{d['mean']:>+8.4f}  ± {d['sd']:.4f}  ({d['min']:+.4f}…{d['max']:+.4f})")
+        name = f"{label(row['added']).removeprefix('real + ')} − {label(row['baseline']).removeprefix('real + ')}"
+        lines.append(f"{row['per_class']:<16}{name:<22}{d['mean']:>+8.4f}  ± {d['sd']:.4f}  ({d['min']:+.4f}…{d['max']:+.4f})")
+    what = "sampling seeds" if len(result.get("real_errors", ())) < 2 else "seeds (sampling and training)"
     lines.append(f"error: 1 − accuracy of {result['recognizer']} on {result['samples']['test']} samples of the "
-                 f"held-out writers (lower is better); changes over {len(result['seeds'])} sampling seeds, "
-                 "negative = fewer errors")
+                 f"held-out writers (lower is better); changes over {len(result['seeds'])} {what}, negative = fewer errors")
     if paired:
-        lines.append("paired: a kind beats GPSR beyond the seeds' spread when its whole min…max is below zero")
+        lines.append("paired: a kind beats the baseline beyond the seeds' spread when its whole min…max is below zero")
+    return lines
+
+
+def table(result: Mapping[str, Any]) -> str:
+    """The study as text: the 1-NN recogniser's table, then the learned one's."""
+    lines = _table(result)
+    if result.get("learned"):
+        lines += ["", *_table(result["learned"])]
     return "\n".join(lines)
 
 
-__all__ = ["COUNTS", "SEEDS", "ADDED", "LABELS", "label", "study", "table", "versus_gpsr"]
+__all__ = ["COUNTS", "SEEDS", "LEARNED_SEEDS", "SIMPLE", "MIXES", "ADDED", "LABELS", "default_workers", "label",
+           "study", "table", "versus_best_simple", "versus_gpsr"]

@@ -58,15 +58,15 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
 def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, generator: Generator,
              samples: np.ndarray, labels: np.ndarray, seed: int,
              variants: Mapping[str, Callable[[list[np.ndarray], np.ndarray], augmentation.Synthesize]] | None = None,
-             ) -> dict[str, Any]:
+             **options: Any) -> dict[str, Any]:
     """The augmentation study on the writers the checkpoint did not see (`deepnag.evaluation.augmentation`).
 
     `variants`: more named ways of synthesising (rows of `study`), each made from the seen writers' real
-    samples and labels.
+    samples and labels. `options` go to `augmentation.study` (learned, learned_seeds, workers, learned_steps).
 
     The seen writers' real samples are exactly the generator's training set. A
     checkpoint that saw every writer (or does not say) would leak: its rows are
-    left out, and real and GPSR are compared on two subject-disjoint halves.
+    left out, and real and the simple augmentations are compared on two subject-disjoint halves.
     """
     seen_names = checkpoint.training_subjects(state)
     available = sorted(set(raw.subjects))
@@ -76,10 +76,10 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
         seen, test = np.flatnonzero(half), np.flatnonzero(~half)
         result = augmentation.study([raw.sequences[i] for i in seen], raw.labels[seen],
                                     [raw.sequences[i] for i in test], raw.labels[test], len(raw.class_names), None,
-                                    seeds=seeds)
+                                    seeds=seeds, **options)
         why = "does not record its training subjects" if seen_names is None else "saw every subject"
         result["leak"] = (f"the checkpoint {why}, so generator rows would be measured on writers it trained on; "
-                          "only real and GPSR are compared, on two subject-disjoint halves of the writers")
+                          "only real and the simple augmentations (GPSR, chain) are compared, on two subject-disjoint halves of the writers")
         result["seen_subjects"] = sorted(set(raw.subjects[i] for i in seen))
         result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))
         return result
@@ -89,7 +89,7 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
     result = augmentation.study(training.sequences, training.labels, test_samples, test_labels, len(raw.class_names),
                                 lambda k, s: generate_per_class(state, generator, k, s), seeds=seeds,
                                 variants={name: make(training.sequences, training.labels)
-                                          for name, make in (variants or {}).items()})
+                                          for name, make in (variants or {}).items()}, **options)
     result["leak"] = None
     result["seen_subjects"] = list(seen_names)
     result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))
