@@ -85,7 +85,7 @@ def load_generator(path: str | Path, device: str = "cpu", dataset: str | None = 
 def augment(sequences: Sequence[np.ndarray], labels: Sequence[int] | np.ndarray, k: int = 1, method: str = "chain",
             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """`k` variants of every real sample by a simple synthesizer, no model needed: "gpsr", or "chain" (GPSR, then a
-    random rotation and an isotropic scale; METHOD.md), as `--synthesizer` writes them.
+    random rotation and a stretch along each axis; `deepnag.data.chain`), as `--synthesizer` writes them.
 
     `sequences`: arrays (T_i, D) in any units (2D strokes, or skeleton frames of joints × xyz); returns samples
     (N·k, 32, D) float32 in the same units and their labels (variants of sample i are rows i·k … i·k + k − 1).

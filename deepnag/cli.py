@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="what writes the samples: generator (the --generate checkpoint's), gpsr (stochastic "
                      "resampling of real samples, Taranta et al. 2016: the baseline to compare with; the real samples "
                      "are the --generate checkpoint's training set, else those the data flags select), chain (GPSR, "
-                     "then a random rotation and an isotropic scale: see METHOD.md; the same real samples), or mix (with "
+                     "then a random rotation and stretch: see deepnag/data/chain.py; the same real samples), or mix (with "
                      "--generate: per class half the generator's samples, half GPSR of its training samples)")
     out.add_argument("--num-per-sample", type=_positive_int("--num-per-sample"), default=d.num_per_sample,
                      help="with --synthesizer=gpsr or chain: variants of every real sample")

@@ -108,7 +108,7 @@ def test_a_fitted_recogniser_refuses_samples_of_another_width():
         model.predict(_toy(rng, labels, features=6))
 
 
-@pytest.mark.parametrize("options", [{"steps": 0}, {"points": 1}, {"hidden": 0}])
+@pytest.mark.parametrize("options", [{"steps": 0}, {"points": 1}, {"hidden": 0}, {"threads": 0}])
 def test_bad_settings_are_refused(options):
-    with pytest.raises(ValueError, match=r"^GRURecognizer needs steps >= 1, points >= 2, hidden >= 1"):
+    with pytest.raises(ValueError, match=r"^GRURecognizer needs steps >= 1, points >= 2, hidden >= 1, threads >= 1"):
         GRURecognizer(**options)

@@ -3,16 +3,21 @@
 Maslych, Aldilati, Taranta and LaViola ("Effective 2D Stroke-based Gesture
 Augmentation for RNNs", CHI 2023) found that chaining simple transformations
 beats any one of them. The default chain here is GPSR (`deepnag.data.gpsr`), then
-a rotation, then an isotropic scale:
+a rotation (±30°), then a stretch (±20% along each axis), chosen by measurement
+(`benchmarks/chain_choice.py`; the README's "Does synthetic data help your
+recogniser?" gives the chains tried):
 
 - 2D strokes turn in their plane about the sample's centroid;
 - skeletons (frames of joints × xyz, 63 features for JK2017) turn about the
   vertical axis (y for both JK2017 sensors) through the sample's centroid, every
   joint of every frame by the same rotation, so the skeleton stays rigid;
-- the scale multiplies every coordinate's distance from the centroid by one factor.
+- a stretch multiplies each axis's distance from the centroid by its own factor
+  (x, y for strokes; x, y, z, the same for every joint, for skeletons);
+- the optional isotropic scale multiplies every distance from the centroid by one
+  factor (the recognisers here normalise size, so it changes nothing for them).
 
 A rotation keeps lengths and angles; an isotropic scale keeps angles. Any other
-feature count (your own data) gets GPSR and the scale, not the rotation.
+feature count (your own data) gets GPSR and the scale only.
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ import numpy as np
 
 from deepnag.data import gpsr
 
-ROTATE_DEGREES = 15.0
+ROTATE_DEGREES = 30.0
 """A rotation's angle is drawn uniformly from ±this many degrees."""
 SCALE_SPREAD = 0.1
 """A scale's factor is drawn uniformly from [1 − spread, 1 + spread]."""
-STRETCH_SPREAD = 0.1
+STRETCH_SPREAD = 0.2
 """A stretch's factor along each axis is drawn uniformly from [1 − spread, 1 + spread], one per axis."""
-STEPS = ("gpsr", "rotate", "scale")
+STEPS = ("gpsr", "rotate", "stretch")
 """The default chain, in the order its steps act."""
 VERTICAL = 1
 """The coordinate that points up in a skeleton's (x, y, z) joints: y, for the Kinect and the Leap Motion alike."""

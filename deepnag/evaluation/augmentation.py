@@ -10,7 +10,7 @@ held-out writers:
   each seed drawing both the added samples and the network's weights and batches.
 
 The added samples: GPSR variants of the seen writers' real samples, a chain of
-simple transformations of them (`deepnag.data.chain`: GPSR → rotate → scale),
+simple transformations of them (`deepnag.data.chain`: GPSR → rotate → stretch),
 the generator's samples, and two mixes, half of each class from a simple
 augmentation and half from the generator ("both": GPSR; "chain+generator":
 chain), so every row adds the same number. Rows are reported as a mean and

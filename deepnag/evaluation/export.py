@@ -1,6 +1,6 @@
 """Synthetic samples for real use (`python main.py --generate=CHECKPOINT --output=PATH`), or GPSR's of real ones.
 
-`--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`), and `--synthesizer=chain` chained ones (GPSR, rotation, scale: `deepnag.data.chain`), of the real samples
+`--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`), and `--synthesizer=chain` chained ones (GPSR, rotation, stretch: `deepnag.data.chain`), of the real samples
 a checkpoint trained on (with `--generate`), else of those the data flags select.
 `--synthesizer=mix` writes, per class, half the generator's samples and half GPSR
 variants of its training samples: the set `--metrics` measures as "both (½ + ½)".
@@ -195,7 +195,7 @@ def transform_command(config: Config, explicit: set[str]) -> list[Path]:
     transform = {"gpsr": gpsr.per_sample, "chain": chain.per_sample}[config.synthesizer]
     samples, labels = transform(raw.sequences, raw.labels, config.num_per_sample, np.random.default_rng(seed))
     written = _write(output, config, source.dataset, samples, labels, raw.class_names)
-    what = "GPSR" if config.synthesizer == "gpsr" else "chained (GPSR, rotation, scale)"
+    what = "GPSR" if config.synthesizer == "gpsr" else "chained (GPSR, rotation, stretch)"
     for path in written:
         log.info("wrote %s (%d %s variants: %d of each of %d real samples from %d subjects)", path, len(samples),
                  what, config.num_per_sample, len(raw.sequences), len(set(raw.subjects)))

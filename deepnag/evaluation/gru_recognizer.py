@@ -90,10 +90,10 @@ class Network(nn.Module):
 
 
 @contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run the block on one torch thread, then restore the caller's setting."""
+def _threads(count: int) -> Iterator[None]:
+    """Run the block on `count` torch threads, then restore the caller's setting."""
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
@@ -103,10 +103,13 @@ def _one_thread() -> Iterator[None]:
 class GRURecognizer:
     """A learned recogniser with the 1-NN recognisers' interface: `fit(samples, labels)`, then `predict(samples)`."""
 
-    def __init__(self, seed: int = 0, steps: int = STEPS, points: int = POINTS, hidden: int = HIDDEN) -> None:
-        if steps < 1 or points < 2 or hidden < 1:
-            raise ValueError(f"GRURecognizer needs steps >= 1, points >= 2, hidden >= 1; got {steps}, {points}, {hidden}")
+    def __init__(self, seed: int = 0, steps: int = STEPS, points: int = POINTS, hidden: int = HIDDEN,
+                 threads: int = 1) -> None:
+        if steps < 1 or points < 2 or hidden < 1 or threads < 1:
+            raise ValueError("GRURecognizer needs steps >= 1, points >= 2, hidden >= 1, threads >= 1; got "
+                             f"{steps}, {points}, {hidden}, {threads}")
         self.seed, self.steps, self.points, self.hidden = int(seed), int(steps), int(points), int(hidden)
+        self.threads = int(threads)  # torch threads of a fit; 1 (the default) is what makes the fits repeatable
         self._network: Network | None = None
         self._classes: np.ndarray | None = None
 
@@ -125,7 +128,7 @@ class GRURecognizer:
         x = torch.from_numpy(np.asarray(x, dtype=np.float32))
         y = torch.from_numpy(targets.astype(np.int64))
         stream = torch.Generator().manual_seed(self.seed)
-        with _one_thread():
+        with _threads(self.threads):
             torch.manual_seed(self.seed)  # the network's initial weights and dropout masks
             network = Network(x.shape[2], len(self._classes), self.hidden)
             optimiser = torch.optim.Adam(network.parameters(), lr=LEARNING_RATE)
@@ -164,7 +167,7 @@ class GRURecognizer:
         fitted = self._network.encoder.input_size
         if x.shape[2] != fitted:
             raise ValueError(f"the recogniser was fitted on {fitted} features; got {x.shape[2]}")
-        with _one_thread(), torch.no_grad():
+        with _threads(self.threads), torch.no_grad():
             logits = torch.cat([self._network(part) for part in torch.split(x, 1024)])
         return self._classes[logits.argmax(dim=1).numpy()]
 
