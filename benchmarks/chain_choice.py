@@ -38,10 +38,10 @@ from deepnag.evaluation.gru_recognizer import GRURecognizer, standardise  # noqa
 
 CANDIDATES: dict[str, dict[str, Any]] = {
     "gpsr": {"steps": ("gpsr",)},
-    "gpsr → rotate 15°": {"steps": ("gpsr", "rotate")},
-    "gpsr → rotate 15° → scale 0.1": {"steps": ("gpsr", "rotate", "scale")},
-    "gpsr → stretch 0.1": {"steps": ("gpsr", "stretch")},
-    "gpsr → rotate 15° → stretch 0.1": {"steps": ("gpsr", "rotate", "stretch")},
+    "gpsr → rotate 15°": {"steps": ("gpsr", "rotate"), "degrees": 15.0},
+    "gpsr → rotate 15° → scale 0.1": {"steps": ("gpsr", "rotate", "scale"), "degrees": 15.0, "spread": 0.1},
+    "gpsr → stretch 0.1": {"steps": ("gpsr", "stretch"), "stretch_spread": 0.1},
+    "gpsr → rotate 15° → stretch 0.1": {"steps": ("gpsr", "rotate", "stretch"), "degrees": 15.0, "stretch_spread": 0.1},
     "gpsr → rotate 30° → stretch 0.2": {"steps": ("gpsr", "rotate", "stretch"), "degrees": 30.0,
                                         "stretch_spread": 0.2},
 }
