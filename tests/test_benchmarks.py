@@ -51,24 +51,39 @@ def test_folds_are_disjoint_slices_of_one_seeded_permutation():
     assert len(bench.fold_subjects(subjects, 5, 2)) == 5  # wraps around past the end
 
 
-def test_the_summary_averages_folds_and_pairs_generator_with_gpsr():
+def test_the_summary_averages_folds_and_pairs_each_kind_with_the_best_simple_one():
     bench = _augmentation()
 
-    def fold(real, gpsr, generator):
-        rows = [{"added": kind, "per_class": 8, "error": {"mean": e},
-                 "reduction": {"mean": (real - e) / real}} for kind, e in (("gpsr", gpsr), ("generator", generator))]
+    def study(real, errors, recognizer="Protractor"):
+        rows = [{"added": kind, "per_class": 8, "error": {"mean": e}, "reduction": {"mean": (real - e) / real}}
+                for kind, e in errors.items()]
+        return {"recognizer": recognizer, "real_error": real, "rows": rows}
+
+    def fold(real, gpsr, generator, learned=None):
         return {"dataset": "dollar-gds", "writers": 2, "epochs": 100, "budget": "5m",
-                "study": {"recognizer": "Protractor", "real_error": real, "rows": rows, "tstr_heldout_accuracy": 0.5}}
+                "study": {**study(real, {"gpsr": gpsr, "generator": generator}), "tstr_heldout_accuracy": 0.5,
+                          "learned": learned}}
 
     text = bench.summary([fold(0.2, 0.1, 0.3), fold(0.4, 0.2, 0.4)])
     assert "**dollar-gds, 2 training writer(s)**: 2 folds, Protractor" in text
     assert "| 8 | real + GPSR | 0.150 | -50.0% ± 0.0 |" in text
     assert "| 8 | real + generator | 0.350 | +25.0% ± 35.4 |" in text
-    assert "| 8 | generator − GPSR (paired) | +0.2000 ± 0.0000 | fewer errors than GPSR in 0 of 2 folds |" in text
+    assert "| 8 | generator − best simple (GPSR, paired) | +0.2000 ± 0.0000 | fewer errors than it in 0 of 2 folds |" in text
+    assert "## learned" not in text  # no fold has a learned study
     text = bench.summary([fold(0.2, 0.1, 0.05), fold(0.4, 0.2, 0.3)])
-    assert "| 8 | generator − GPSR (paired) | +0.0250 ± 0.1061 | fewer errors than GPSR in 1 of 2 folds |" in text
+    assert "| 8 | generator − best simple (GPSR, paired) | +0.0250 ± 0.1061 | fewer errors than it in 1 of 2 folds |" in text
     assert "| generator | n/a |" in text  # the compact table is at 160 per class, which these folds lack
-    assert "| generator | +0.0250 ± 0.1061 (1/2) |" in bench.against_gpsr([fold(0.2, 0.1, 0.05), fold(0.4, 0.2, 0.3)], 8)
+    assert "| generator | +0.0250 ± 0.1061 (1/2, vs GPSR) |" in bench.against_best_simple(
+        [fold(0.2, 0.1, 0.05), fold(0.4, 0.2, 0.3)], 8)
+    # the learned recogniser's folds: chain is the better simple kind in one fold, GPSR in the other
+    learned = [study(0.5, {"gpsr": 0.4, "chain": 0.3, "generator": 0.45}, "GRURecognizer"),
+               study(0.5, {"gpsr": 0.2, "chain": 0.25, "generator": 0.1}, "GRURecognizer")]
+    text = bench.summary([fold(0.2, 0.1, 0.3, learned[0]), fold(0.4, 0.2, 0.4, learned[1])])
+    one_nn, learned_part = text.split("## learned")
+    assert "GRURecognizer" not in one_nn and "**dollar-gds, 2 training writer(s)**: 2 folds, GRURecognizer" in learned_part
+    assert "| 8 | real + chain | 0.275 | -45.0% ± 7.1 |" in learned_part
+    assert "| 8 | generator − best simple (chain/GPSR, paired) | +0.0250 ± 0.1768 | fewer errors than it in 1 of 2 folds |" \
+        in learned_part
 
 
 def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_data):

@@ -92,9 +92,13 @@ def test_generate_bad_inputs(trained, tmp_path, capsys, argv, message):
     assert not list(tmp_path.glob("x*"))
 
 
-def test_metrics_json_and_table(trained, tmp_path, shared_data, caplog):
+def test_metrics_json_and_table(trained, tmp_path, shared_data, caplog, monkeypatch):
     import json
     import logging
+
+    from deepnag.evaluation import gru_recognizer
+
+    monkeypatch.setattr(gru_recognizer, "STEPS", 40)
 
     with caplog.at_level(logging.INFO, logger="deepnag"):
         assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--num-per-class=5",
@@ -109,6 +113,9 @@ def test_metrics_json_and_table(trained, tmp_path, shared_data, caplog):
     rows = {line.split("  ")[0].strip(): line for line in table[2:]}
     assert "higher" in rows["recognition (TSTR)"] and "lower" in rows["fidelity AHD (ed)"]
     assert "near baseline" in rows["diversity (cos)"]
+    learned = metrics["learned"]
+    assert learned["recognizer"] == "GRURecognizer" and 0.0 <= learned["tstr_accuracy"] <= 1.0
+    assert f"{learned['yardstick_accuracy']:.4f}" in rows["learned recogniser (TSTR)"]
     timing = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("TSTR "))
     stated = float(timing.split("metrics in ")[1].split(" s")[0])
     assert stated == pytest.approx(sum(metrics["seconds"].values()), abs=0.06)

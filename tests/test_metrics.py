@@ -19,6 +19,7 @@ from deepnag.evaluation.metrics import (
     subject_disjoint_yardstick,
     tstr,
 )
+from deepnag.evaluation.report import table as report_table
 from deepnag.loss.hausdorff import class_aware_hausdorff
 from deepnag.loss.soft_dtw_autograd import soft_dtw, squared_euclidean_cost
 
@@ -184,7 +185,7 @@ def test_all_metrics_returns_plain_numbers_that_tell_noise_from_real_data(raw_se
     sequences = [raw.sequences[i] for i in keep]
     labels, subjects = raw.labels[keep], [raw.subjects[i] for i in keep]
     real_like = resample(sequences, 32)
-    metrics = all_metrics(sequences, labels, subjects, real_like, labels, seed=0)
+    metrics = all_metrics(sequences, labels, subjects, real_like, labels, seed=0, learned=False)
     json.dumps(metrics)  # plain values only
     assert metrics["recognizer"] == "JackknifeDTW"
     assert metrics["tstr_accuracy"] == 1.0  # every real sample is among the templates
@@ -193,11 +194,40 @@ def test_all_metrics_returns_plain_numbers_that_tell_noise_from_real_data(raw_se
     assert metrics["counts"]["real"] == metrics["counts"]["synthetic"] == len(keep)
     assert metrics["counts"]["subjects"] == 20 and metrics["counts"]["classes"] == 4
     assert set(metrics["seconds"]) == {"tstr", "yardstick", "fidelity_diversity"}
+    assert metrics["learned"] is None
 
     scale = np.concatenate(sequences).std(axis=0)
     noise = np.cumsum(np.random.default_rng(0).normal(size=real_like.shape), axis=1) * scale * 0.2
-    noisy = all_metrics(sequences, labels, subjects, noise + real_like.mean(axis=(0, 1)), labels, seed=0)
+    noisy = all_metrics(sequences, labels, subjects, noise + real_like.mean(axis=(0, 1)), labels, seed=0, learned=False)
     assert noisy["tstr_accuracy"] < 0.6
     assert noisy["real_synthetic_ed"] > noisy["real_real_ed"]
     assert noisy["real_synthetic_cos"] > noisy["real_real_cos"]
     assert noisy["real_real_ed"] == pytest.approx(metrics["real_real_ed"], rel=1e-6)
+
+
+def test_the_learned_recognisers_tstr_and_yardstick_are_its_own_fits(raw_sets, monkeypatch):
+    from deepnag.evaluation import gru_recognizer
+    from deepnag.evaluation.metrics import learned_metrics, split_subjects
+
+    monkeypatch.setattr(gru_recognizer, "STEPS", 60)
+    raw = raw_sets["dollar-gds"]
+    keep = np.flatnonzero(raw.labels < 3)
+    sequences = [raw.sequences[i] for i in keep]
+    labels, subjects = raw.labels[keep], [raw.subjects[i] for i in keep]
+    synthetic = resample(sequences, 32)[::2]
+    found = learned_metrics(sequences, labels, subjects, synthetic, labels[::2], seed=3)
+
+    def fitted(train, train_labels, test, test_labels):
+        recognizer = gru_recognizer.GRURecognizer(seed=3, steps=60).fit(list(train), train_labels)
+        return float(np.mean(recognizer.predict(list(test)) == test_labels))
+
+    half = split_subjects(subjects, 3)
+    a, b = np.flatnonzero(half), np.flatnonzero(~half)
+    pick = lambda idx: [sequences[i] for i in idx]  # noqa: E731
+    yardstick = (fitted(pick(a), labels[a], pick(b), labels[b]) + fitted(pick(b), labels[b], pick(a), labels[a])) / 2
+    assert found["recognizer"] == "GRURecognizer" and found["seconds"] > 0
+    assert found["tstr_accuracy"] == fitted(synthetic, labels[::2], sequences, labels)
+    assert found["yardstick_accuracy"] == yardstick and 0.5 < yardstick <= 1.0  # three classes: chance is 1/3
+    metrics = all_metrics(sequences, labels, subjects, synthetic, labels[::2], seed=3)
+    assert metrics["learned"] == {**found, "seconds": metrics["learned"]["seconds"]}
+    assert "learned recogniser (TSTR)" in report_table(metrics)

@@ -5,6 +5,8 @@
 - `subject_disjoint_yardstick`: the same recogniser trained on the real samples
   of half the subjects and tested on the other half (both ways, averaged): what
   real data of unseen writers achieves, the number TSTR is read against.
+  `all_metrics` gives both for the 1-NN recogniser and, under "learned", for the
+  learned one (`deepnag.evaluation.gru_recognizer`).
 - `fidelity_diversity`: soft-DTW numbers in normalised units. Fidelity is the
   class-aware average Hausdorff distance (METHOD.md §3) from a reference half of the real
   subjects to the synthetic set, beside the same distance to the other half of
@@ -25,7 +27,8 @@ import torch
 
 from deepnag.config import Config
 from deepnag.data.preprocessing import MinMaxNormalizer, resample
-from deepnag.evaluation.recognizers import accuracy, recognizer_for
+from deepnag.evaluation import gru_recognizer
+from deepnag.evaluation.recognizers import Classifier, accuracy, recognizer_for
 from deepnag.loss.soft_dtw_autograd import soft_dtw_pairs
 
 log = logging.getLogger(__name__)
@@ -69,18 +72,20 @@ def subject_disjoint_yardstick(
     subjects: Sequence[str],
     num_features: int,
     seed: int = 0,
+    recognizer: Classifier | None = None,
 ) -> float:
     """Accuracy on real samples of unseen subjects.
 
-    Trained on the samples of one half of the subjects and tested on the other
-    half, then the other way round; the mean of the two.
+    `recognizer` (default `recognizer_for(num_features)`) is trained on the samples of one half of the subjects and
+    tested on the other half, then the other way round; the mean of the two.
     """
     labels = np.asarray(labels)
     half = split_subjects(subjects, seed)
     accuracies = []
     for train in (half, ~half):
         tr, te = np.flatnonzero(train), np.flatnonzero(~train)
-        accuracies.append(accuracy([real[i] for i in tr], labels[tr], [real[i] for i in te], labels[te], num_features))
+        accuracies.append(accuracy([real[i] for i in tr], labels[tr], [real[i] for i in te], labels[te], num_features,
+                                   recognizer))
     return float(np.mean(accuracies))
 
 
@@ -243,6 +248,35 @@ def fidelity_diversity(
 # ----------------------------------------------------------------------------------------------------------------------
 # Everything at once
 # ----------------------------------------------------------------------------------------------------------------------
+def learned_metrics(
+    real: Sequence[np.ndarray],
+    real_labels: np.ndarray,
+    subjects: Sequence[str],
+    synthetic: Sequence[np.ndarray],
+    synthetic_labels: np.ndarray,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """TSTR and the subject-disjoint yardstick of the learned recogniser (`GRURecognizer`, seeded with `seed`)."""
+    started = time.perf_counter()
+    recognizer = gru_recognizer.GRURecognizer(seed=seed, steps=gru_recognizer.STEPS)
+    num_features = int(np.asarray(real[0]).shape[1])
+    tstr_accuracy = accuracy(list(synthetic), synthetic_labels, real, real_labels, num_features, recognizer)
+    yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed, recognizer)
+    return {"recognizer": type(recognizer).__name__, "tstr_accuracy": tstr_accuracy,
+            "yardstick_accuracy": yardstick, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: Sequence[np.ndarray],
+                    real_labels: np.ndarray, num_classes: int) -> tuple[float, np.ndarray]:
+    """TSTR of the 1-NN recogniser: over every real sample, and per class."""
+    predicted = recognizer_for(int(synthetic.shape[2])).fit(list(synthetic), synthetic_labels).predict(real)
+    correct = predicted == real_labels
+    per_class = np.bincount(real_labels, weights=correct, minlength=num_classes) / np.maximum(
+        np.bincount(real_labels, minlength=num_classes), 1
+    )
+    return float(correct.mean()), per_class
+
+
 def all_metrics(
     real: Sequence[np.ndarray],
     real_labels: np.ndarray,
@@ -253,27 +287,25 @@ def all_metrics(
     *,
     seed: int = 0,
     gamma: float = Config.gamma,
+    learned: bool = True,
 ) -> dict[str, Any]:
     """All quality metrics of a synthetic set, as plain JSON-serialisable values.
 
     `real` are the raw real gestures (variable lengths) and `synthetic` the
     generated ones, (K, n, D), both in the data's units. For the soft-DTW numbers
     both are mapped to normalised units with `normalizer` (default: fitted on
-    `real`, as training does) and the real ones resampled to n points.
+    `real`, as training does) and the real ones resampled to n points. With
+    `learned`, TSTR and yardstick of the learned recogniser too (`learned_metrics`; else "learned" is None).
     """
     real_labels = np.asarray(real_labels, dtype=np.int64)
     synthetic = np.asarray(synthetic, dtype=np.float64)
     synthetic_labels = np.asarray(synthetic_labels, dtype=np.int64)
     num_features = int(synthetic.shape[2])
+    num_classes = int(max(real_labels.max(), synthetic_labels.max())) + 1
     seconds: dict[str, float] = {}
 
     started = time.perf_counter()
-    predicted = recognizer_for(num_features).fit(list(synthetic), synthetic_labels).predict(real)
-    correct = predicted == real_labels
-    num_classes = int(max(real_labels.max(), synthetic_labels.max())) + 1
-    per_class = np.bincount(real_labels, weights=correct, minlength=num_classes) / np.maximum(
-        np.bincount(real_labels, minlength=num_classes), 1
-    )
+    tstr_accuracy, per_class = _tstr_per_class(synthetic, synthetic_labels, real, real_labels, num_classes)
     seconds["tstr"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -290,14 +322,19 @@ def all_metrics(
     seconds["fidelity_diversity"] = time.perf_counter() - started
     counts = soft.pop("counts")
     log.info("TSTR %.4f (yardstick %.4f); metrics in %.1f s (TSTR %.1f s, yardstick %.1f s, fidelity and diversity %.1f s)",
-             float(correct.mean()), yardstick, sum(seconds.values()), seconds["tstr"], seconds["yardstick"],
+             tstr_accuracy, yardstick, sum(seconds.values()), seconds["tstr"], seconds["yardstick"],
              seconds["fidelity_diversity"])
+    learned_part = learned_metrics(real, real_labels, subjects, synthetic, synthetic_labels, seed) if learned else None
+    if learned_part:
+        log.info("learned recogniser: TSTR %.4f (yardstick %.4f) in %.1f s", learned_part["tstr_accuracy"],
+                 learned_part["yardstick_accuracy"], learned_part["seconds"])
     return {
         "recognizer": type(recognizer_for(num_features)).__name__,
-        "tstr_accuracy": float(correct.mean()),
+        "tstr_accuracy": tstr_accuracy,
         "tstr_accuracy_per_class": [float(a) for a in per_class],
         "yardstick_accuracy": float(yardstick),
         **soft,
+        "learned": learned_part,
         "counts": {
             "real": len(real),
             "synthetic": len(synthetic),

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -234,16 +235,27 @@ def recognizer_for(num_features: int) -> NearestNeighbour:
     return Protractor() if num_features == 2 else JackknifeDTW()
 
 
+class Classifier(Protocol):
+    """What a recogniser does: fit on labelled samples, then label others (1-NN here, or a learned one)."""
+
+    def fit(self, samples: Sequence[np.ndarray], labels: np.ndarray) -> Classifier: ...
+
+    def predict(self, samples: Sequence[np.ndarray]) -> np.ndarray: ...
+
+
 def accuracy(
     train_samples: Sequence[np.ndarray],
     train_labels: np.ndarray,
     test_samples: Sequence[np.ndarray],
     test_labels: np.ndarray,
     num_features: int,
+    recognizer: Classifier | None = None,
 ) -> float:
-    """Fraction of test samples that `recognizer_for(num_features)`, trained on the train samples, labels right."""
+    """Fraction of test samples that `recognizer` (default `recognizer_for(num_features)`), trained on the train
+    samples, labels right."""
     test_labels = np.asarray(test_labels)
     if len(test_samples) == 0:
         raise ValueError("accuracy needs at least one test sample")
-    predicted = recognizer_for(num_features).fit(train_samples, train_labels).predict(test_samples)
+    recognizer = recognizer_for(num_features) if recognizer is None else recognizer
+    predicted = recognizer.fit(train_samples, train_labels).predict(test_samples)
     return float(np.mean(predicted == test_labels))

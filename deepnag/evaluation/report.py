@@ -108,6 +108,9 @@ def table(metrics: dict[str, Any]) -> str:
         ("recognition (TSTR)", metrics["tstr_accuracy"], metrics["yardstick_accuracy"], "higher",
          "real→real, subject-disjoint"),
     ]
+    if metrics.get("learned"):
+        rows.append(("learned recogniser (TSTR)", metrics["learned"]["tstr_accuracy"],
+                     metrics["learned"]["yardstick_accuracy"], "higher", f"real→real, {metrics['learned']['recognizer']}"))
     for m in ("ed", "cos"):
         if f"real_synthetic_{m}" in metrics:
             rows.append((f"fidelity AHD ({m})", metrics[f"real_synthetic_{m}"], metrics[f"real_real_{m}"], "lower",
