@@ -69,17 +69,17 @@ class Synthesizer:
     help: str
     needs_checkpoint: bool  # reads a --generate checkpoint (else: the checkpoint's, or the data flags', real samples)
     count: str  # the flag that says how many: num_per_class or num_per_sample
-    measured_by: str | None = None  # None: --metrics measures it; else why --metrics does not go with it
+    measure: str  # "module:function" that --metrics runs on what the entry returned, else why --metrics does not go
 
 
 COUNTS = {"num_per_class": "--num-per-class samples of every class",
           "num_per_sample": "--num-per-sample variants of every real sample"}
 """The two ways of saying how many samples a synthesizer writes."""
 
-_EXPORT = "deepnag.evaluation.export"
+_EXPORT = "deepnag.generate.export"
 SYNTHESIZERS: Mapping[str, Synthesizer] = {s.name: s for s in (
     Synthesizer("generator", f"{_EXPORT}:generate_command", "the --generate checkpoint's generator", True,
-                "num_per_class"),
+                "num_per_class", "deepnag.evaluation.report:measure_generated"),
     Synthesizer("gpsr", f"{_EXPORT}:transform_command", "stochastic resampling of real samples (Taranta et al. 2016): "
                 "the baseline to compare with", False, "num_per_sample",
                 "--metrics measures a generator; --generate=CHECKPOINT --metrics reports GPSR beside it"),
@@ -121,8 +121,10 @@ def _function(entry: str) -> Callable[..., Any]:
 
 
 def synthesize(config: Any, explicit: set[str]) -> Any:
-    """generate's entry: the chosen synthesizer's function."""
-    return _function(SYNTHESIZERS[config.synthesizer].entry)(config, explicit)
+    """generate's entry: the chosen synthesizer's function, then with --metrics its measurement."""
+    synthesizer = SYNTHESIZERS[config.synthesizer]
+    made = _function(synthesizer.entry)(config, explicit)
+    return _function(synthesizer.measure)(config, explicit, made) if config.metrics else made
 
 
 def flag(name: str) -> str:
@@ -167,8 +169,8 @@ def synthesizer_refused(values: Mapping[str, Any], explicit: set[str]) -> str | 
     named = f"--synthesizer={synthesizer.name}"
     if synthesizer.needs_checkpoint and not values["generate"]:
         return f"{named} needs --generate=CHECKPOINT ({synthesizer.help})"
-    if values["metrics"] and synthesizer.measured_by:
-        return synthesizer.measured_by
+    if values["metrics"] and ":" not in synthesizer.measure:
+        return synthesizer.measure
     other = ({"num_per_class", "num_per_sample"} - {synthesizer.count}).pop()
     if other in explicit and not (other == "num_per_class" and values["metrics"]):
         return f"{flag(other)} does not go with {named}, which writes {COUNTS[synthesizer.count]}"

@@ -21,7 +21,7 @@ from deepnag.config import Config, flag_or_saved, flag_text
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.errors import UserError
-from deepnag.evaluation.sampling import generate, load_generator, normalizer_from
+from deepnag.generate.sampling import generate, load_generator, normalizer_from
 from deepnag.models import Generator
 from deepnag.progress import Progress
 from deepnag.runtime import resolve_device
@@ -82,7 +82,7 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
     written = draw(generator, data, normalizer_from(state), folder, seed, visualize.skeleton_of(saved.dataset), title)
     if config.metrics:
         from deepnag.evaluation import report
-        from deepnag.evaluation.sampling import generate_per_class
+        from deepnag.generate.sampling import generate_per_class
 
         samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
         metrics = report.measure(state, samples, labels, config, explicit, generator)
