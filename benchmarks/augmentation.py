@@ -46,7 +46,7 @@ from deepnag.atomic import atomic_write  # noqa: E402
 from deepnag.data import load_raw  # noqa: E402
 from deepnag.evaluation import augmentation  # noqa: E402
 from deepnag.evaluation.report import held_out  # noqa: E402
-from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
+from deepnag.generate.sampling import generate_per_class, load_generator  # noqa: E402
 
 TSTR_PER_CLASS = 10  # synthetic samples per class for the held-out TSTR figure (the --num-per-class default)
 

@@ -19,9 +19,9 @@ GPSR draws and real-alone error) with one more row kind per option:
   from a pool of FILTER_POOL times as many (the rest fill a class short of
   them); `½ GPSR + ½ filtered generator` mixes them with GPSR of the real samples;
 - `near seen S`: neighbours of the seen writers' own samples: each sample's
-  latent found by optimisation, then G(z + S·ε) (`deepnag.evaluation.inversion`);
+  latent found by optimisation, then G(z + S·ε) (`benchmarks/inversion.py`);
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
-  N(0, 1) (`deepnag.evaluation.sampling.generate`'s `spread`).
+  N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`).
 
 - `ensemble with V`: half of each class this generator's samples, half those of
   variant V's generator (below): two generators trained from different seeds.
@@ -59,16 +59,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import augmentation as benchmark  # noqa: E402  (benchmarks/augmentation.py)
+from inversion import Neighbourhood  # noqa: E402  (benchmarks/inversion.py)
 
 from deepnag import checkpoint  # noqa: E402
 from deepnag.atomic import atomic_write  # noqa: E402
 from deepnag.data import gpsr, load_raw  # noqa: E402
 from deepnag.data.preprocessing import resample  # noqa: E402
 from deepnag.evaluation.augmentation import SIMPLE, Synthesize, versus_gpsr  # noqa: E402
-from deepnag.evaluation.inversion import Neighbourhood  # noqa: E402
 from deepnag.evaluation.recognizers import recognizer_for  # noqa: E402
 from deepnag.evaluation.report import held_out  # noqa: E402
-from deepnag.evaluation.sampling import generate_per_class, load_generator, normalizer_from  # noqa: E402
+from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from  # noqa: E402
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
            "generator share 0.25", "generator share 0.75", "near seen 0.5",

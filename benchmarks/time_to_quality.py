@@ -40,7 +40,7 @@ from deepnag.config import DURATION_UNITS  # noqa: E402
 from deepnag.data import load_raw  # noqa: E402
 from deepnag.evaluation.metrics import subject_disjoint_yardstick  # noqa: E402
 from deepnag.evaluation.recognizers import accuracy  # noqa: E402
-from deepnag.evaluation.sampling import generate_per_class, load_generator  # noqa: E402
+from deepnag.generate.sampling import generate_per_class, load_generator  # noqa: E402
 
 RECIPES = {"reference": "", "lr3e-3": "--lr=3e-3", "lr3e-3+warm-up": "--lr=3e-3 --lr-warmup=100",
            "fast": "--recipe=fast"}

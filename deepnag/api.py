@@ -19,8 +19,8 @@ import torch
 
 from deepnag import checkpoint
 from deepnag.errors import UserError
-from deepnag.evaluation.sampling import generate_in_units, normalizer_from
-from deepnag.evaluation.sampling import load_generator as _network_from
+from deepnag.generate.sampling import generate_in_units, normalizer_from
+from deepnag.generate.sampling import load_generator as _network_from
 from deepnag.runtime import resolve_device
 
 

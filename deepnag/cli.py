@@ -6,25 +6,28 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
 import warnings
-from typing import Sequence
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Sequence
 
 from deepnag._version import __version__
-from deepnag.config import (
-    BEST_BY,
-    DATASETS,
-    DEVICES,
-    DOLLAR_GDS_SPEEDS,
-    DURATION_UNITS,
-    MODELS,
-    RECIPES,
-    SIMPLE_SYNTHESIZERS,
+from deepnag.actions import (
+    ACTIONS,
+    FLAG_GROUPS,
+    RUN_SETTINGS,
     SYNTHESIZERS,
-    Config,
+    chosen,
+    flag,
+    missing,
+    refused,
+    synthesizer_refused,
 )
+from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, RECIPES, Config
 from deepnag.errors import UserError
 from deepnag.runtime import command, configure_openmp
 from deepnag.train.run_dir import FILE_ONLY
@@ -51,32 +54,12 @@ def configure_console_logging() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the flags and run the one action they ask for; returns the exit status."""
+    """Parse the flags and run the one action they ask for (`deepnag.actions`); returns the exit status."""
     configure_openmp()  # before the action imports torch (a no-op if it is already imported)
     configure_console_logging()
     try:
         config, explicit = parse_args(argv)
-        if config.evaluate:
-            from deepnag.evaluation.evaluate import evaluate
-
-            evaluate(config, explicit)
-        elif config.synthesizer in SIMPLE_SYNTHESIZERS:
-            from deepnag.evaluation.export import transform_command
-
-            transform_command(config, explicit)
-        elif config.synthesizer == "mix":
-            from deepnag.evaluation.export import mix_command
-
-            mix_command(config, explicit)
-        elif config.generate:
-            from deepnag.evaluation.export import generate_command
-
-            generate_command(config, explicit)
-        else:
-            from deepnag.evaluation.monitor import QualityMonitor
-            from deepnag.train.loop import train
-
-            train(config, explicit, quality=QualityMonitor)
+        ACTIONS[action_of(config, explicit)].run(config, explicit)
     except UserError as error:
         print(f"{error.label}: {error}", file=sys.stderr)
         return error.exit_code
@@ -84,6 +67,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def train_command(config: Config, explicit: set[str]) -> Path:
+    """train's entry: the training loop, measuring quality with `--eval-every` (the monitor lives above training)."""
+    from deepnag.evaluation.monitor import QualityMonitor
+    from deepnag.train.loop import train
+
+    return train(config, explicit, quality=QualityMonitor)
+
+
+def action_of(config: Config, explicit: set[str]) -> str:
+    """The name of the action a parsed command line runs."""
+    return chosen(dataclasses.asdict(config), explicit).name
 
 
 def _int_at_least(name: str, minimum: int):
@@ -244,144 +240,185 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    run = p.add_argument_group("what to run")
-    run.add_argument("--model", type=_choice("model", MODELS), default=d.model,
-                     help=f"generator training method: {' | '.join(MODELS)}")
-    run.add_argument("--dataset", "--dataset-name", dest="dataset", type=_choice("data set", DATASETS),
-                     default=d.dataset, help=f"data set: {' | '.join(DATASETS)}")
-    run.add_argument("--evaluate", metavar="CHECKPOINT", default=d.evaluate,
-                     help="visualise a trained checkpoint instead of training "
-                     "(model and data set come from the checkpoint)")
-    run.add_argument("--resume", metavar="CHECKPOINT", default=d.resume,
-                     help="continue the run that wrote CHECKPOINT, in its run directory")
-    run.add_argument("--fresh-critic", action="store_true",
-                     help="with --resume of a generator-only DeepGAN checkpoint: train a new critic against it")
-    run.add_argument("--generate", metavar="CHECKPOINT", default=d.generate,
-                     help="write synthetic samples of a trained checkpoint to --output (see --num-per-class, --format)")
-
-    data = p.add_argument_group("data")
-    data.add_argument("--datapath", default=d.datapath,
-                      help="folder holding (or receiving) the data sets; data found there is used "
-                      "without any network access. The default, data, is the project's data/ folder from any "
-                      "working directory ($DEEPNAG_DATA overrides it; an installed package uses ~/.cache/deepnag/data). "
-                      "With --dataset=folder: your folder of class subfolders")
-    data.add_argument("--download-url", default=d.download_url,
-                      help="mirror to download from: for dollar-gds the URL of xml.zip, for jk2017-kinect and jk2017-leap "
-                      "the URL of the training folder (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL / DEEPNAG_JK2017_LEAP_URL); "
-                      "default: the publishers' addresses")
-    data.add_argument("--speeds", type=_speeds, default=d.speeds,
-                      help="dollar-gds only: comma-separated writing speeds to load "
-                      f"({', '.join(DOLLAR_GDS_SPEEDS)})")
-    data.add_argument("--subject-pattern", default=d.subject_pattern,
-                      help="folder only: regular expression whose first group, found in a file name, is its subject "
-                      "(used when DIR/subjects.csv is absent)")
-    data.add_argument("--classes", type=_names, default=d.classes,
-                      help="comma-separated class names to keep (default: all classes)")
-    data.add_argument("--subjects", type=_names, default=d.subjects,
-                      help="comma-separated subjects (writers) to train on (default: all); the others are held out, "
-                      "and --metrics measures on them what synthetic data adds for unseen writers")
-    data.add_argument("--holdout-subjects", type=_names, default=d.holdout_subjects,
-                      help="comma-separated subjects to keep out of training")
-    data.add_argument("--train-subject-count", type=_non_negative_int("--train-subject-count"),
-                      default=d.train_subject_count,
-                      help="train on this many subjects, drawn with --seed from those left by the two flags above "
-                      "(0: all of them)")
-    data.add_argument("--max-per-class", type=_non_negative_int("--max-per-class"), default=d.max_per_class,
-                      help="keep at most this many samples per class (0: all); for quick experiments")
-
-    model = p.add_argument_group("model and optimisation")
-    model.add_argument("--seed", type=int, default=d.seed, help="random seed; -1 draws a random one")
-    model.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=d.latent_dim,
-                       help="size of the latent noise per time step")
-    model.add_argument("--gamma", type=_positive_float("--gamma"), default=d.gamma,
-                       help="soft-DTW smoothing (gamma) of the loss; the reference uses 0.1")
-    model.add_argument("--diversity-weight", type=_non_negative_float("--diversity-weight"), default=d.diversity_weight,
-                       metavar="W", help="weight of the loss's diversity term against its fidelity term "
-                       "(DeepNAG; the reference's: 1; 0 drops it)")
-    model.add_argument("--resample-n", type=_positive_int("--resample-n"), default=d.resample_n,
-                       help="points per gesture after spatial resampling (at least 2)")
-    model.add_argument("--recipe", type=_choice("recipe", tuple(RECIPES)), default=d.recipe,
-                       help="a set of training defaults: 'reference' (the paper's) or 'fast' "
-                       f"({_recipe_flags('fast')}: good generators in minutes of CPU); flags given win "
-                       f"(default: {d.recipe})")
-    model.add_argument("--lr", type=_positive_float("--lr"), default=d.lr, help="Adam learning rate")
-    model.add_argument("--lr-warmup", type=_non_negative_int("--lr-warmup"), default=d.lr_warmup, metavar="STEPS",
-                       help="raise the learning rate linearly over the first STEPS optimiser steps (0: none)")
-    model.add_argument("--ema", type=_beta("--ema"), default=d.ema, metavar="DECAY",
-                       help="sample from an exponential moving average of the generator's weights with this "
-                       "decay per step, e.g. 0.999 (0: the trained weights themselves)")
-    model.add_argument("--beta0", type=_beta("--beta0"), default=d.beta0, help="Adam beta 1")
-    model.add_argument("--beta1", type=_beta("--beta1"), default=d.beta1, help="Adam beta 2")
-    model.add_argument("--batch-size", type=_positive_int("--batch-size"), default=d.batch_size,
-                       help="samples per batch")
-    model.add_argument("--epochs", type=_positive_int("--epochs"), default=d.epochs,
-                       help="training length; default: 25000 for DeepNAG (epochs), "
-                       "150000 for DeepGAN (generator steps)")
-    model.add_argument("--time-limit", type=_duration, default=d.time_limit,
-                       help="stop training cleanly after this much wall-clock time (e.g. 90s, 30m, 2h), writing "
-                       "checkpoint-last.pt and the command that continues it (default: no limit)")
-    model.add_argument("--deepgan-critic-iters", type=_positive_int("--deepgan-critic-iters"),
-                       default=d.deepgan_critic_iters, help="DeepGAN: critic steps per generator step")
-    model.add_argument("--deepgan-lambda", type=_positive_float("--deepgan-lambda"),
-                       default=d.deepgan_lambda, help="DeepGAN: gradient-penalty weight")
-
-    runtime = p.add_argument_group("runtime")
-    runtime.add_argument("--device", type=_choice("device", DEVICES), default=d.device,
-                         help="where to train: auto picks CUDA when available")
-    runtime.add_argument("--amp", choices=("none", "bf16"), default=d.amp,
-                         help="run the generator under bfloat16 autocast (CPU and CUDA); the loss stays float32")
-    runtime.add_argument("--skip-nonfinite", action="store_true",
-                         help="skip an optimiser step whose loss or gradient is NaN/inf instead of stopping the run")
-    runtime.add_argument("--num-threads", type=_non_negative_int("--num-threads"), default=d.num_threads,
-                         help="CPU threads for torch and Numba (0: the cores available)")
-
-    out = p.add_argument_group("monitoring and outputs")
-    out.add_argument("--logdir", default=d.logdir, help="parent folder of the run directories")
-    out.add_argument("--experiment-name", default=d.experiment_name,
-                     help="suffix of the run directory's name")
-    out.add_argument("--use-tensorboard", type=int, choices=(0, 1), default=d.use_tensorboard,
-                     help="write TensorBoard logs (1) or not (0)")
-    out.add_argument("--vis-frequency", type=_non_negative_int("--vis-frequency"), default=d.vis_frequency,
-                     help="epochs between sample figures in TensorBoard (0 disables)")
-    out.add_argument("--checkpoint-frequency", type=_non_negative_int("--checkpoint-frequency"),
-                     default=d.checkpoint_frequency,
-                     help="epochs between periodic checkpoints (0 disables; best and final are always kept)")
-    out.add_argument("--restart-every", type=_non_negative_int("--restart-every"), default=d.restart_every,
-                     help="under torchrun: epochs between the checkpoint-last.pt that a worker group restarted by "
-                     "torchrun --max-restarts resumes from, so a lost worker costs at most that many epochs "
-                     "(0: never; a single-process run ignores it)")
-    out.add_argument("--output", default=d.output,
-                     help="with --evaluate: folder for the figures (default: evaluation/ in the run directory); "
-                     "with --generate: the output path, PATH.npz (and PATH/ with --format native)")
-    out.add_argument("--show", action="store_true", help="with --evaluate: also open a window (needs a display)")
-    out.add_argument("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
-                     help="synthetic samples per class: what --generate writes, and what --metrics measures")
-    out.add_argument("--synthesizer", type=_choice("synthesizer", SYNTHESIZERS), default=d.synthesizer,
-                     help="what writes the samples: generator (the --generate checkpoint's), gpsr (stochastic "
-                     "resampling of real samples, Taranta et al. 2016: the baseline to compare with; the real samples "
-                     "are the --generate checkpoint's training set, else those the data flags select), chain (GPSR, "
-                     "then a random rotation and stretch: see deepnag/data/chain.py; the same real samples), or mix (with "
-                     "--generate: per class half the generator's samples, half GPSR of its training samples)")
-    out.add_argument("--num-per-sample", type=_positive_int("--num-per-sample"), default=d.num_per_sample,
-                     help="with --synthesizer=gpsr or chain: variants of every real sample")
-    out.add_argument("--format", choices=("npz", "native"), default=d.format,
-                     help="with --generate: npz only, or also a folder in the data set's own file format")
-    out.add_argument("--eval-every", type=_interval, default=d.eval_every, metavar="EPOCHS|DURATION",
-                     help="while training, every N epochs (50) or so much time (10m): TSTR against the real-data "
-                     "yardstick and diversity, to TensorBoard and the console (on held-out writers when there are)")
-    out.add_argument("--best-by", type=_choice("--best-by", BEST_BY), default=d.best_by,
-                     help="checkpoint-best.pt is the lowest loss (the reference) or, with --eval-every, the highest TSTR")
-    out.add_argument("--metrics", action="store_true",
-                     help="with --evaluate or --generate: measure quality (recognition accuracy, fidelity, "
-                     "diversity) into metrics.json")
+    add = _adder(p)
+    for flags in (_action_flags, _data_flags, _model_flags, _runtime_and_output_flags, _sample_flags):
+        flags(add, d)
     return p
+
+
+_Add = Callable[..., argparse.Action]
+
+
+def _adder(p: argparse.ArgumentParser) -> _Add:
+    """`add(*flags, **options)`: adds a flag to the help group of `FLAG_GROUPS` that holds it (the actions' own flags
+    to "what to run"), each group saying which actions take its flags."""
+    groups = {"what to run": p.add_argument_group("what to run", "one action per command; without one, train: "
+                                                  + "; ".join(f"{a.name}: {a.help}" for a in ACTIONS.values()))}
+    for name, fields in FLAG_GROUPS.items():
+        groups[name] = p.add_argument_group(name, _takers(fields))
+    group_of = {field: name for name, fields in FLAG_GROUPS.items() for field in fields}
+
+    def add(*flags: str, **options: Any) -> argparse.Action:
+        dest = options.get("dest") or flags[0].lstrip("-").replace("-", "_")
+        return groups[group_of.get(dest, "what to run")].add_argument(*flags, **options)
+
+    return add
+
+
+def _takers(fields: Sequence[str]) -> str:
+    """Which actions take a group of flags, and which of them an action on a checkpoint may change."""
+    takers = [a for a in ACTIONS.values() if set(fields) & set(a.accepts)]
+    text = f"taken by: {', '.join(a.name for a in takers)}"
+    if not set(fields) <= set(RUN_SETTINGS):
+        return text
+    changes = [f"{a.name}: {', '.join(flag(f) for f in fields if f in a.may_differ)}" for a in takers
+               if a.may_differ is not None and set(fields) & set(a.may_differ)]
+    return (f"{text}; resume and evaluate read them from the checkpoint (a flag given must agree with it), "
+            f"except what they may change ({'; '.join(changes) or 'none here'})")
+
+
+def _action_flags(add: _Add, d: Config) -> None:
+    add("--model", type=_choice("model", MODELS), default=d.model,
+        help=f"generator training method: {' | '.join(MODELS)}")
+    add("--dataset", "--dataset-name", dest="dataset", type=_choice("data set", DATASETS),
+        default=d.dataset, help=f"data set: {' | '.join(DATASETS)}")
+    add("--evaluate", metavar="CHECKPOINT", default=d.evaluate,
+        help="visualise a trained checkpoint instead of training "
+        "(model and data set come from the checkpoint)")
+    add("--resume", metavar="CHECKPOINT", default=d.resume,
+        help="continue the run that wrote CHECKPOINT, in its run directory")
+    add("--fresh-critic", action="store_true",
+        help="with --resume of a generator-only DeepGAN checkpoint: train a new critic against it")
+    add("--generate", metavar="CHECKPOINT", default=d.generate,
+        help="write synthetic samples of a trained checkpoint to --output (see --num-per-class, --format)")
+
+
+def _data_flags(add: _Add, d: Config) -> None:
+    add("--datapath", default=d.datapath,
+        help="folder holding (or receiving) the data sets; data found there is used "
+        "without any network access. The default, data, is the project's data/ folder from any "
+        "working directory ($DEEPNAG_DATA overrides it; an installed package uses ~/.cache/deepnag/data). "
+        "With --dataset=folder: your folder of class subfolders")
+    add("--download-url", default=d.download_url,
+        help="mirror to download from: for dollar-gds the URL of xml.zip, for jk2017-kinect and jk2017-leap "
+        "the URL of the training folder (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL / DEEPNAG_JK2017_LEAP_URL); "
+        "default: the publishers' addresses")
+    add("--speeds", type=_speeds, default=d.speeds,
+        help="dollar-gds only: comma-separated writing speeds to load "
+        f"({', '.join(DOLLAR_GDS_SPEEDS)})")
+    add("--subject-pattern", default=d.subject_pattern,
+        help="folder only: regular expression whose first group, found in a file name, is its subject "
+        "(used when DIR/subjects.csv is absent)")
+    add("--classes", type=_names, default=d.classes,
+        help="comma-separated class names to keep (default: all classes)")
+    add("--subjects", type=_names, default=d.subjects,
+        help="comma-separated subjects (writers) to train on (default: all); the others are held out, "
+        "and --metrics measures on them what synthetic data adds for unseen writers")
+    add("--holdout-subjects", type=_names, default=d.holdout_subjects,
+        help="comma-separated subjects to keep out of training")
+    add("--train-subject-count", type=_non_negative_int("--train-subject-count"),
+        default=d.train_subject_count,
+        help="train on this many subjects, drawn with --seed from those left by the two flags above "
+        "(0: all of them)")
+    add("--max-per-class", type=_non_negative_int("--max-per-class"), default=d.max_per_class,
+        help="keep at most this many samples per class (0: all); for quick experiments")
+
+
+def _model_flags(add: _Add, d: Config) -> None:
+    add("--seed", type=int, default=d.seed, help="random seed; -1 draws a random one")
+    add("--latent-dim", type=_positive_int("--latent-dim"), default=d.latent_dim,
+        help="size of the latent noise per time step")
+    add("--gamma", type=_positive_float("--gamma"), default=d.gamma,
+        help="soft-DTW smoothing (gamma) of the loss; the reference uses 0.1")
+    add("--diversity-weight", type=_non_negative_float("--diversity-weight"), default=d.diversity_weight,
+        metavar="W", help="weight of the loss's diversity term against its fidelity term "
+        "(DeepNAG; the reference's: 1; 0 drops it)")
+    add("--resample-n", type=_positive_int("--resample-n"), default=d.resample_n,
+        help="points per gesture after spatial resampling (at least 2)")
+    add("--recipe", type=_choice("recipe", tuple(RECIPES)), default=d.recipe,
+        help="a set of training defaults: 'reference' (the paper's) or 'fast' "
+        f"({_recipe_flags('fast')}: good generators in minutes of CPU); flags given win "
+        f"(default: {d.recipe})")
+    add("--lr", type=_positive_float("--lr"), default=d.lr, help="Adam learning rate")
+    add("--lr-warmup", type=_non_negative_int("--lr-warmup"), default=d.lr_warmup, metavar="STEPS",
+        help="raise the learning rate linearly over the first STEPS optimiser steps (0: none)")
+    add("--ema", type=_beta("--ema"), default=d.ema, metavar="DECAY",
+        help="sample from an exponential moving average of the generator's weights with this "
+        "decay per step, e.g. 0.999 (0: the trained weights themselves)")
+    add("--beta0", type=_beta("--beta0"), default=d.beta0, help="Adam beta 1")
+    add("--beta1", type=_beta("--beta1"), default=d.beta1, help="Adam beta 2")
+    add("--batch-size", type=_positive_int("--batch-size"), default=d.batch_size,
+        help="samples per batch")
+    add("--epochs", type=_positive_int("--epochs"), default=d.epochs,
+        help="training length; default: 25000 for DeepNAG (epochs), "
+        "150000 for DeepGAN (generator steps)")
+    add("--time-limit", type=_duration, default=d.time_limit,
+        help="stop training cleanly after this much wall-clock time (e.g. 90s, 30m, 2h), writing "
+        "checkpoint-last.pt and the command that continues it (default: no limit)")
+    add("--deepgan-critic-iters", type=_positive_int("--deepgan-critic-iters"),
+        default=d.deepgan_critic_iters, help="DeepGAN: critic steps per generator step")
+    add("--deepgan-lambda", type=_positive_float("--deepgan-lambda"),
+        default=d.deepgan_lambda, help="DeepGAN: gradient-penalty weight")
+
+
+def _runtime_and_output_flags(add: _Add, d: Config) -> None:
+    add("--device", type=_choice("device", DEVICES), default=d.device,
+        help="where to train: auto picks CUDA when available")
+    add("--amp", choices=("none", "bf16"), default=d.amp,
+        help="run the generator under bfloat16 autocast (CPU and CUDA); the loss stays float32")
+    add("--skip-nonfinite", action="store_true",
+        help="skip an optimiser step whose loss or gradient is NaN/inf instead of stopping the run")
+    add("--num-threads", type=_non_negative_int("--num-threads"), default=d.num_threads,
+        help="CPU threads for torch and Numba (0: the cores available)")
+
+    add("--logdir", default=d.logdir, help="parent folder of the run directories")
+    add("--experiment-name", default=d.experiment_name,
+        help="suffix of the run directory's name")
+    add("--use-tensorboard", type=int, choices=(0, 1), default=d.use_tensorboard,
+        help="write TensorBoard logs (1) or not (0)")
+    add("--vis-frequency", type=_non_negative_int("--vis-frequency"), default=d.vis_frequency,
+        help="epochs between sample figures in TensorBoard (0 disables)")
+    add("--checkpoint-frequency", type=_non_negative_int("--checkpoint-frequency"),
+        default=d.checkpoint_frequency,
+        help="epochs between periodic checkpoints (0 disables; best and final are always kept)")
+    add("--restart-every", type=_non_negative_int("--restart-every"), default=d.restart_every,
+        help="under torchrun: epochs between the checkpoint-last.pt that a worker group restarted by "
+        "torchrun --max-restarts resumes from, so a lost worker costs at most that many epochs "
+        "(0: never; a single-process run ignores it)")
+
+
+def _sample_flags(add: _Add, d: Config) -> None:
+    add("--output", default=d.output,
+        help="with --evaluate: folder for the figures (default: evaluation/ in the run directory); "
+        "with --generate: the output path, PATH.npz (and PATH/ with --format native)")
+    add("--show", action="store_true", help="with --evaluate: also open a window (needs a display)")
+    add("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
+        help="synthetic samples per class: what --generate writes, and what --metrics measures")
+    add("--synthesizer", type=_choice("synthesizer", SYNTHESIZERS), default=d.synthesizer,
+        help="what writes the samples: generator (the --generate checkpoint's), gpsr (stochastic "
+        "resampling of real samples, Taranta et al. 2016: the baseline to compare with; the real samples "
+        "are the --generate checkpoint's training set, else those the data flags select), chain (GPSR, "
+        "then a random rotation and stretch: see deepnag/data/chain.py; the same real samples), or mix (with "
+        "--generate: per class half the generator's samples, half GPSR of its training samples)")
+    add("--num-per-sample", type=_positive_int("--num-per-sample"), default=d.num_per_sample,
+        help="with --synthesizer=gpsr or chain: variants of every real sample")
+    add("--format", choices=("npz", "native"), default=d.format,
+        help="with --generate: npz only, or also a folder in the data set's own file format")
+    add("--eval-every", type=_interval, default=d.eval_every, metavar="EPOCHS|DURATION",
+        help="while training, every N epochs (50) or so much time (10m): TSTR against the real-data "
+        "yardstick and diversity, to TensorBoard and the console (on held-out writers when there are)")
+    add("--best-by", type=_choice("--best-by", BEST_BY), default=d.best_by,
+        help="checkpoint-best.pt is the lowest loss (the reference) or, with --eval-every, the highest TSTR")
+    add("--metrics", action="store_true",
+        help="with --evaluate or --generate: measure quality (recognition accuracy, fidelity, "
+        "diversity) into metrics.json")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
     """Parse and validate the command line.
 
     Returns the configuration and the names of the flags the user gave explicitly
-    (so `--evaluate` can reject flags that conflict with its checkpoint).
+    (so an action on a checkpoint can reject flags that conflict with it).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -390,51 +427,37 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
     probe = build_parser()
     probe.set_defaults(**{k: sentinel for k in values})
     explicit = {k for k, v in vars(probe.parse_args(argv)).items() if v is not sentinel}
-    if args.resample_n < 2:
-        raise UserError("--resample-n must be at least 2 (a gesture needs two points)")
-    actions = [f"--{name}" for name in ("evaluate", "resume", "generate") if values[name]]
-    if len(actions) > 1:
-        raise UserError(f"{' and '.join(actions)} cannot be combined: pick one")
-    if args.fresh_critic and not args.resume:
-        raise UserError("--fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
-    gpsr = args.synthesizer in SIMPLE_SYNTHESIZERS  # a transformation of real samples: GPSR or a chain
-    synthesizer = f"--synthesizer={args.synthesizer}"
-    if gpsr and (args.evaluate or args.resume):
-        raise UserError(f"{synthesizer} writes samples; it does not go with --evaluate or --resume")
-    if gpsr and args.metrics:
-        raise UserError("--metrics measures a generator; --generate=CHECKPOINT --metrics reports GPSR beside it")
-    if args.synthesizer == "mix" and not args.generate:
-        raise UserError("--synthesizer=mix needs --generate=CHECKPOINT (half its samples, half GPSR of its "
-                        "training samples)")
-    if args.synthesizer == "mix" and args.metrics:
-        raise UserError("--metrics measures the generator, and its 'both (½ + ½)' rows are this mix: "
-                        "drop --synthesizer=mix to run it")
-    if (args.generate or gpsr) and not args.output:
-        raise UserError(f"{synthesizer if gpsr else '--generate'} needs --output=PATH "
-                        "(samples go to PATH.npz)")
-    if "num_per_sample" in explicit and not gpsr:
-        raise UserError("--num-per-sample applies to --synthesizer=gpsr or chain only")
-    if "num_per_class" in explicit and gpsr:
-        raise UserError(f"{synthesizer} writes --num-per-sample variants of every real sample, not --num-per-class")
-    for flag, name in (("--num-per-class", "num_per_class"), ("--format", "format")):
-        if name in explicit and not (args.generate or gpsr) and not (name == "num_per_class" and args.metrics):
-            raise UserError(f"{flag} applies to --generate only")
-    if args.metrics and not (args.evaluate or args.generate):
-        raise UserError("--metrics needs --evaluate=CHECKPOINT or --generate=CHECKPOINT")
-    if args.dataset == "folder" and "datapath" not in explicit and not (args.evaluate or args.resume or args.generate):
-        raise UserError("--dataset=folder needs --datapath=DIR, a folder with one subfolder of sample files per class")
-    if "subject_pattern" in explicit and args.dataset != "folder":
-        raise UserError("--subject-pattern applies to --dataset=folder only")
-    if "speeds" in explicit and args.dataset != "dollar-gds":
-        raise UserError("--speeds applies to dollar-gds only")
-    if args.best_by == "tstr" and not args.eval_every and not args.resume:
-        raise UserError("--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every too")
-    if "diversity_weight" in explicit and args.model != "DeepNAG":
-        raise UserError("--diversity-weight weighs a term of DeepNAG's loss; it does not go with --model=DeepGAN")
-    if args.seed < -1:
-        raise UserError(f"--seed must be -1 (random) or a non-negative integer, got {args.seed}")
+    try:
+        action = chosen(values, explicit)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    why = (refused(action, explicit) or missing(action, values)
+           or (synthesizer_refused(values, explicit) if action.name == "generate" else None)
+           or _value_refused(values, explicit, action.name))
+    if why:
+        raise UserError(why)
     values.update({name: value for name, value in RECIPES[args.recipe].items() if name not in explicit})
     return Config(**values), explicit
 
 
-__all__ = ["build_parser", "main", "parse_args"]
+def _value_refused(values: dict[str, Any], explicit: set[str], action: str) -> str | None:
+    """Why flag values do not go together, whatever the action (None when they do)."""
+    if values["resample_n"] < 2:
+        return "--resample-n must be at least 2 (a gesture needs two points)"
+    if values["seed"] < -1:
+        return f"--seed must be -1 (random) or a non-negative integer, got {values['seed']}"
+    if values["dataset"] == "folder" and "datapath" not in explicit and action in ("train", "generate") \
+            and not values["generate"]:
+        return "--dataset=folder needs --datapath=DIR, a folder with one subfolder of sample files per class"
+    if "subject_pattern" in explicit and values["dataset"] != "folder":
+        return "--subject-pattern applies to --dataset=folder only"
+    if "speeds" in explicit and values["dataset"] != "dollar-gds":
+        return "--speeds applies to dollar-gds only"
+    if values["best_by"] == "tstr" and not values["eval_every"] and action != "resume":
+        return "--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every too"
+    if "diversity_weight" in explicit and values["model"] != "DeepNAG":
+        return "--diversity-weight weighs a term of DeepNAG's loss; it does not go with --model=DeepGAN"
+    return None
+
+
+__all__ = ["action_of", "build_parser", "main", "parse_args", "train_command"]

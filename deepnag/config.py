@@ -16,9 +16,6 @@ DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "folder")
 DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
-SYNTHESIZERS = ("generator", "gpsr", "chain", "mix")
-SIMPLE_SYNTHESIZERS = ("gpsr", "chain")
-"""Synthesizers that transform real samples, with no trained model: `--num-per-sample` variants of each."""
 BEST_BY = ("loss", "tstr")
 RECIPES: dict[str, dict[str, Any]] = {
     "reference": {},
@@ -133,4 +130,4 @@ def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) 
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "BEST_BY", "RECIPES", "DURATION_UNITS", "SYNTHESIZERS", "SIMPLE_SYNTHESIZERS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]
+__all__ = ["Config", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]

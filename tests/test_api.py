@@ -10,8 +10,8 @@ import pytest
 import deepnag
 from deepnag import checkpoint
 from deepnag.errors import UserError
-from deepnag.evaluation.sampling import generate_per_class
-from deepnag.evaluation.sampling import load_generator as network_from
+from deepnag.generate.sampling import generate_per_class
+from deepnag.generate.sampling import load_generator as network_from
 
 ROOT = Path(__file__).resolve().parent.parent
 DOLLAR = ROOT / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"

@@ -154,7 +154,7 @@ def _filtered_generator_keeps_what_the_seen_recogniser_gets_right(fold, shared_d
     from deepnag import checkpoint
     from deepnag.data import load_raw, subjects
     from deepnag.evaluation.recognizers import recognizer_for
-    from deepnag.evaluation.sampling import generate_per_class, load_generator
+    from deepnag.generate.sampling import generate_per_class, load_generator
 
     options = _import_benchmark("augmentation_options")
     path = next(fold.glob("logs/*/checkpoints/checkpoint-best.pt"))
@@ -245,7 +245,7 @@ def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_
 
 
 def _an_ensemble_takes_half_of_each_class_from_each_generator(fold):
-    from deepnag.evaluation.sampling import generate_per_class
+    from deepnag.generate.sampling import generate_per_class
     options = _import_benchmark("augmentation_options")
     state, generator = options.trained_variant(fold, "weighted")
     other_state, shifted = options.trained_variant(fold, "weighted")

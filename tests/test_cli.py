@@ -45,8 +45,8 @@ def test_dataset_name_alias_and_case():
         (["--evaluate", "a.pt", "--resume", "b.pt"], r"--evaluate and --resume cannot be combined"),
         (["--generate", "a.pt"], r"--generate needs --output=PATH"),
         (["--generate", "a.pt", "--output", "x", "--num-per-class", "0"], r"--num-per-class must be at least 1, got 0"),
-        (["--num-per-class", "3"], r"--num-per-class applies to --generate only"),
-        (["--metrics"], r"--metrics needs --evaluate=CHECKPOINT or --generate=CHECKPOINT"),
+        (["--num-per-class", "3"], r"--num-per-class applies to --evaluate and --generate only, not to training"),
+        (["--metrics"], r"--metrics applies to --evaluate and --generate only, not to training"),
         (["--epochs", "ten"], r"--epochs must be an integer, got 'ten'"),
         (["--bogus"], r"unrecognized arguments: --bogus"),
         (["--seed", "-5"], r"--seed must be -1"),
@@ -58,16 +58,16 @@ def test_dataset_name_alias_and_case():
         (["--time-limit", "30"], r"--time-limit must be a duration like 90s, 30m or 2h, got '30'"),
         (["--time-limit=-2m"], r"--time-limit must be positive"),
         (["--synthesizer", "perlin"], r"unknown synthesizer 'perlin'; known: generator, gpsr, chain, mix"),
-        (["--synthesizer", "mix", "--output", "x"], r"--synthesizer=mix needs --generate=CHECKPOINT \(half its"),
+        (["--synthesizer", "mix", "--output", "x"], r"--synthesizer=mix needs --generate=CHECKPOINT \(per class half the generator\'s samples"),
         (["--synthesizer", "mix", "--generate", "g.pt", "--output", "x", "--metrics"],
          r"--metrics measures the generator, and its 'both \(½ \+ ½\)' rows are this mix"),
         (["--synthesizer", "mix", "--generate", "g.pt"], r"--generate needs --output=PATH"),
         (["--synthesizer", "gpsr"], r"--synthesizer=gpsr needs --output=PATH"),
-        (["--synthesizer", "gpsr", "--evaluate", "a.pt"], r"--synthesizer=gpsr writes samples; it does not go with"),
+        (["--synthesizer", "gpsr", "--evaluate", "a.pt"], r"--synthesizer applies to --generate only, not to --evaluate"),
         (["--synthesizer", "gpsr", "--output", "x", "--metrics"], r"--metrics measures a generator"),
-        (["--synthesizer", "gpsr", "--output", "x", "--num-per-class", "2"], r"not --num-per-class"),
+        (["--synthesizer", "gpsr", "--output", "x", "--num-per-class", "2"], r"--num-per-class does not go with --synthesizer=gpsr, which writes --num-per-sample variants"),
         (["--generate", "a.pt", "--output", "x", "--num-per-sample", "2"],
-         r"--num-per-sample applies to --synthesizer=gpsr or chain only"),
+         r"--num-per-sample does not go with --synthesizer=generator, which writes --num-per-class samples"),
         (["--recipe", "quick"], r"unknown recipe 'quick'; known: reference, fast"),
         (["--ema", "1"], r"--ema must be in \[0, 1\), got 1"),
         (["--lr-warmup", "-3"], r"--lr-warmup must be 0 or more"),
@@ -150,3 +150,85 @@ def test_a_folder_given_as_a_checkpoint_says_so(tmp_path, capsys):
     assert main.main([f"--evaluate={tmp_path}"]) == 2
     assert capsys.readouterr().err.strip() == (f"error: checkpoint {tmp_path} is a folder, not a file; give a .pt file "
                                                "(it holds checkpoint-final.pt)")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The action table (deepnag.actions): every flag, every action
+# ----------------------------------------------------------------------------------------------------------------------
+ACTION_ARGV = {"train": [], "evaluate": ["--evaluate=a.pt"], "resume": ["--resume=a.pt"],
+               "generate": ["--generate=a.pt", "--output=x"]}
+"""The least command line of each action."""
+VALUES = {"download_url": "http://127.0.0.1:9/x", "output": "x", "epochs": "5", "time_limit": "1m", "eval_every": "5",
+          "classes": "a", "subjects": "s1", "holdout_subjects": "s2", "experiment_name": "x", "synthesizer": "generator"}
+"""A valid value of each flag whose default is no value."""
+
+
+def _given(field: str) -> list[str]:
+    """A command-line fragment giving the flag of `field` a valid value (with what that value needs)."""
+    from deepnag.actions import flag
+
+    if field == "subject_pattern":
+        return ["--dataset=folder", "--datapath=d", "--subject-pattern=(s..)"]
+    default = getattr(Config(), field)
+    if isinstance(default, bool):
+        return [flag(field)]
+    value = VALUES.get(field, ",".join(default) if isinstance(default, tuple) else default)
+    return [f"{flag(field)}={value}"]
+
+
+@pytest.mark.parametrize("action", list(ACTION_ARGV))
+def test_every_action_takes_the_flags_of_its_row_and_refuses_the_others_in_one_line(action):
+    from deepnag.actions import ACTIONS, FLAG_GROUPS, flag
+    from deepnag.cli import action_of
+
+    assert set(ACTION_ARGV) == set(ACTIONS)
+    for field in {f for fields in FLAG_GROUPS.values() for f in fields} | {"fresh_critic"}:
+        if field == "synthesizer" and action == "train":
+            continue  # --synthesizer alone asks for generate (the next test)
+        argv = [*ACTION_ARGV[action], *_given(field)]
+        if action == "generate" and field == "num_per_sample":
+            argv.append("--synthesizer=gpsr")  # the generator writes --num-per-class; GPSR and chain take this one
+        if field in ACTIONS[action].accepts or (action == "generate" and field == "synthesizer"):
+            config, explicit = parse_args(argv)
+            assert action_of(config, explicit) == action and field in explicit, argv
+        else:
+            takers = " and ".join(a.called for a in ACTIONS.values() if field in a.accepts)
+            with pytest.raises(UserError, match=f"^{flag(field)} applies to {takers} only, not to "
+                                                f"{ACTIONS[action].called}$"):
+                parse_args(argv)
+
+
+def test_each_flag_has_one_help_group_and_the_groups_say_which_actions_take_them():
+    from deepnag.actions import ACTIONS, FLAG_GROUPS
+    from deepnag.cli import build_parser
+
+    fields = [f for fields in FLAG_GROUPS.values() for f in fields]
+    assert len(fields) == len(set(fields))  # one group each
+    own = {a.flag for a in ACTIONS.values() if a.flag} | {"fresh_critic"}
+    assert set(fields) | own == set(Config.__dataclass_fields__)  # every setting is a flag of one group
+    groups = {g.title: g for g in build_parser()._action_groups}
+    for title, members in FLAG_GROUPS.items():
+        assert {a.dest for a in groups[title]._group_actions} == set(members)
+        takers = [a.name for a in ACTIONS.values() if set(members) & set(a.accepts)]
+        assert groups[title].description.startswith(f"taken by: {', '.join(takers)}")
+    assert {a.dest for a in groups["what to run"]._group_actions} == own
+
+
+@pytest.mark.parametrize(("argv", "action", "message"), [
+    (["--synthesizer=chain", "--output=x"], "generate", None),
+    (["--generate=a.pt", "--synthesizer=mix", "--output=x", "--num-per-class=4"], "generate", None),
+    (["--generate=a.pt", "--output=x", "--metrics", "--num-per-class=4"], "generate", None),
+    (["--synthesizer=gpsr", "--output=x", "--num-per-sample=2"], "generate", None),
+    (["--synthesizer=generator", "--output=x"], None, r"^--synthesizer=generator needs --generate=CHECKPOINT"),
+    (["--synthesizer=chain", "--output=x", "--metrics"], None, r"^--metrics measures a generator; .* reports the chain"),
+    (["--evaluate=a.pt", "--resume=b.pt"], None, r"^--evaluate and --resume cannot be combined: pick one$"),
+    (["--generate=a.pt"], None, r"^--generate needs --output=PATH \(samples go to PATH.npz\)$"),
+])
+def test_generate_chooses_its_synthesizer_from_the_synthesizer_table(argv, action, message):
+    from deepnag.cli import action_of
+
+    if message is None:
+        assert action_of(*parse_args(argv)) == action
+    else:
+        with pytest.raises(UserError, match=message):
+            parse_args(argv)

@@ -1,7 +1,8 @@
-"""deepnag.evaluation.inversion: a sample's latent found by optimisation, and neighbours sampled around it."""
+"""benchmarks/inversion.py: a sample's latent found by optimisation, and neighbours sampled around it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,12 @@ import torch
 
 from deepnag import checkpoint
 from deepnag.data.preprocessing import MinMaxNormalizer
-from deepnag.evaluation.inversion import Neighbourhood, invert
-from deepnag.evaluation.sampling import load_generator
+from deepnag.generate.sampling import load_generator
 from deepnag.models import Generator
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from inversion import Neighbourhood, invert  # noqa: E402  (a benchmark's helper, not the package)
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"
 

@@ -133,7 +133,7 @@ def test_a_generator_only_deepgan_checkpoint_continues_with_a_fresh_critic(tmp_p
 def test_fresh_critic_flag_errors(tmp_path, shared_data, capsys):
     assert main.main(["--fresh-critic"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "error: --fresh-critic goes with --resume=CHECKPOINT (a generator-only DeepGAN checkpoint)")
+        "error: --fresh-critic applies to --resume only, not to training")
     full = _tiny_run(tmp_path, shared_data, epochs=1)
     assert main.main([f"--resume={full}", "--fresh-critic", "--epochs=2"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (

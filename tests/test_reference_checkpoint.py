@@ -20,7 +20,7 @@ import deepnag
 import main
 from deepnag import checkpoint
 from deepnag.data import dollar_gds, jk2017
-from deepnag.evaluation.sampling import load_generator
+from deepnag.generate.sampling import load_generator
 
 
 class DeepNAGNet(nn.Module):

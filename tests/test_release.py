@@ -1,4 +1,4 @@
-"""pretrained_models/make_release.py: a shareable generator, its card and the TSTR history."""
+"""scripts/make_release.py: a shareable generator, its card and the TSTR history."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import main
 from deepnag import checkpoint
 from tests.conftest import ROOT, tiny
 
-sys.path.insert(0, str(ROOT / "pretrained_models"))
+sys.path.insert(0, str(ROOT / "scripts"))
 import make_release  # noqa: E402
 
 TINY = tiny("--classes=arrow,star,circle", "--max-per-class=0", "--resample-n=16", "--batch-size=32",

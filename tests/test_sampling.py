@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from deepnag import checkpoint
-from deepnag.evaluation.sampling import generate, generate_per_class, load_generator, normalizer_from
+from deepnag.generate.sampling import generate, generate_per_class, load_generator, normalizer_from
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"
 

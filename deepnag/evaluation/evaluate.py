@@ -16,11 +16,12 @@ import numpy as np
 import torch
 
 from deepnag import checkpoint, visualize
+from deepnag.actions import ACTIONS
 from deepnag.config import Config, flag_or_saved, flag_text
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.errors import UserError
-from deepnag.evaluation.sampling import generate, load_generator, normalizer_from
+from deepnag.generate.sampling import generate, load_generator, normalizer_from
 from deepnag.models import Generator
 from deepnag.progress import Progress
 from deepnag.runtime import resolve_device
@@ -30,8 +31,7 @@ log = logging.getLogger(__name__)
 GENERATED_PER_CLASS = 16  # the reference's 2D grid rows (METHOD.md §6)
 ANIMATED_PER_CLASS = 5  # the reference's 3D animations (METHOD.md §6)
 # Flags that make sense with --evaluate; any other explicit flag must agree with the checkpoint.
-EVALUATE_FLAGS = ("evaluate", "output", "show", "datapath", "download_url", "device", "num_threads", "seed", "logdir",
-                  "metrics", "num_per_class")
+EVALUATE_FLAGS = ACTIONS["evaluate"].may_differ or ()
 
 
 def _check_flags(config: Config, explicit: set[str], saved: Config, source: str) -> None:
@@ -82,7 +82,7 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
     written = draw(generator, data, normalizer_from(state), folder, seed, visualize.skeleton_of(saved.dataset), title)
     if config.metrics:
         from deepnag.evaluation import report
-        from deepnag.evaluation.sampling import generate_per_class
+        from deepnag.generate.sampling import generate_per_class
 
         samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
         metrics = report.measure(state, samples, labels, config, explicit, generator)

@@ -27,7 +27,7 @@ from deepnag.data import load_raw
 from deepnag.data.batches import GestureData
 from deepnag.evaluation.metrics import intra_class_distance, subject_disjoint_yardstick
 from deepnag.evaluation.recognizers import accuracy
-from deepnag.evaluation.sampling import generate
+from deepnag.generate.sampling import generate
 from deepnag.models import Generator
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from deepnag.errors import UserError
 from deepnag.evaluation import augmentation
 from deepnag.evaluation.metrics import all_metrics, split_subjects
 from deepnag.evaluation.recognizers import accuracy
-from deepnag.evaluation.sampling import generate_per_class, normalizer_from
+from deepnag.generate.export import Generated, metrics_path
+from deepnag.generate.sampling import generate_per_class, normalizer_from
 from deepnag.models import Generator
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,15 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
     result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))
     result["tstr_heldout_accuracy"] = accuracy(samples, labels, test_samples, test_labels, int(samples.shape[2]))
     return result
+
+
+def measure_generated(config: Config, explicit: set[str], generated: Generated) -> Path:
+    """--generate --metrics: measure what --generate wrote, into PATH.metrics.json beside it."""
+    metrics = measure(generated.state, generated.samples, generated.labels, config, explicit, generated.generator)
+    path = write(metrics, metrics_path(generated.output))
+    generated.written.append(path)
+    log.info("quality of %d synthetic samples per class:\n%s\nwrote %s", config.num_per_class, table(metrics), path)
+    return path
 
 
 def write(metrics: dict[str, Any], path: Path) -> Path:

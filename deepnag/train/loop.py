@@ -26,6 +26,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from deepnag import checkpoint
+from deepnag.actions import ACTIONS, MACHINE
 from deepnag.config import Config, flag_text
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.errors import UserError
@@ -40,17 +41,14 @@ from deepnag.train.run_dir import CONSOLE_ONLY, FILE_ONLY
 log = logging.getLogger(__name__)
 
 # Flags a resumed run may change; any other flag must match the checkpoint's.
-RESUMABLE_OVERRIDES = ("resume", "fresh_critic", "epochs", "time_limit", "eval_every", "vis_frequency", "checkpoint_frequency",
-                       "restart_every",
-                       "use_tensorboard", "device", "num_threads", "datapath", "download_url", "logdir",
-                       "skip_nonfinite", "amp")
+RESUMABLE_OVERRIDES = ACTIONS["resume"].may_differ or ()
 OUTPUT_FLAGS = ("use_tensorboard", "checkpoint_frequency", "restart_every", "vis_frequency", "eval_every", "logdir",
                 "time_limit")
 """What a run writes and when: a run continued from weights only (a shipped generator.pt, whose release turned
 TensorBoard and periodic checkpoints off) takes them from its own command line or the defaults."""
-MACHINE_FLAGS = ("device", "num_threads")
-"""Settings of the machine, not of the run: a resumed run takes them from its own command line (or the
-defaults), so a checkpoint written on a GPU machine with --device=cuda resumes on a CPU-only one."""
+MACHINE_FLAGS = MACHINE
+"""A resumed run takes the machine's settings from its own command line (or the defaults), so a checkpoint written on
+a GPU machine with --device=cuda resumes on a CPU-only one."""
 VIS_SAMPLES_PER_CLASS = 8
 CONTINUED_SEED_STRIDE = 7919
 """Continuing from a generator-only checkpoint at epoch E reseeds the noise with seed + stride · E."""

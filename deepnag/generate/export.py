@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -32,7 +32,8 @@ from deepnag.data import RawGestures, chain, gpsr, native_file
 from deepnag.data.batches import training_raw_for
 from deepnag.data.preprocessing import resample
 from deepnag.errors import UserError
-from deepnag.evaluation.sampling import generate_per_class, load_generator
+from deepnag.generate.sampling import generate_per_class, load_generator
+from deepnag.models import Generator
 from deepnag.runtime import resolve_device
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,20 @@ def _checkpoint_of(config: Config, explicit: set[str]) -> dict:
     return checkpoint.load(config.generate, dataset=config.dataset if "dataset" in explicit else None)
 
 
-def generate_command(config: Config, explicit: set[str]) -> list[Path]:
-    """The --generate action: sample a checkpoint and write the files; returns what was written."""
+@dataclasses.dataclass(frozen=True)
+class Generated:
+    """What --generate wrote, and what it sampled from (for --metrics: `deepnag.evaluation.report.measure_generated`)."""
+
+    written: list[Path]
+    output: Path
+    state: dict[str, Any]
+    generator: Generator
+    samples: np.ndarray
+    labels: np.ndarray
+
+
+def generate_command(config: Config, explicit: set[str]) -> Generated:
+    """The --generate action: sample a checkpoint and write the files."""
     source = Path(config.generate)
     output = npz_path(config.output)
     _check_output(output)
@@ -132,14 +145,7 @@ def generate_command(config: Config, explicit: set[str]) -> list[Path]:
     written = _write(output, config, saved.dataset, samples, labels, class_names)
     for path in written:
         log.info("wrote %s (%d samples, %d per class)", path, len(samples), config.num_per_class)
-    if config.metrics:
-        from deepnag.evaluation import report
-
-        metrics = report.measure(state, samples, labels, config, explicit, generator)
-        written.append(report.write(metrics, metrics_path(output)))
-        log.info("quality of %d synthetic samples per class:\n%s\nwrote %s", config.num_per_class,
-                 report.table(metrics), written[-1])
-    return written
+    return Generated(written, output, state, generator, samples, labels)
 
 
 def _training_raw_of(state: dict, config: Config, explicit: set[str]) -> tuple[Config, RawGestures]:

@@ -1,8 +1,8 @@
 """Turn a training checkpoint into a shareable pretrained model with its evidence.
 
-    python pretrained_models/make_release.py RUN/checkpoints/checkpoint-best.pt \
+    python scripts/make_release.py RUN/checkpoints/checkpoint-best.pt \
         pretrained_models/DeepNAG/dollar-gds --datapath ../shared/data --num-per-class 10
-    python pretrained_models/make_release.py RUN/checkpoints/checkpoint-epoch-250.pt \
+    python scripts/make_release.py RUN/checkpoints/checkpoint-epoch-250.pt \
         pretrained_models/DeepNAG/dollar-gds --datapath ../shared/data --record-only
 
 Writes into the destination folder: `generator.pt` (generator-only, weights-only
