@@ -1,7 +1,7 @@
 """Does synthetic data help a recogniser for writers it never saw? The held-out-writer protocol over subject folds.
 
-    python benchmarks/augmentation.py --datapath ../shared/data            # 3 data sets, 2 and 5 writers, 2 folds
-    python benchmarks/augmentation.py --datasets dollar-gds --writers 2 --folds 2 --budget 2m
+    python -m benchmarks.augmentation --datapath ../shared/data            # 3 data sets, 2 and 5 writers, 2 folds
+    python -m benchmarks.augmentation --datasets dollar-gds --writers 2 --folds 2 --budget 2m
     bash benchmarks/results/augmentation-learned/run.sh                   # the README's run (resumable)
 
 For every data set, number of training writers w and fold f, it trains a
@@ -39,14 +39,13 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from deepnag import checkpoint  # noqa: E402
-from deepnag.atomic import atomic_write  # noqa: E402
-from deepnag.data import load_raw  # noqa: E402
-from deepnag.evaluation import augmentation  # noqa: E402
-from deepnag.evaluation.report import held_out  # noqa: E402
-from deepnag.generate.sampling import generate_per_class, load_generator  # noqa: E402
+from deepnag import checkpoint
+from deepnag.atomic import atomic_write
+from deepnag.data import load_raw
+from deepnag.evaluation import augmentation
+from deepnag.evaluation.report import held_out
+from deepnag.generate.sampling import generate_per_class, load_generator
 
 TSTR_PER_CLASS = 10  # synthetic samples per class for the held-out TSTR figure (the --num-per-class default)
 

@@ -1,7 +1,7 @@
 """Other ways of sampling a trained generator, measured on held-out writers beside GPSR (#22's post-hoc options).
 
-    python benchmarks/augmentation_options.py --out benchmarks/results/augmentation-fast
-    python benchmarks/augmentation_options.py --out OUT --options "generator → GPSR,spread 1.5"
+    python -m benchmarks.augmentation_options --out benchmarks/results/augmentation-fast
+    python -m benchmarks.augmentation_options --out OUT --options "generator → GPSR,spread 1.5"
 
 Takes the folds that `benchmarks/augmentation.py` trained in `--out` (each
 `<dataset>-w<w>-f<f>/` with its result.json and the generator checkpoint under
@@ -32,7 +32,7 @@ plus FLAGS (e.g. `--diversity-weight=3`, `--seed=1235`) into
 `<fold>/variants/NAME/logs`, and measures that generator instead, its rows
 named `generator [NAME]`, `both (½ + ½) [NAME]`, `<option> [NAME]`.
 
-    python benchmarks/augmentation_options.py --out OUT --folds "dollar-gds-w2-*" \
+    python -m benchmarks.augmentation_options --out OUT --folds "dollar-gds-w2-*" \
         --variant diversity-3 --variant-flags=--diversity-weight=3 --options "generator share 0.25"
 
 Resumable: each fold writes `options.json` beside its result.json (atomically)
@@ -48,7 +48,6 @@ import argparse
 import fnmatch
 import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,19 +55,17 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import augmentation as benchmark  # noqa: E402  (benchmarks/augmentation.py)
-from inversion import Neighbourhood  # noqa: E402  (benchmarks/inversion.py)
-
-from deepnag import checkpoint  # noqa: E402
-from deepnag.atomic import atomic_write  # noqa: E402
-from deepnag.data import gpsr, load_raw  # noqa: E402
-from deepnag.data.preprocessing import resample  # noqa: E402
-from deepnag.evaluation.augmentation import SIMPLE, Synthesize, versus_gpsr  # noqa: E402
-from deepnag.evaluation.recognizers import recognizer_for  # noqa: E402
-from deepnag.evaluation.report import held_out  # noqa: E402
-from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from  # noqa: E402
+from benchmarks import augmentation as benchmark
+from benchmarks.inversion import Neighbourhood
+from deepnag import checkpoint
+from deepnag.atomic import atomic_write
+from deepnag.data import gpsr, load_raw
+from deepnag.data.preprocessing import resample
+from deepnag.evaluation.augmentation import SIMPLE, Synthesize, versus_gpsr
+from deepnag.evaluation.recognizers import recognizer_for
+from deepnag.evaluation.report import held_out
+from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
            "generator share 0.25", "generator share 0.75", "near seen 0.5",

@@ -1,7 +1,7 @@
 """--amp bf16 against float32: the loss curve over the same steps, and the time per step.
 
-    python benchmarks/bench_amp.py                                  # 200 steps at the reference's size
-    python benchmarks/bench_amp.py --resample-n 16 --batch-size 32  # a smaller problem, for CPUs without bf16
+    python -m benchmarks.bench_amp                                  # 200 steps at the reference's size
+    python -m benchmarks.bench_amp --resample-n 16 --batch-size 32  # a smaller problem, for CPUs without bf16
 
 Both runs start from the same weights and see the same batches and the same
 noise; only the generator's autocast differs (the loss runs in float32 in both,
@@ -16,24 +16,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from deepnag.runtime import configure_openmp  # noqa: E402
+from deepnag.runtime import configure_openmp
 
 configure_openmp()
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from deepnag.cli import parse_args  # noqa: E402
-from deepnag.data.batches import load_data  # noqa: E402
-from deepnag.runtime import configure_threads, resolve_device  # noqa: E402
-from deepnag.train.methods import DeepNAGMethod, RandomStreams  # noqa: E402
+from deepnag.cli import parse_args
+from deepnag.data.batches import load_data
+from deepnag.runtime import configure_threads, resolve_device
+from deepnag.train.methods import DeepNAGMethod, RandomStreams
 
 
 def curves(args: argparse.Namespace, data, device: torch.device) -> dict[str, tuple[np.ndarray, float]]:

@@ -1,7 +1,7 @@
 """Speed of one DeepGAN generator step (its critic steps included) beside a baseline critic.
 
-    python benchmarks/bench_deepgan.py                      # dollar-gds, this machine's cores
-    python benchmarks/bench_deepgan.py --device cuda --steps 10 --profile
+    python -m benchmarks.bench_deepgan                      # dollar-gds, this machine's cores
+    python -m benchmarks.bench_deepgan --device cuda --steps 10 --profile
 
 Every row runs DeepGANMethod.run_epoch at the reference's settings (B = 64, n = 64,
 5 critic steps per generator step, float32) from the same weights and noise:
@@ -18,25 +18,23 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from deepnag.runtime import configure_openmp  # noqa: E402
+from deepnag.runtime import configure_openmp
 
 configure_openmp()
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-from deepnag.cli import parse_args  # noqa: E402
-from deepnag.data.batches import load_data  # noqa: E402
-from deepnag.models import DifferentiableGRU  # noqa: E402
-from deepnag.runtime import configure_threads, resolve_device  # noqa: E402
-from deepnag.train.methods import DeepGANMethod, RandomStreams  # noqa: E402
+from deepnag.cli import parse_args
+from deepnag.data.batches import load_data
+from deepnag.models import DifferentiableGRU
+from deepnag.runtime import configure_threads, resolve_device
+from deepnag.train.methods import DeepGANMethod, RandomStreams
 
 
 class UnrolledGRU(DifferentiableGRU):

@@ -1,6 +1,6 @@
 """Loading time and memory: how long reading and preprocessing a data set takes, and what a training run holds.
 
-    python benchmarks/bench_load.py [--datapath ../shared/data] [--repeats 5] [--epochs 5]
+    python -m benchmarks.bench_load [--datapath ../shared/data] [--repeats 5] [--epochs 5]
 
 For each data set: the median wall-clock of `load_data` (files → normalised,
 resampled tensors; the data already on disk) over --repeats runs, interleaved
@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from deepnag.data.batches import load_data  # noqa: E402
+from deepnag.data.batches import load_data
 
 DATASETS = ("dollar-gds", "jk2017-kinect")
 

@@ -1,6 +1,6 @@
 """How long one fit of the learned recogniser takes, on one torch thread against two (interleaved, medians).
 
-    python benchmarks/bench_recognizer.py --repeats 3
+    python -m benchmarks.bench_recognizer --repeats 3
 
 The training set is the README's: two dollar-gds writers (s06, s08) plus 160
 chained variants per class. Fits alternate 1 thread, 2 threads, 1, 2 … so that a
@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from deepnag.data import chain, load_raw, subjects  # noqa: E402
-from deepnag.evaluation import gru_recognizer  # noqa: E402
+from deepnag.data import chain, load_raw, subjects
+from deepnag.evaluation import gru_recognizer
 
 
 def main() -> None:

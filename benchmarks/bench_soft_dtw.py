@@ -1,7 +1,7 @@
 """Soft-DTW forward + backward on the loss's workload, ours beside public CPU implementations.
 
     pip install -r requirements-bench.txt
-    python benchmarks/bench_soft_dtw.py [--pairs 512] [--length 64] [--repeats 10] [--openmp-default]
+    python -m benchmarks.bench_soft_dtw [--pairs 512] [--length 64] [--repeats 10] [--openmp-default]
 
 Workload: 512 pairs of 64-step sequences, D = 2 ($1-GDS) and D = 63 (JK2017), float32,
 γ = 0.1, squared Euclidean cost, gradient with respect to the first sequence of each
@@ -25,15 +25,14 @@ import time
 import warnings
 from typing import Callable
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from deepnag.runtime import configure_openmp  # noqa: E402
+from deepnag.runtime import configure_openmp
 
 if "--openmp-default" not in sys.argv:  # must precede torch's import: OpenMP reads it when it loads
     configure_openmp()
 
-import torch  # noqa: E402
+import torch
 
-from deepnag.loss.soft_dtw_autograd import soft_dtw, soft_dtw_pairs, squared_euclidean_cost  # noqa: E402
+from deepnag.loss.soft_dtw_autograd import soft_dtw, soft_dtw_pairs, squared_euclidean_cost
 
 
 def _peers(gamma: float) -> dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]:

@@ -1,7 +1,7 @@
 """Training speed of DeepNAG at the reference's settings, broken down, beside its baselines.
 
-    python benchmarks/bench_train.py                 # both data sets, this machine's cores
-    python benchmarks/bench_train.py --steps 10 --dataset dollar-gds --amp bf16
+    python -m benchmarks.bench_train                 # both data sets, this machine's cores
+    python -m benchmarks.bench_train --steps 10 --dataset dollar-gds --amp bf16
 
 For each data set (B = 64, n = 64, float32) it times, in the same run:
   * DeepNAG's step, split into data, generator forward, loss forward, loss
@@ -31,23 +31,21 @@ from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from deepnag.runtime import configure_openmp  # noqa: E402
+from deepnag.runtime import configure_openmp
 
 if "--openmp-default" not in sys.argv:  # as the command line does, before torch loads
     configure_openmp()
 
-import torch  # noqa: E402
-from reference_loss import reference_deepnag_loss  # noqa: E402
+import torch
 
-from deepnag.cli import parse_args  # noqa: E402
-from deepnag.data.batches import load_data  # noqa: E402
-from deepnag.loss.objective import deepnag_loss  # noqa: E402
-from deepnag.models import sample_latent  # noqa: E402
-from deepnag.runtime import configure_threads, resolve_device  # noqa: E402
-from deepnag.train.methods import DeepNAGMethod, RandomStreams  # noqa: E402
+from benchmarks.reference_loss import reference_deepnag_loss
+from deepnag.cli import parse_args
+from deepnag.data.batches import load_data
+from deepnag.loss.objective import deepnag_loss
+from deepnag.models import sample_latent
+from deepnag.runtime import configure_threads, resolve_device
+from deepnag.train.methods import DeepNAGMethod, RandomStreams
 
 PHASES = ("data", "gen_forward", "loss_forward", "loss_backward", "gen_backward", "optimiser")
 

@@ -1,7 +1,7 @@
 """Which chain of simple transformations to ship as the default? Held-out accuracy of the learned recogniser.
 
-    python benchmarks/chain_choice.py                       # 3 data sets, 2 writers, 2 folds, 3 seeds, 160 per class
-    python benchmarks/chain_choice.py --datasets dollar-gds --folds 1 --seeds 2
+    python -m benchmarks.chain_choice                       # 3 data sets, 2 writers, 2 folds, 3 seeds, 160 per class
+    python -m benchmarks.chain_choice --datasets dollar-gds --folds 1 --seeds 2
 
 For every data set and fold (the folds of `benchmarks/augmentation.py`), the
 learned recogniser (`deepnag.evaluation.gru_recognizer`) is trained on the
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -27,14 +26,12 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from augmentation import fold_subjects  # noqa: E402  (benchmarks/augmentation.py: the same folds)
-
-from deepnag.atomic import atomic_write  # noqa: E402
-from deepnag.data import chain, load_raw  # noqa: E402
-from deepnag.evaluation.augmentation import default_workers  # noqa: E402
-from deepnag.evaluation.gru_recognizer import GRURecognizer, standardise  # noqa: E402
+from benchmarks.augmentation import fold_subjects  # the same folds
+from deepnag.atomic import atomic_write
+from deepnag.data import chain, load_raw
+from deepnag.evaluation.augmentation import default_workers
+from deepnag.evaluation.gru_recognizer import GRURecognizer, standardise
 
 CANDIDATES: dict[str, dict[str, Any]] = {
     "gpsr": {"steps": ("gpsr",)},

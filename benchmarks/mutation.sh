@@ -42,9 +42,9 @@ PY
 fi
 cd "$scratch"
 if [ -n "$again" ]; then
-  mapfile -t names < <(python benchmarks/mutation_scores.py --survivor-names)
+  mapfile -t names < <(python -m benchmarks.mutation_scores --survivor-names)
   [ ${#names[@]} -gt 0 ] || { echo "no survivors to re-test in $scratch"; exit 0; }
 fi
 export MPLBACKEND=Agg DEEPNAG_SHARED_DATA=${DEEPNAG_SHARED_DATA:-$root/../shared/data}
 mutmut run --max-children "${MUTATION_CHILDREN:-2}" "${names[@]}" > mutmut.log 2>&1 || { tail -c 2000 mutmut.log; exit 1; }
-python benchmarks/mutation_scores.py --by-function
+python -m benchmarks.mutation_scores --by-function

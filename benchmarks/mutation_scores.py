@@ -1,7 +1,7 @@
 """Mutation score of each mutated module, from the results of `mutmut run` (run by hand: slow, not CI).
 
     bash benchmarks/mutation.sh core     # runs mutmut in a scratch copy, then this script there
-    python benchmarks/mutation_scores.py [--by-function]
+    python -m benchmarks.mutation_scores [--by-function]
     mutmut show <mutant name>            # what a survivor changed
 
 A mutant is killed when a test fails with it; the score is killed / (killed +

@@ -1,9 +1,9 @@
 """Time to quality: TSTR / yardstick of a generator trained from scratch, at fixed points of wall-clock training.
 
-    python benchmarks/time_to_quality.py                                   # both data sets, the recipes below
-    python benchmarks/time_to_quality.py --datasets jk2017-kinect --points 1m,2m,5m
-    python benchmarks/time_to_quality.py --recipe "lr3e-3=--recipe=fast --lr=3e-3" --recipe "reference="
-    nohup python benchmarks/time_to_quality.py > time_to_quality.log 2>&1 &
+    python -m benchmarks.time_to_quality                                   # both data sets, the recipes below
+    python -m benchmarks.time_to_quality --datasets jk2017-kinect --points 1m,2m,5m
+    python -m benchmarks.time_to_quality --recipe "lr3e-3=--recipe=fast --lr=3e-3" --recipe "reference="
+    nohup python -m benchmarks.time_to_quality > time_to_quality.log 2>&1 &
 
 Each recipe (a name and the training flags it adds to the reference's defaults)
 trains with `python main.py` in segments: `--time-limit` up to the next point,
@@ -33,14 +33,13 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from deepnag import checkpoint  # noqa: E402
-from deepnag.config import DURATION_UNITS  # noqa: E402
-from deepnag.data import load_raw  # noqa: E402
-from deepnag.evaluation.metrics import subject_disjoint_yardstick  # noqa: E402
-from deepnag.evaluation.recognizers import accuracy  # noqa: E402
-from deepnag.generate.sampling import generate_per_class, load_generator  # noqa: E402
+from deepnag import checkpoint
+from deepnag.config import DURATION_UNITS
+from deepnag.data import load_raw
+from deepnag.evaluation.metrics import subject_disjoint_yardstick
+from deepnag.evaluation.recognizers import accuracy
+from deepnag.generate.sampling import generate_per_class, load_generator
 
 RECIPES = {"reference": "", "lr3e-3": "--lr=3e-3", "lr3e-3+warm-up": "--lr=3e-3 --lr-warmup=100",
            "fast": "--recipe=fast"}

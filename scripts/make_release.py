@@ -1,8 +1,8 @@
 """Turn a training checkpoint into a shareable pretrained model with its evidence.
 
-    python scripts/make_release.py RUN/checkpoints/checkpoint-best.pt \
+    python -m scripts.make_release RUN/checkpoints/checkpoint-best.pt \
         pretrained_models/DeepNAG/dollar-gds --datapath ../shared/data --num-per-class 10
-    python scripts/make_release.py RUN/checkpoints/checkpoint-epoch-250.pt \
+    python -m scripts.make_release RUN/checkpoints/checkpoint-epoch-250.pt \
         pretrained_models/DeepNAG/dollar-gds --datapath ../shared/data --record-only
 
 Writes into the destination folder: `generator.pt` (generator-only, weights-only
@@ -22,16 +22,14 @@ import csv
 import dataclasses
 import json
 import re
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import main  # noqa: E402
-from deepnag import checkpoint  # noqa: E402
-from deepnag.config import RECIPES, Config  # noqa: E402
+import main
+from deepnag import checkpoint
+from deepnag.config import RECIPES, Config
 
 MAX_BYTES = 10 * 1024 * 1024
 HISTORY_FIELDS = ("epoch", "tstr", "yardstick", "num_per_class")

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from benchmarks.inversion import Neighbourhood, invert  # a benchmark's helper, not the package
 from deepnag import checkpoint
 from deepnag.data.preprocessing import MinMaxNormalizer
 from deepnag.generate.sampling import load_generator
 from deepnag.models import Generator
-from tests.conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from inversion import Neighbourhood, invert  # noqa: E402  (a benchmark's helper, not the package)
 
 SHIPPED = Path(__file__).resolve().parent.parent / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"
 

@@ -223,7 +223,7 @@ def test_the_learned_recognisers_tstr_and_yardstick_are_its_own_fits(raw_sets, m
 
     half = split_subjects(subjects, 3)
     a, b = np.flatnonzero(half), np.flatnonzero(~half)
-    pick = lambda idx: [sequences[i] for i in idx]  # noqa: E731
+    pick = lambda idx: [sequences[i] for i in idx]
     yardstick = (fitted(pick(a), labels[a], pick(b), labels[b]) + fitted(pick(b), labels[b], pick(a), labels[a])) / 2
     assert found["recognizer"] == "GRURecognizer" and found["seconds"] > 0
     assert found["tstr_accuracy"] == fitted(synthetic, labels[::2], sequences, labels)

@@ -141,15 +141,8 @@ def test_only_fake_1_carries_gradients_and_they_match_finite_differences():
 
 def test_the_reference_style_loss_of_the_speed_benchmark_gives_the_same_value_and_gradient(batch):
     """benchmarks/bench_train.py times benchmarks/reference_loss.py against this project's loss: same function."""
-    import sys
+    from benchmarks.reference_loss import reference_deepnag_loss
 
-    from tests.conftest import ROOT
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from reference_loss import reference_deepnag_loss
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
     y, real_1, real_2, fake_1, fake_2 = batch
     r1, r2, f2 = (torch.from_numpy(v) for v in (real_1, real_2, fake_2))
     ours_input = torch.from_numpy(fake_1).requires_grad_(True)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import csv
-import sys
 
 import pytest
 import torch
 
 import main
 from deepnag import checkpoint
-from tests.conftest import ROOT, tiny
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_release  # noqa: E402
+from scripts import make_release
+from tests.conftest import tiny
 
 TINY = tiny("--classes=arrow,star,circle", "--max-per-class=0", "--resample-n=16", "--batch-size=32",
             "--checkpoint-frequency=1", "--use-tensorboard=0")

@@ -7,10 +7,10 @@ OUT=benchmarks/results/augmentation-fast
 DATA=${DATA:-../shared/data}
 for spec in "dollar-gds 2 3 70" "jk2017-kinect 2 5 450" "jk2017-kinect 5 3 200" "dollar-gds 5 3 45"; do
   set -- $spec
-  python benchmarks/augmentation.py --datapath "$DATA" --datasets $1 --writers $2 --folds $3 \
+  python -m benchmarks.augmentation --datapath "$DATA" --datasets $1 --writers $2 --folds $3 \
     --budget 15m --train-flags="--recipe=fast --epochs=$4" --out $OUT
 done
-OPTIONS="python benchmarks/augmentation_options.py --datapath $DATA --out $OUT"
+OPTIONS="python -m benchmarks.augmentation_options --datapath $DATA --out $OUT"
 $OPTIONS --folds "*-w2-*"
 $OPTIONS --folds "jk2017-kinect-w5-*"
 # generators trained per fold with other flags (dollar-gds, two writers), each measured beside GPSR

@@ -9,7 +9,7 @@ DATA=${DATA:-../shared/data}
 for spec in "dollar-gds 2 28" "jk2017-kinect 2 180" "jk2017-leap 2 280" "dollar-gds 5 18" "jk2017-kinect 5 80" \
             "jk2017-leap 5 125"; do
   set -- $spec
-  python benchmarks/augmentation.py --datapath "$DATA" --datasets $1 --writers $2 --folds 2 --learned-seeds 2 \
+  python -m benchmarks.augmentation --datapath "$DATA" --datasets $1 --writers $2 --folds 2 --learned-seeds 2 \
     --budget 4m --train-flags="--recipe=fast --epochs=$3" --out $OUT
 done
-python benchmarks/augmentation.py --datapath "$DATA" --folds 2 --out $OUT   # the summary of every fold
+python -m benchmarks.augmentation --datapath "$DATA" --folds 2 --out $OUT   # the summary of every fold
