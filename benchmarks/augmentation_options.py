@@ -18,6 +18,11 @@ GPSR draws and real-alone error) with one more row kind per option:
   recogniser (their real samples, 1-NN) puts in the class they were drawn for,
   from a pool of FILTER_POOL times as many (the rest fill a class short of
   them); `½ GPSR + ½ filtered generator` mixes them with GPSR of the real samples;
+- `generator → chain`: one chained variant (`deepnag.data.chain`) of each generator sample;
+  `½ chain + ½ filtered generator`: half of each class the chain of the real samples, half the
+  filtered generator's;
+- `GRU-filtered generator`: as `filtered generator`, the judge the learned recogniser fitted on the seen
+  writers' real samples (the sampling seed its training seed); `½ chain + ½ GRU-filtered generator`;
 - `near seen S`: neighbours of the seen writers' own samples: each sample's
   latent found by optimisation, then G(z + S·ε) (`benchmarks/inversion.py`);
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
@@ -60,9 +65,10 @@ from benchmarks import augmentation as benchmark
 from benchmarks.inversion import Neighbourhood
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write
-from deepnag.data import gpsr, load_raw
+from deepnag.data import chain, gpsr, load_raw
 from deepnag.data.preprocessing import resample
 from deepnag.evaluation.augmentation import SIMPLE, Synthesize, versus_gpsr
+from deepnag.evaluation.gru_recognizer import GRURecognizer
 from deepnag.evaluation.recognizers import recognizer_for
 from deepnag.evaluation.report import held_out
 from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from
@@ -70,7 +76,11 @@ from deepnag.generate.sampling import generate_per_class, load_generator, normal
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
            "generator share 0.25", "generator share 0.75", "near seen 0.5",
            "filtered generator", "½ GPSR + ½ filtered generator")
+LEARNED_OPTIONS = ("generator → chain", "filtered generator", "GRU-filtered generator", "½ chain + ½ filtered generator",
+                   "½ chain + ½ GRU-filtered generator")
+"""What `--learned-seeds` measures by default: the ways toward a generator that helps a learned recogniser."""
 FILTER_POOL = 2  # candidates drawn per kept sample of `filtered generator`
+CHAIN_STREAM = 30_011  # offset of the chain-on-generator and chain-of-real streams from the sampling seed
 GPSR_STREAM = 10_007  # offset of the GPSR-on-generator stream from the sampling seed (apart from the study's own)
 
 Make = Callable[[list[np.ndarray], np.ndarray], Synthesize]
@@ -144,22 +154,37 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), draw(k, seed), k, fraction)
         return make
 
-    def kept(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+    def kept(seen: list[np.ndarray], labels: np.ndarray, judge: str = "1-NN") -> Synthesize:
         recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
         classes = len(state["class_names"])
 
+        def predicted(pool: np.ndarray, seed: int) -> np.ndarray:
+            if judge == "GRU":
+                return GRURecognizer(seed=seed).fit(seen, labels).predict(list(pool))
+            return np.asarray(labels)[np.argmin(recognizer.distance_matrix(list(pool), seen), axis=1)]
+
         def filtered(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
             pool, pool_labels = generate_per_class(state, generator, FILTER_POOL * k, seed)
-            nearest = np.argmin(recognizer.distance_matrix(list(pool), seen), axis=1)
-            wrong = (np.asarray(labels)[nearest] != pool_labels).reshape(classes, FILTER_POOL * k)
+            wrong = (predicted(pool, seed) != pool_labels).reshape(classes, FILTER_POOL * k)
             order = np.argsort(wrong, axis=1, kind="stable")[:, :k]  # the right ones first, in the order drawn
             rows = (np.arange(classes)[:, None] * FILTER_POOL * k + order).reshape(-1)
             return pool[rows], pool_labels[rows]
-        return lambda k, seed: once("filtered", k, seed, lambda: filtered(k, seed))
+        return lambda k, seed: once(f"filtered by {judge}", k, seed, lambda: filtered(k, seed))
 
     def kept_mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
         filtered = kept(seen, labels)
         return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), filtered(k, seed), k)
+
+    def through_chain(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        samples, labels = draw(k, seed)
+        return chain.variants(list(samples), np.random.default_rng(seed + CHAIN_STREAM)), labels
+
+    def chain_mixed(judge: str) -> Make:
+        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+            filtered = kept(seen, labels, judge)
+            return lambda k, seed: interleave(chain.per_class(seen, labels, k, np.random.default_rng(seed + 2 * CHAIN_STREAM),
+                                                              len(state["class_names"])), filtered(k, seed), k)
+        return make
 
     def ensemble(other_state: dict[str, Any], other: Any) -> Make:
         def pair(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -177,6 +202,12 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             made[name] = kept
         elif name == "½ GPSR + ½ filtered generator":
             made[name] = kept_mixed
+        elif name == "generator → chain":
+            made[name] = lambda seen, labels: through_chain
+        elif name == "GRU-filtered generator":
+            made[name] = lambda seen, labels: kept(seen, labels, "GRU")
+        elif match := re.fullmatch(r"½ chain \+ ½ (GRU-)?filtered generator", name):
+            made[name] = chain_mixed("GRU" if match.group(1) else "1-NN")
         elif (match := re.fullmatch(r"ensemble with (\S+)", name)) and others is not None:
             made[name] = ensemble(*others(match.group(1)))
         elif match := re.fullmatch(r"near seen (\d+(?:\.\d+)?)", name):
@@ -186,7 +217,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(OPTIONS)} (any spread S, near seen S, generator share P in [0, 1], ensemble with VARIANT)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S, generator share P in [0, 1], ensemble with VARIANT)")
     return made
 
 
@@ -287,6 +318,29 @@ def run_fold(folder: Path, datapath: str, names: list[str], variant: str = "", v
     return result
 
 
+def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seeds: int) -> dict[str, Any] | None:
+    """The fold's study again, with both recognisers (the learned one over `learned_seeds` seeds) and the options
+    as rows, into `learned-options.json` (None: the fold has no result or checkpoint yet; kept once complete)."""
+    done, path = folder / "learned-options.json", folder / "result.json"
+    if done.is_file():
+        result = json.loads(done.read_text())
+        if {f"{n}" for n in names} <= {row["added"] for row in result["study"]["learned"]["rows"]}:
+            return result
+    found = best_of(folder / "logs")
+    if not path.is_file() or found is None:
+        return None
+    result = json.loads(path.read_text())
+    state = checkpoint.load(found)
+    generator = load_generator(state, str(found))
+    every = load_raw(result["dataset"], datapath).select(checkpoint.config_of(state).classes)
+    samples, labels = generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
+    print(f"{folder.name}: both recognisers, {', '.join(names)}", flush=True)
+    result["study"] = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, names),
+                               learned=True, learned_seeds=learned_seeds)
+    atomic_write(done, lambda out: out.write((json.dumps(result, indent=1) + "\n").encode()))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -299,12 +353,27 @@ def main() -> None:
                         help="measure a generator trained per fold with the fold's flags plus --variant-flags "
                         "(trained the first time, in <fold>/variants/NAME)")
     parser.add_argument("--variant-flags", default="", metavar="FLAGS", help="main.py flags of --variant")
+    parser.add_argument("--learned-seeds", type=int, default=0, metavar="N",
+                        help="measure the options with both recognisers, the learned one over N seeds, into "
+                        "<fold>/learned-options.json and OUT/learned-options.md (default options: "
+                        f"{', '.join(LEARNED_OPTIONS)})")
     args = parser.parse_args()
     if bool(args.variant) != bool(args.variant_flags) or not re.fullmatch(r"[\w.-]*", args.variant):
         raise SystemExit("--variant NAME (letters, digits, . _ -) and --variant-flags FLAGS go together")
+    if args.learned_seeds < 0 or (args.learned_seeds and args.variant):
+        raise SystemExit("--learned-seeds takes N >= 0, and not with --variant")
+    if args.learned_seeds and args.options == parser.get_default("options"):
+        args.options = ",".join(LEARNED_OPTIONS)
     names = [n.strip() for n in args.options.split(",") if n.strip()]
     folds = sorted(p for p in Path(args.out).glob("*") if p.is_dir() and re.fullmatch(r".+-w\d+-f\d+", p.name))
     chosen = [f for f in folds if fnmatch.fnmatch(f.name, args.folds)]
+    if args.learned_seeds:
+        if not [f for f in chosen if run_fold_learned(f, args.datapath, names, args.learned_seeds) is not None]:
+            raise SystemExit(f"no finished fold matching {args.folds!r} under {args.out}")
+        measured = [json.loads((f / "learned-options.json").read_text()) for f in folds
+                    if (f / "learned-options.json").is_file()]
+        benchmark.write_summary(measured, Path(args.out) / "learned-options.md")
+        return
     if not [r for r in (run_fold(f, args.datapath, names, args.variant, args.variant_flags) for f in chosen) if r is not None]:
         raise SystemExit(f"no finished fold{'' if args.folds == '*' else f' matching {args.folds!r}'} "
                          f"(result.json and logs/*/checkpoints/checkpoint-best.pt) under {args.out}")

@@ -1,4 +1,5 @@
-"""Atomic file writes: a temporary file beside the target, renamed over it only when complete."""
+"""Writing outputs safely: the folder checked before any work, then atomic file writes (a temporary file beside
+the target, renamed over it only when complete)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,37 @@ import os
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
+
+from deepnag.errors import UserError
+
+PROBE_BYTES = 4096
+"""What `writable_folder(..., probe=True)` writes and removes: enough to find a full disk before a run starts."""
+
+
+def writable_folder(folder: str | Path, advice: str, *, create: bool = False, probe: bool = False,
+                    target: str | Path | None = None) -> Path:
+    """`folder` (made first with `create`), or a one-line UserError naming it and `advice` when it is missing,
+    cannot be made or is not writable; `probe` also writes a small file, so that a full disk shows now.
+
+    The one check every writer of outputs makes before its work, so a bad --output or --logdir fails before any.
+    `target` names the file about to be written, for the message.
+    """
+    folder = Path(folder)
+    writing = f"cannot write {target}: " if target is not None else ""
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise UserError(f"{writing}folder {folder} does not exist; {advice}")
+        if not os.access(folder, os.W_OK):
+            raise UserError(f"{writing}folder {folder} is not writable; {advice}")
+        if probe:
+            test = folder / ".write-test"
+            test.write_bytes(b"0" * PROBE_BYTES)
+            test.unlink()
+    except OSError as error:
+        raise UserError(f"{writing or 'cannot write into '}{folder} ({error.strerror}); {advice}") from None
+    return folder
 
 
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:

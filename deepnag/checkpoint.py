@@ -150,6 +150,7 @@ def full(
     optimizers: dict[str, Any],
     optimisation: dict[str, Any],
     rng: dict[str, Any],
+    unfinished_epoch: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The layout of a "full" checkpoint: everything a resumed run needs, as tensors and plain values only."""
     state = {
@@ -174,6 +175,8 @@ def full(
         "rng": rng,
         "versions": versions(),
     }
+    if unfinished_epoch is not None:  # stopped between two steps of an epoch (the time limit): where to go on
+        state["unfinished_epoch"] = unfinished_epoch
     state.update(networks)
     return state
 

@@ -27,8 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from deepnag.atomic import atomic_write_path
-from deepnag.errors import UserError
+from deepnag.atomic import atomic_write_path, writable_folder
 
 log = logging.getLogger(__name__)
 
@@ -342,10 +341,9 @@ def skeleton_strip_figure(real: np.ndarray, generated: np.ndarray, class_names: 
 
 
 def _checked_output(path: str | Path) -> Path:
-    """`path` as a Path, or a UserError naming its folder when that folder is missing."""
+    """`path` as a Path, or a UserError naming its folder when that folder is missing or not writable."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
+    writable_folder(path.parent, "create it or choose another output", target=path)
     return path
 
 

@@ -331,15 +331,47 @@ def test_a_time_limit_ends_the_run_cleanly_with_a_checkpoint_that_continues(tmp_
     run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=100000", "--time-limit=1s", "--use-tensorboard=0")
     path = run / "checkpoints" / "checkpoint-last.pt"
     state = checkpoint.load(path)
-    assert 1 <= state["epoch"] < 100000 and state["kind"] == "full"
+    assert 0 <= state["epoch"] < 100000 and state["kind"] == "full"
     assert not (run / "checkpoints" / "checkpoint-final.pt").exists()
     err = capsys.readouterr().err
-    assert f"time limit 0m01s reached after epoch {state['epoch']} of 100000" in err
+    between = state.get("unfinished_epoch")  # between two steps, or (the limit reached as an epoch ended) after it
+    assert (f"time limit 0m01s reached in epoch {state['epoch'] + 1} of 100000, after step {between['steps']} of 2"
+            if between else f"time limit 0m01s reached after epoch {state['epoch']} of 100000") in err
     assert f"continue with: python main.py --resume={path}" in err
     etas = re.findall(r"ETA (\S+)", err)
-    assert etas and all(re.fullmatch(r"0m0[01]s", eta) for eta in etas), etas  # the limit's, not 100000 epochs'
+    assert all(re.fullmatch(r"0m0[01]s", eta) for eta in etas), etas  # the limit's, not 100000 epochs'
     assert main.main([f"--resume={path}", "--time-limit=1s"]) == 0
-    assert checkpoint.load(path)["epoch"] > state["epoch"]
+
+    def progress(saved):  # epochs done, then steps of the unfinished one
+        return saved["epoch"], saved.get("unfinished_epoch", {}).get("steps", 0)
+
+    assert progress(checkpoint.load(path)) > progress(state)
+
+
+def test_a_time_limit_between_two_steps_continues_exactly_as_a_run_never_stopped(tmp_path, shared_data, monkeypatch,
+                                                                                  capsys):
+    """Stopped after step 2 of epoch 2's 3, the run's checkpoint says where the epoch stands, and resumed it ends
+    with the very weights, optimiser and streams of a run that never stopped."""
+    from deepnag.train.loop import Trainer
+
+    flags = [*DOLLAR, "--epochs=3", "--batch-size=4", "--use-tensorboard=0", "--checkpoint-frequency=0"]  # 3 steps an epoch
+    straight = checkpoint.load(_train(tmp_path / "straight", shared_data, *flags) / "checkpoints" / "checkpoint-final.pt")
+    asked = []
+    monkeypatch.setattr(Trainer, "_over_time", lambda self, stops: asked.append(self.epoch) or len(asked) == 4)
+    run = _train(tmp_path / "stopped", shared_data, *flags, "--time-limit=1h")
+    monkeypatch.undo()
+    last = run / "checkpoints" / "checkpoint-last.pt"
+    stopped = checkpoint.load(last)
+    assert asked == [0, 0, 1, 1] and stopped["epoch"] == 1 and stopped["unfinished_epoch"]["steps"] == 2
+    assert len(stopped["unfinished_epoch"]["history"]["loss"]) == 2
+    assert "time limit 1h00m reached in epoch 2 of 3, after step 2 of 3 (1 epochs done in this run)" in capsys.readouterr().err
+    assert not (run / "checkpoints" / "checkpoint-final.pt").exists()
+    assert main.main([f"--resume={last}"]) == 0
+    final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
+    assert "unfinished_epoch" not in final and final["epoch"] == 3
+    assert final["best_loss"] == straight["best_loss"]  # the epochs' mean losses too
+    for key in ("generator", "optimizers", "rng"):
+        assert _same(final[key], straight[key]), key
 
 
 @pytest.mark.parametrize(("spent", "epoch", "limit", "up"), [

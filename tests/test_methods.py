@@ -10,7 +10,7 @@ import main
 from deepnag import checkpoint
 from deepnag.cli import parse_args
 from deepnag.data.batches import load_data
-from deepnag.train.methods import DeepGANMethod, DeepNAGMethod, RandomStreams
+from deepnag.train.methods import DeepGANMethod, DeepNAGMethod, RandomStreams, TrainingMethod, build_method
 from tests.conftest import tiny
 
 TINY = tiny("--model=DeepGAN", "--deepgan-critic-iters=2")
@@ -156,7 +156,8 @@ def test_the_learning_rate_warms_up_linearly_then_stays(shared_data, model):
     config = parse_args([f"--model={model}", "--resample-n=12", "--batch-size=4", "--lr=1e-3", "--lr-warmup=4",
                          "--deepgan-critic-iters=1"])[0]
     data = load_data("dollar-gds", str(shared_data), resample_n=12, classes=("arrow", "star"), max_per_class=4)
-    method = {"DeepNAG": DeepNAGMethod, "DeepGAN": DeepGANMethod}[model](config, data, torch.device("cpu"))
+    method = build_method(config, data, torch.device("cpu"))
+    assert isinstance(method, TrainingMethod) and type(method) is {"DeepNAG": DeepNAGMethod, "DeepGAN": DeepGANMethod}[model]
     rates = _learning_rates(method, data, RandomStreams.seeded(0, torch.device("cpu")), 3 if model == "DeepNAG" else 6)
     assert rates == pytest.approx([0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3, 1e-3])
     assert method.optimizers["critic" if model == "DeepGAN" else "generator"].param_groups[0]["lr"] == pytest.approx(1e-3)

@@ -17,8 +17,8 @@ from deepnag.evaluation.metrics import (
     intra_class_distance,
     split_subjects,
     subject_disjoint_yardstick,
-    tstr,
 )
+from deepnag.evaluation.recognizers import accuracy
 from deepnag.evaluation.report import table as report_table
 from deepnag.loss.hausdorff import class_aware_hausdorff
 from deepnag.loss.soft_dtw_autograd import soft_dtw, squared_euclidean_cost
@@ -69,7 +69,7 @@ def test_random_walks_as_synthetic_data_score_near_chance(raw_sets, name):
     classes = len(raw.class_names)
     labels = np.repeat(np.arange(classes), 20)
     walks = np.cumsum(np.random.default_rng(0).normal(size=(len(labels), 64, raw.num_features)), axis=1)
-    assert tstr(walks, labels, raw.sequences, raw.labels, raw.num_features) < 0.25  # chance is 1/16 or 1/14
+    assert accuracy(walks, labels, raw.sequences, raw.labels, raw.num_features) < 0.25  # chance is 1/16 or 1/14
 
 
 @pytest.mark.parametrize("name", DATASETS)
@@ -78,7 +78,7 @@ def test_real_samples_of_half_the_subjects_as_synthetic_data_score_near_the_yard
     half = split_subjects(raw.subjects, seed=0)
     train, test = np.flatnonzero(half), np.flatnonzero(~half)
     fixed_length = resample([raw.sequences[i] for i in train], 64)  # as generated samples are
-    score = tstr(fixed_length, raw.labels[train], [raw.sequences[i] for i in test], raw.labels[test], raw.num_features)
+    score = accuracy(fixed_length, raw.labels[train], [raw.sequences[i] for i in test], raw.labels[test], raw.num_features)
     yardstick = subject_disjoint_yardstick(raw.sequences, raw.labels, raw.subjects, raw.num_features, seed=0)
     assert score >= 0.95
     assert abs(score - yardstick) < 0.03

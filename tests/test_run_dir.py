@@ -18,7 +18,7 @@ def test_unwritable_log_directory_is_detected_before_training(tmp_path, shared_d
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     assert main.main([f"--datapath={shared_data}", f"--logdir={blocker / 'logs'}", *TINY, "--epochs=1"]) == 2
-    assert re.search(r"cannot write the run directory .*not-a-folder/logs/.*choose another --logdir",
+    assert re.search(r"cannot write into .*not-a-folder/logs/.*choose another --logdir",
                      capsys.readouterr().err)
 
 

@@ -33,6 +33,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
@@ -41,7 +42,7 @@ import numpy as np
 from deepnag.data import chain, gpsr
 from deepnag.evaluation import gru_recognizer
 from deepnag.evaluation.gru_recognizer import GRURecognizer, standardise
-from deepnag.evaluation.recognizers import recognizer_for
+from deepnag.evaluation.recognizers import Classifier, recognizer_for
 from deepnag.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -158,69 +159,102 @@ def study(
 ) -> dict[str, Any]:
     """Errors on `test` of the recognisers trained on `seen` alone and with each kind of added samples.
 
-    `synthesize` is the generator (None: only the simple rows, e.g. when the
-    generator saw the test writers). `variants` adds one row kind per named
-    synthesizer (other ways of sampling, compared on the same seeds and draws).
-    With `learned`, the learned recogniser's study is under "learned", over the
-    first `learned_seeds` seeds (default `LEARNED_SEEDS`), fitted in `workers` processes (default: one
-    per core) for `learned_steps` optimiser steps each (default `gru_recognizer.STEPS`). All samples are in
-    the data's units.
+    `synthesize` is the generator (None: only the simple rows, e.g. when the generator saw the test writers);
+    `variants` adds one row kind per named synthesizer, on the same seeds and draws. With `learned`, the learned
+    recogniser's study is under "learned": over the first `learned_seeds` seeds (`LEARNED_SEEDS`), fitted in
+    `workers` processes (one per core) for `learned_steps` steps each (`gru_recognizer.STEPS`). Samples in data units.
     """
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
-    num_features = int(np.asarray(seen[0]).shape[1])
-    recognizer = recognizer_for(num_features)
-    counts = sorted({int(k) for k in counts})
-    k_max = counts[-1]
-    all_real = np.arange(len(seen))
-    real_distances = recognizer.distance_matrix(test, seen)
-    real_error = float(np.mean(_predict([(real_distances, seen_labels, all_real)]) != test_labels))
     variants = dict(variants or {})
     if clash := set(variants) & set(LABELS):
         raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
-    kinds = (*(ADDED if synthesize is not None else SIMPLE), *variants)
+    counts = sorted({int(k) for k in counts})
+    rows = _Rows((*(ADDED if synthesize is not None else SIMPLE), *variants), counts, num_classes)
+    recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
+    real_block = (recognizer.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
+    real_error = float(np.mean(_predict([real_block]) != test_labels))
     learned_seeds = list(seeds)[:LEARNED_SEEDS if learned_seeds is None else learned_seeds] if learned else []
-    errors: dict[tuple[str, int], list[float]] = {(kind, k): [] for kind in kinds for k in counts}
-    jobs: dict[tuple[str, int], list[Any]] = {(kind, k): [] for kind in ("real", *kinds) for k in counts}
-    x_seen, x_test = (standardise(seen), standardise(test)) if learned_seeds else (None, None)
+    errors: dict[tuple[str, int], list[float]] = {key: [] for key in rows.keys()}
+    jobs: dict[tuple[str, int], list[Future]] = {key: [] for key in (("real", counts[0]), *rows.keys())}
+    learner = _Learner(standardise(seen), seen_labels, standardise(test), test_labels,
+                       gru_recognizer.STEPS if learned_steps is None else int(learned_steps)) if learned_seeds else None
     workers = default_workers() if workers is None else workers
-    steps_per_fit = gru_recognizer.STEPS if learned_steps is None else int(learned_steps)
     fits = (ProcessPoolExecutor(min(workers, 8), mp_context=get_context("spawn"))
-               if learned_seeds and workers > 1 else _Inline())
-    steps = len(seeds) + len(learned_seeds) * (1 + len(kinds) * len(counts))
+            if learned_seeds and workers > 1 else _Inline())
+    steps = len(seeds) + len(learned_seeds) * len(jobs)
     with fits as executor, Progress(steps, "held-out augmentation study", "steps", log, every=5.0) as progress:
         for seed in seeds:
-            pool = _pools(seen, seen_labels, num_classes, k_max, seed, synthesize, variants)
-            distances = {name: recognizer.distance_matrix(test, list(samples)) for name, (samples, _) in pool.items()}
-            for k in counts:
-                for kind in kinds:
-                    blocks = [(real_distances, seen_labels, all_real)] + [
-                        (distances[name], pool[name][1], columns) for name, columns in _parts(kind, k, k_max, num_classes)]
-                    errors[(kind, k)].append(float(np.mean(_predict(blocks) != test_labels)))
+            pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, variants)
+            for key, error in _nearest_neighbour_errors(recognizer, test, test_labels, real_block, rows, pool).items():
+                errors[key].append(error)
             progress.update()
-            if seed not in learned_seeds:
-                continue
-            standard = {name: standardise(list(samples)) for name, (samples, _) in pool.items()}
-            jobs[("real", counts[0])].append(executor.submit(_learned_error, x_seen, seen_labels, x_test, test_labels, seed,
-                                                               steps_per_fit))
-            for k in counts:
-                for kind in kinds:
-                    parts = _parts(kind, k, k_max, num_classes)
-                    x = np.concatenate([x_seen, *(standard[name][columns] for name, columns in parts)])
-                    y = np.concatenate([seen_labels, *(pool[name][1][columns] for name, columns in parts)])
-                    jobs[(kind, k)].append(executor.submit(_learned_error, x, y, x_test, test_labels, seed,
-                                                                    steps_per_fit))
+            if learner is not None and seed in learned_seeds:
+                for key, job in learner.submit(executor, rows, pool, seed).items():
+                    jobs[key].append(job)
         for job in (job for found in jobs.values() for job in found):
             job.result()
             progress.update()
     one_nn = _result(type(recognizer).__name__, [real_error], errors, seeds, counts, len(seen), len(test))
-    if learned_seeds:
-        learned_errors = {key: [job.result() for job in found] for key, found in jobs.items() if key[0] != "real"}
-        real_errors = [job.result() for job in jobs[("real", counts[0])]]
-        one_nn["learned"] = _result(GRURecognizer.__name__, real_errors, learned_errors, learned_seeds, counts,
-                                    len(seen), len(test))
-    else:
-        one_nn["learned"] = None
+    one_nn["learned"] = None if not learned_seeds else _result(
+        GRURecognizer.__name__, [job.result() for job in jobs.pop(("real", counts[0]))],
+        {key: [job.result() for job in found] for key, found in jobs.items()}, learned_seeds, counts, len(seen),
+        len(test))
     return one_nn
+
+
+def _nearest_neighbour_errors(recognizer: Classifier, test: Sequence[np.ndarray], test_labels: np.ndarray,
+                              real_block: tuple[np.ndarray, np.ndarray, np.ndarray], rows: _Rows,
+                              pool: Mapping[str, tuple[Any, np.ndarray]]) -> dict[tuple[str, int], float]:
+    """The 1-NN recogniser's test error for every row, its templates the real ones and the row's share of `pool`."""
+    distances = {name: recognizer.distance_matrix(test, list(samples)) for name, (samples, _) in pool.items()}
+    errors = {}
+    for key in rows.keys():
+        blocks = [real_block] + [(distances[name], pool[name][1], columns) for name, columns in rows.parts(*key)]
+        errors[key] = float(np.mean(_predict(blocks) != test_labels))
+    return errors
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The study's rows: each kind of added samples at each count per class."""
+
+    kinds: tuple[str, ...]
+    counts: Sequence[int]
+    num_classes: int
+
+    @property
+    def k_max(self) -> int:
+        return max(self.counts)
+
+    def keys(self) -> list[tuple[str, int]]:
+        return [(kind, k) for kind in self.kinds for k in self.counts]  # kind-major: the order of the JSON rows
+
+    def parts(self, kind: str, k: int) -> list[tuple[str, np.ndarray]]:
+        return _parts(kind, k, self.k_max, self.num_classes)
+
+
+@dataclass(frozen=True)
+class _Learner:
+    """The learned recogniser's side of the study: the standardised real samples, and one fit per row and seed."""
+
+    x_seen: np.ndarray
+    seen_labels: np.ndarray
+    x_test: np.ndarray
+    test_labels: np.ndarray
+    steps: int
+
+    def submit(self, executor: Any, rows: _Rows, pool: Mapping[str, tuple[Any, np.ndarray]],
+               seed: int) -> dict[tuple[str, int], Future]:
+        """Real alone and every row, each a fit on real + the row's added samples from `pool` (one seed)."""
+        standard = {name: standardise(list(samples)) for name, (samples, _) in pool.items()}
+        jobs = {("real", rows.counts[0]): executor.submit(_learned_error, self.x_seen, self.seen_labels, self.x_test,
+                                                          self.test_labels, seed, self.steps)}
+        for key in rows.keys():
+            parts = rows.parts(*key)
+            x = np.concatenate([self.x_seen, *(standard[name][columns] for name, columns in parts)])
+            y = np.concatenate([self.seen_labels, *(pool[name][1][columns] for name, columns in parts)])
+            jobs[key] = executor.submit(_learned_error, x, y, self.x_test, self.test_labels, seed, self.steps)
+        return jobs
 
 
 def _result(name: str, real_errors: Sequence[float], errors: Mapping[tuple[str, int], Sequence[float]],

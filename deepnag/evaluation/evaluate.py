@@ -17,6 +17,7 @@ import torch
 
 from deepnag import checkpoint, visualize
 from deepnag.actions import ACTIONS
+from deepnag.atomic import writable_folder
 from deepnag.config import Config, flag_or_saved, flag_text
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.data.preprocessing import MinMaxNormalizer
@@ -52,13 +53,7 @@ def _output_folder(config: Config, source: Path, model: str) -> Path:
         folder = source.resolve().parent.parent / "evaluation" / source.stem
     else:  # a shipped or copied model: under --logdir, never into the model's own (perhaps tracked) folder
         folder = Path(config.logdir) / "evaluation" / f"{model}-{source.resolve().parent.name}-{source.stem}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create the output folder {folder} ({error.strerror}); choose another --output") from None
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"the output folder {folder} is not writable; choose another --output")
-    return folder
+    return writable_folder(folder, "choose another --output", create=True)
 
 
 def evaluate(config: Config, explicit: set[str]) -> list[Path]:

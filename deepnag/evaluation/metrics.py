@@ -1,7 +1,7 @@
 """Measured quality of synthetic gestures: recognition accuracy, fidelity and diversity.
 
-- `tstr`: train-on-synthetic, test-on-real accuracy of a standard recogniser
-  (`deepnag.evaluation.recognizers`), the measure of the DeepNAG paper.
+- TSTR: train-on-synthetic, test-on-real accuracy of a standard recogniser
+  (`deepnag.evaluation.recognizers.accuracy` on synthetic training samples), the measure of the DeepNAG paper.
 - `subject_disjoint_yardstick`: the same recogniser trained on the real samples
   of half the subjects and tested on the other half (both ways, averaged): what
   real data of unseen writers achieves, the number TSTR is read against.
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -45,17 +46,6 @@ DISTANCES = ("ed", "cos")
 # ----------------------------------------------------------------------------------------------------------------------
 # Recognition accuracy
 # ----------------------------------------------------------------------------------------------------------------------
-def tstr(
-    synthetic: Sequence[np.ndarray],
-    synthetic_labels: np.ndarray,
-    real: Sequence[np.ndarray],
-    real_labels: np.ndarray,
-    num_features: int,
-) -> float:
-    """Train-on-synthetic, test-on-real accuracy of `recognizer_for(num_features)` (samples in data units)."""
-    return accuracy(synthetic, synthetic_labels, real, real_labels, num_features)
-
-
 def split_subjects(subjects: Sequence[str], seed: int = 0) -> np.ndarray:
     """A seeded split of the subjects into two halves: a boolean mask over the samples, True for the first half."""
     subjects = np.asarray(subjects)
@@ -208,9 +198,7 @@ def fidelity_diversity(
     real_labels = torch.as_tensor(np.asarray(real_labels), dtype=torch.int64)
     synthetic_labels = torch.as_tensor(np.asarray(synthetic_labels), dtype=torch.int64)
     if real.shape[1:] != synthetic.shape[1:]:
-        raise ValueError(
-            f"real {tuple(real.shape)} and synthetic {tuple(synthetic.shape)} differ in length or features"
-        )
+        raise ValueError(f"real {tuple(real.shape)} and synthetic {tuple(synthetic.shape)} differ in length or features")
     half = torch.from_numpy(split_subjects(subjects, seed))
     other, other_labels = real[~half], real_labels[~half]
     other_index, synthetic_index = _matched_subsets(other_labels, synthetic_labels, seed)
@@ -222,20 +210,11 @@ def fidelity_diversity(
     if len(reference) == 0:
         raise ValueError("the synthetic set holds none of the real classes")
 
-    result: dict[str, Any] = {
-        "gamma": float(gamma),
-        "counts": {
-            "reference_real": len(reference),
-            "comparison_real": len(other),
-            "comparison_synthetic": len(matched),
-            "synthetic": len(synthetic),
-            "real": len(real),
-        },
-    }
+    result: dict[str, Any] = {"gamma": float(gamma), "counts": {
+        "reference_real": len(reference), "comparison_real": len(other), "comparison_synthetic": len(matched),
+        "synthetic": len(synthetic), "real": len(real)}}
     for m in distances:
-        result[f"real_synthetic_{m}"] = average_hausdorff(
-            reference, reference_labels, matched, matched_labels, m, gamma
-        )
+        result[f"real_synthetic_{m}"] = average_hausdorff(reference, reference_labels, matched, matched_labels, m, gamma)
         result[f"real_real_{m}"] = average_hausdorff(reference, reference_labels, other, other_labels, m, gamma)
         diversity, pairs_synthetic = intra_class_distance(synthetic, synthetic_labels, m, gamma, seed)
         result[f"intra_synthetic_{m}"] = diversity
@@ -277,6 +256,14 @@ def _tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: S
     return float(correct.mean()), per_class
 
 
+@contextmanager
+def _timed(seconds: dict[str, float], name: str) -> Iterator[None]:
+    """Add the seconds the block took to `seconds[name]`."""
+    started = time.perf_counter()
+    yield
+    seconds[name] = time.perf_counter() - started
+
+
 def all_metrics(
     real: Sequence[np.ndarray],
     real_labels: np.ndarray,
@@ -303,23 +290,15 @@ def all_metrics(
     num_features = int(synthetic.shape[2])
     num_classes = int(max(real_labels.max(), synthetic_labels.max())) + 1
     seconds: dict[str, float] = {}
-
-    started = time.perf_counter()
-    tstr_accuracy, per_class = _tstr_per_class(synthetic, synthetic_labels, real, real_labels, num_classes)
-    seconds["tstr"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed)
-    seconds["yardstick"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    normalizer = normalizer if normalizer is not None else MinMaxNormalizer.fit(real)
-    real_n = resample([normalizer.transform(s) for s in real], synthetic.shape[1])
-    soft = fidelity_diversity(
-        torch.from_numpy(real_n), real_labels, torch.from_numpy(normalizer.transform(synthetic)), synthetic_labels,
-        subjects, gamma=gamma, seed=seed,
-    )
-    seconds["fidelity_diversity"] = time.perf_counter() - started
+    with _timed(seconds, "tstr"):
+        tstr_accuracy, per_class = _tstr_per_class(synthetic, synthetic_labels, real, real_labels, num_classes)
+    with _timed(seconds, "yardstick"):
+        yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed)
+    with _timed(seconds, "fidelity_diversity"):
+        normalizer = normalizer if normalizer is not None else MinMaxNormalizer.fit(real)
+        real_n = resample([normalizer.transform(s) for s in real], synthetic.shape[1])
+        soft = fidelity_diversity(torch.from_numpy(real_n), real_labels, torch.from_numpy(normalizer.transform(synthetic)),
+                                  synthetic_labels, subjects, gamma=gamma, seed=seed)
     counts = soft.pop("counts")
     log.info("TSTR %.4f (yardstick %.4f); metrics in %.1f s (TSTR %.1f s, yardstick %.1f s, fidelity and diversity %.1f s)",
              tstr_accuracy, yardstick, sum(seconds.values()), seconds["tstr"], seconds["yardstick"],
@@ -335,13 +314,8 @@ def all_metrics(
         "yardstick_accuracy": float(yardstick),
         **soft,
         "learned": learned_part,
-        "counts": {
-            "real": len(real),
-            "synthetic": len(synthetic),
-            "classes": num_classes,
-            "subjects": len(set(subjects)),
-            **counts,
-        },
+        "counts": {"real": len(real), "synthetic": len(synthetic), "classes": num_classes,
+                   "subjects": len(set(subjects)), **counts},
         "seed": int(seed),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }

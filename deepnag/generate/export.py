@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from deepnag import checkpoint
-from deepnag.atomic import atomic_write
+from deepnag.atomic import atomic_write, writable_folder
 from deepnag.config import Config, flag_or_saved
 from deepnag.data import RawGestures, chain, gpsr, native_file
 from deepnag.data.batches import training_raw_for
@@ -80,11 +80,7 @@ def metrics_path(output: Path) -> Path:
 
 
 def _check_output(path: Path) -> None:
-    parent = path.parent
-    if not parent.is_dir():
-        raise UserError(f"cannot write {path}: folder {parent} does not exist; create it or choose another --output")
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"cannot write {path}: folder {parent} is not writable; choose another --output")
+    writable_folder(path.parent, "create it or choose another --output", target=path)
     folder = path.with_suffix("")
     if folder.is_dir() and not path.is_file():  # a folder of the user's, not the native files of an earlier set
         raise UserError(f"--output={folder} is an existing folder; --output names the set to write ({folder}.npz, "

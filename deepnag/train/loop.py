@@ -35,7 +35,7 @@ from deepnag.progress import Progress
 from deepnag.runtime import command, configure_threads, resolve_device
 from deepnag.train import distributed, run_dir
 from deepnag.train.distributed import Context
-from deepnag.train.methods import NonFiniteError, RandomStreams, build_method
+from deepnag.train.methods import NonFiniteError, RandomStreams, UnfinishedEpoch, build_method
 from deepnag.train.run_dir import CONSOLE_ONLY, FILE_ONLY
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,8 @@ class _Clock:
 def _time_is_up(spent: float, epoch_seconds: float, limit: float) -> bool:
     """Stop now rather than start an epoch (as long as the last) that would end more than half of it past the limit.
 
-    So a time-limited run ends within half an epoch of its limit, either side, instead of up to a whole epoch after.
+    So a time-limited run ends within half an epoch of its limit, either side, instead of up to a whole epoch after
+    (for methods that do not stop between steps: DeepGAN, several ranks).
     """
     return spent + epoch_seconds / 2 >= limit
 
@@ -180,6 +181,7 @@ class Trainer:
         self.streams = RandomStreams.seeded(config.seed, device, context.rank)
         self.epoch = 0
         self.best = math.inf
+        self.unfinished: UnfinishedEpoch | None = None  # the epoch a time limit stopped between two steps
         if state is not None:
             self._restore(state)
         # A fixed latent for the figures, independent of the training streams.
@@ -207,6 +209,8 @@ class Trainer:
             self.streams = RandomStreams.seeded(self.config.seed + CONTINUED_SEED_STRIDE * self.epoch, self.device,
                                                 self.context.rank)
             return
+        if "unfinished_epoch" in state:
+            self.unfinished = UnfinishedEpoch.from_state(state["unfinished_epoch"])
         for name, optimizer in self.method.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         if "optimisation" in state:  # (absent from checkpoints older than --recipe: no schedule to continue)
@@ -238,6 +242,7 @@ class Trainer:
             networks={k: n.state_dict() for k, n in self.method.networks.items()},
             optimizers={k: o.state_dict() for k, o in self.method.optimizers.items()},
             optimisation=self.method.optimisation.state_dict(), rng=rng,
+            unfinished_epoch=self.unfinished.state_dict() if self.unfinished is not None else None,
         )
 
     def save(self, name: str) -> Path:
@@ -280,7 +285,11 @@ class Trainer:
             ) as bar:
                 while self.epoch < self.config.num_epochs:
                     tick = time.perf_counter()
-                    metrics, per_rank = self._train_epoch()
+                    done = self._train_epoch(stops)
+                    if done is None:  # the time limit came between two steps
+                        self._stop_within_epoch()
+                        return
+                    metrics, per_rank = done
                     improved = self._keep_best(metrics)
                     seconds = time.perf_counter() - tick
                     self._report(metrics, per_rank, seconds, improved, bar, writer)
@@ -302,12 +311,18 @@ class Trainer:
 
         return SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
 
-    def _train_epoch(self) -> tuple[dict[str, float], list[float]]:
-        """One epoch of the method, its metrics averaged over ranks (and each rank's selection metric)."""
+    def _train_epoch(self, stops: list[int]) -> tuple[dict[str, float], list[float]] | None:
+        """One epoch of the method, its metrics averaged over ranks (and each rank's selection metric); None when
+        the time limit stopped it between two steps (kept in `self.unfinished`)."""
         try:
             with Progress(self.method.steps_per_epoch(self.data), f"epoch {self.epoch + 1}", "steps", log,
                           enabled=self.context.is_main) as steps:
-                epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update)
+                epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update, stop=lambda: self._over_time(stops),
+                                                      unfinished=self.unfinished)
+            self.unfinished = None
+            if isinstance(epoch_metrics, UnfinishedEpoch):
+                self.unfinished = epoch_metrics
+                return None
             metrics, per_rank = self._global(epoch_metrics)
         except NonFiniteError as error:
             raise UserError(
@@ -322,6 +337,11 @@ class Trainer:
                 f"checkpoints in {self.path / 'checkpoints'} are untouched"
             )
         return metrics, per_rank
+
+    def _over_time(self, stops: list[int]) -> bool:
+        """Whether the time limit ends the run between two steps (a signal instead ends it after the epoch)."""
+        limit = self.config.time_limit if self.method.stops_within_epochs else 0.0
+        return bool(limit) and not stops and time.perf_counter() - self.clock.start >= limit
 
     def _keep_best(self, metrics: dict[str, float]) -> bool:
         """Whether the epoch's selection metric is the best yet; with --best-by loss its checkpoint is kept."""
@@ -375,7 +395,10 @@ class Trainer:
         config, total = self.config, self.config.num_epochs
         spent = time.perf_counter() - self.clock.start
         # the user's Ctrl-C or SIGTERM says more than a time limit reached at the same epoch
-        over_time = bool(config.time_limit) and not stops and _time_is_up(spent, seconds, config.time_limit)
+        # a method that stops between steps goes on to the limit; else an epoch ends the run near it
+        up = spent >= config.time_limit if self.method.stops_within_epochs else _time_is_up(spent, seconds,
+                                                                                             config.time_limit)
+        over_time = bool(config.time_limit) and not stops and up
         if distributed.any_rank(over_time, self.context, self.device) and self.epoch < total:
             path = self.save("checkpoint-last.pt")
             log.info("time limit %s reached after epoch %d of %d (%d in this run); checkpoint %s; "
@@ -391,6 +414,14 @@ class Trainer:
                 signum,
             )
         return False
+
+    def _stop_within_epoch(self) -> None:
+        """The time limit came between two steps: the checkpoint holds where the epoch stands, to go on from."""
+        path = self.save("checkpoint-last.pt")
+        log.info("time limit %s reached in epoch %d of %d, after step %d of %d (%d epochs done in this run); "
+                 "checkpoint %s; continue with: %s --resume=%s", _format_duration(self.config.time_limit),
+                 self.epoch + 1, self.config.num_epochs, self.unfinished.steps,  # type: ignore[union-attr]
+                 self.method.steps_per_epoch(self.data), self.epoch - self.clock.first_epoch, path, command(), path)
 
     def _finish(self) -> None:
         """The ranks agree, the final checkpoint is written (the restart one goes), and the last line says so."""

@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -164,8 +164,60 @@ def _wrap(module: nn.Module, context: Context, device: torch.device) -> nn.Modul
 def _mean(history: list[dict[str, torch.Tensor]]) -> dict[str, float]:
     """Epoch means of per-step metrics, with one device sync for all of them."""
     keys = list(history[0])
-    stacked = torch.stack([torch.stack([step[k] for k in keys]) for step in history]).mean(0)
+    stacked = torch.stack([torch.stack([torch.as_tensor(step[k], dtype=torch.float32) for k in keys])
+                           for step in history]).mean(0)
     return dict(zip(keys, stacked.tolist()))
+
+
+@dataclass
+class UnfinishedEpoch:
+    """An epoch stopped between two steps (by the time limit): the data stream as the epoch began, the steps done
+    and their metrics. A resumed run draws the epoch's batches again from that state, skips the steps done and
+    goes on, so that it trains exactly as a run that never stopped."""
+
+    data_state: torch.Tensor
+    steps: int
+    history: list[dict[str, Any]]
+
+    def state_dict(self) -> dict[str, Any]:
+        keys = list(self.history[0]) if self.history else []
+        return {"data_state": self.data_state, "steps": self.steps,
+                "history": {k: [float(step[k]) for step in self.history] for k in keys}}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "UnfinishedEpoch":
+        history = state["history"]
+        steps = len(next(iter(history.values()))) if history else 0
+        return cls(state["data_state"], int(state["steps"]),
+                   [{k: values[i] for k, values in history.items()} for i in range(steps)])
+
+
+def _never() -> bool:
+    """The default stop question: never stop within an epoch."""
+    return False
+
+
+@runtime_checkable
+class TrainingMethod(Protocol):
+    """What the training loop asks of a method: its networks and optimisers (for checkpoints), one epoch's work,
+    and the epoch metric by which its best model is chosen (lower is better)."""
+
+    name: str
+    selection_metric: str
+    stops_within_epochs: bool  # whether run_epoch honours `stop` between its steps (else only epochs end a run)
+    generator: nn.Module
+    networks: dict[str, nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    optimisation: Optimisation
+
+    def steps_per_epoch(self, data: GestureData) -> int:
+        """How many times `run_epoch` calls its `on_step` (the console's progress total)."""
+
+    def run_epoch(self, data: GestureData, streams: RandomStreams, on_step: Callable[[], None] = _nothing,
+                  stop: Callable[[], bool] = _never, unfinished: UnfinishedEpoch | None = None
+                  ) -> dict[str, float] | UnfinishedEpoch:
+        """One epoch: updates the networks, returns the epoch's metrics (the selection metric among them), or
+        where it stopped when `stop()` ended it early; `unfinished` continues such an epoch."""
 
 
 class DeepNAGMethod:
@@ -183,6 +235,7 @@ class DeepNAGMethod:
         self.optimizers = {"generator": _adam(self.generator, config)}
         self.optimisation = Optimisation(config, self.generator, self.optimizers)
         self.networks: dict[str, nn.Module] = self.optimisation.networks()
+        self.stops_within_epochs = not context.enabled  # several ranks would have to agree at every step
 
     def step(self, real_1, labels, real_2, streams: RandomStreams, number: int = 1) -> dict[str, torch.Tensor] | None:
         """One optimiser step on one batch; returns the detached loss terms (None if skipped)."""
@@ -206,16 +259,33 @@ class DeepNAGMethod:
         world = self.context.world_size
         return -(-((len(data) - len(data) % world) // world) // self.config.batch_size)
 
-    def run_epoch(self, data: GestureData, streams: RandomStreams, on_step: Callable[[], None] = _nothing) -> dict[str, float]:
-        """One pass over the shuffled data; `on_step` is called after each step (the console's progress)."""
+    def run_epoch(self, data: GestureData, streams: RandomStreams, on_step: Callable[[], None] = _nothing,
+                  stop: Callable[[], bool] = _never, unfinished: UnfinishedEpoch | None = None
+                  ) -> dict[str, float] | UnfinishedEpoch:
+        """One pass over the shuffled data; `on_step` is called after each step (the console's progress).
+
+        When `stop()` says so after a step that is not the last, the epoch ends there, returned as an
+        UnfinishedEpoch; given back as `unfinished`, the epoch goes on where it stopped.
+        """
         self.generator.train()
-        history = []
+        if unfinished is not None:
+            streams.data.set_state(unfinished.data_state)
+        start = streams.data.get_state()
+        history = [] if unfinished is None else [  # the steps done before the stop, as this run's own
+            {k: torch.as_tensor(v, dtype=torch.float32, device=self.device) for k, v in step.items()}
+            for step in unfinished.history]
+        done = unfinished.steps if unfinished is not None else 0
+        total = self.steps_per_epoch(data)
         batches = data.batches(self.config.batch_size, streams.data, self.context.rank, self.context.world_size)
         for number, batch in enumerate(batches, start=1):
+            if number <= done:  # drawn again (the data stream's draws stay those of the stopped epoch), not run
+                continue
             metrics = self.step(*batch, streams, number=number)
             on_step()
             if metrics is not None:
                 history.append(metrics)
+            if number < total and stop():
+                return UnfinishedEpoch(start, number, history)
         if not history:
             raise NonFiniteError(number, "every step of the epoch was skipped")
         return _mean(history)
@@ -288,8 +358,12 @@ class DeepGANMethod:
     def steps_per_epoch(self, data: GestureData) -> int:
         return self.config.deepgan_critic_iters + 1
 
-    def run_epoch(self, data: GestureData, streams: RandomStreams, on_step: Callable[[], None] = _nothing) -> dict[str, float]:
-        """`critic_iters` critic steps and one generator step; `on_step` is called after each."""
+    stops_within_epochs = False  # an epoch is one generator step
+
+    def run_epoch(self, data: GestureData, streams: RandomStreams, on_step: Callable[[], None] = _nothing,
+                  stop: Callable[[], bool] = _never, unfinished: UnfinishedEpoch | None = None) -> dict[str, float]:
+        """`critic_iters` critic steps and one generator step; `on_step` is called after each (`stop` and
+        `unfinished` are not used: an epoch is one generator step)."""
         self.generator.train()
         self.critic.train()
         history = []
@@ -322,9 +396,9 @@ class DeepGANMethod:
         return metrics
 
 
-METHODS = {"DeepNAG": DeepNAGMethod, "DeepGAN": DeepGANMethod}
+METHODS: dict[str, Callable[..., TrainingMethod]] = {"DeepNAG": DeepNAGMethod, "DeepGAN": DeepGANMethod}
 
 
-def build_method(config: Config, data: GestureData, device: torch.device, context: Context = Context()) -> Any:
+def build_method(config: Config, data: GestureData, device: torch.device, context: Context = Context()) -> TrainingMethod:
     """The training method named by `config.model`, with fresh networks and optimisers."""
     return METHODS[config.model](config, data, device, context)

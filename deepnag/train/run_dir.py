@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from deepnag.atomic import atomic_write
+from deepnag.atomic import atomic_write, writable_folder
 from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,9 @@ def create(logdir: str | Path, dataset: str, model: str, experiment: str = "") -
 
 def check_writable(path: Path) -> None:
     """Fail early, with the folder's name, if an existing run directory cannot be written."""
-    try:
-        for sub in SUBFOLDERS:
-            (path / sub).mkdir(parents=True, exist_ok=True)
-        probe = path / "logs" / ".write-test"
-        probe.write_bytes(b"0" * 4096)
-        probe.unlink()
-    except OSError as error:
-        raise UserError(f"cannot write the run directory {path} ({error.strerror}); free space, fix its permissions or choose another --logdir") from None
+    for sub in SUBFOLDERS:
+        writable_folder(path / sub, "free space, fix its permissions or choose another --logdir", create=True,
+                        probe=sub == "logs")
 
 
 def of_checkpoint(checkpoint: str | Path) -> Path | None:
