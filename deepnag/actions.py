@@ -15,6 +15,7 @@ this table sits below every layer that reads it.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,11 @@ class Synthesizer:
     needs_checkpoint: bool  # reads a --generate checkpoint (else: the checkpoint's, or the data flags', real samples)
     count: str  # the flag that says how many: num_per_class or num_per_sample
     measure: str  # "module:function" that --metrics runs on what the entry returned, else why --metrics does not go
+
+    @property
+    def measures(self) -> bool:
+        """Whether --metrics goes with this synthesizer (`measure` names a function, not a refusal)."""
+        return re.fullmatch(r"[\w.]+:\w+", self.measure) is not None
 
 
 COUNTS = {"num_per_class": "--num-per-class samples of every class",
@@ -169,7 +175,7 @@ def synthesizer_refused(values: Mapping[str, Any], explicit: set[str]) -> str | 
     named = f"--synthesizer={synthesizer.name}"
     if synthesizer.needs_checkpoint and not values["generate"]:
         return f"{named} needs --generate=CHECKPOINT ({synthesizer.help})"
-    if values["metrics"] and ":" not in synthesizer.measure:
+    if values["metrics"] and not synthesizer.measures:
         return synthesizer.measure
     other = ({"num_per_class", "num_per_sample"} - {synthesizer.count}).pop()
     if other in explicit and not (other == "num_per_class" and values["metrics"]):

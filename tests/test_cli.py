@@ -232,3 +232,21 @@ def test_generate_chooses_its_synthesizer_from_the_synthesizer_table(argv, actio
     else:
         with pytest.raises(UserError, match=message):
             parse_args(argv)
+
+
+def test_each_synthesizer_of_the_table_either_measures_or_refuses_metrics_in_one_line():
+    """Walks generate's synthesizer table: its entry and measure resolve to functions, or --metrics is refused
+    with the row's own message (which may hold a colon: only `module:function` is a measure)."""
+    from deepnag.actions import SYNTHESIZERS, _function
+
+    for synthesizer in SYNTHESIZERS.values():
+        assert callable(_function(synthesizer.entry)), synthesizer.name
+        argv = [f"--synthesizer={synthesizer.name}", "--output=x", "--metrics"]
+        argv += ["--generate=g.pt"] if synthesizer.needs_checkpoint else []
+        if synthesizer.measures:
+            assert callable(_function(synthesizer.measure)), synthesizer.name
+            assert parse_args(argv)[0].metrics
+        else:
+            with pytest.raises(UserError, match=f"^{re.escape(synthesizer.measure)}$"):
+                parse_args(argv)
+    assert sum(s.measures for s in SYNTHESIZERS.values()) == 1  # the generator's samples; the rest refuse

@@ -16,6 +16,14 @@ TINY = tiny("--classes=arrow,star,circle", "--max-per-class=0", "--resample-n=16
             "--checkpoint-frequency=1", "--use-tensorboard=0")
 
 
+@pytest.fixture(autouse=True)
+def short_learned_fits(monkeypatch):
+    """--metrics' learned recogniser fits a few steps here: these tests check what a release holds, not its quality."""
+    from deepnag.evaluation import gru_recognizer
+
+    monkeypatch.setattr(gru_recognizer, "STEPS", 20)
+
+
 def test_release_and_history(tmp_path, shared_data):
     logdir = tmp_path / "logs"
     assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", "--epochs=2", "--device=cpu", *TINY]) == 0
