@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -173,14 +174,32 @@ def _filtered_generator_keeps_what_the_seen_recogniser_gets_right(fold, shared_d
         expected = [*candidates[right[candidates]], *candidates[~right[candidates]]][:k]  # right first, as drawn
         assert np.array_equal(kept[c * k:(c + 1) * k], pool[expected])
     assert 0 < right.sum() < len(right)  # the filter had something to do
+    _the_learned_options_judge_with_the_gru_and_chain_the_generator(options, state, generator, seen, pool, pool_labels)
+
+
+def _the_learned_options_judge_with_the_gru_and_chain_the_generator(options, state, generator, seen, pool, pool_labels):
+    """`GRU-filtered generator` keeps what the seen writers' GRU (the sampling seed its training seed) gets right;
+    `generator → chain` is one chained variant of each of the generator's samples."""
+    from deepnag.data import chain
+    from deepnag.evaluation.gru_recognizer import GRURecognizer
+    from deepnag.generate.sampling import generate_per_class
+
+    k, pool_size = 6, 6 * options.FILTER_POOL
+    made = options.options_for(state, generator, ["GRU-filtered generator", "generator → chain"])
+    kept, _ = made["GRU-filtered generator"](seen.sequences, seen.labels)(k, 3)
+    right = GRURecognizer(seed=3).fit(seen.sequences, seen.labels).predict(list(pool)) == pool_labels
+    for c in range(2):
+        candidates = np.arange(c * pool_size, (c + 1) * pool_size)
+        expected = [*candidates[right[candidates]], *candidates[~right[candidates]]][:k]
+        assert np.array_equal(kept[c * k:(c + 1) * k], pool[expected])
+    chained, labels = made["generator → chain"](seen.sequences, seen.labels)(k, 3)
+    drawn, drawn_labels = generate_per_class(state, generator, k, 3)
+    assert np.array_equal(labels, drawn_labels)
+    assert np.array_equal(chained, chain.variants(list(drawn), np.random.default_rng(3 + options.CHAIN_STREAM)))
 
 
 def _import_benchmark(name):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        return __import__(name)
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    return importlib.import_module(f"benchmarks.{name}")
 
 
 def test_interleave_alternates_the_two_sets_within_each_class():
