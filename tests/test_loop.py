@@ -367,6 +367,7 @@ def test_a_time_limit_between_two_steps_continues_exactly_as_a_run_never_stopped
     assert "time limit 1h00m reached in epoch 2 of 3, after step 2 of 3 (1 epochs done in this run)" in capsys.readouterr().err
     assert not (run / "checkpoints" / "checkpoint-final.pt").exists()
     assert main.main([f"--resume={last}"]) == 0
+    assert "epoch 2 goes on after its step 2, where the time limit stopped it" in capsys.readouterr().err
     final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
     assert "unfinished_epoch" not in final and final["epoch"] == 3
     assert final["best_loss"] == straight["best_loss"]  # the epochs' mean losses too

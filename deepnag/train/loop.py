@@ -211,6 +211,8 @@ class Trainer:
             return
         if "unfinished_epoch" in state:
             self.unfinished = UnfinishedEpoch.from_state(state["unfinished_epoch"])
+            log.info("epoch %d goes on after its step %d, where the time limit stopped it", self.epoch + 1,
+                     self.unfinished.steps)
         for name, optimizer in self.method.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         if "optimisation" in state:  # (absent from checkpoints older than --recipe: no schedule to continue)
