@@ -366,6 +366,7 @@ def test_a_time_limit_between_two_steps_continues_exactly_as_a_run_never_stopped
     assert len(stopped["unfinished_epoch"]["history"]["loss"]) == 2
     assert "time limit 1h00m reached in epoch 2 of 3, after step 2 of 3 (1 epochs done in this run)" in capsys.readouterr().err
     assert not (run / "checkpoints" / "checkpoint-final.pt").exists()
+    _a_method_that_cannot_stop_between_steps_starts_the_epoch_over(last, monkeypatch, capsys)
     assert main.main([f"--resume={last}"]) == 0
     assert "epoch 2 goes on after its step 2, where the time limit stopped it" in capsys.readouterr().err
     final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
@@ -373,6 +374,25 @@ def test_a_time_limit_between_two_steps_continues_exactly_as_a_run_never_stopped
     assert final["best_loss"] == straight["best_loss"]  # the epochs' mean losses too
     for key in ("generator", "optimizers", "rng"):
         assert _same(final[key], straight[key]), key
+
+
+def _a_method_that_cannot_stop_between_steps_starts_the_epoch_over(path, monkeypatch, capsys):
+    """Several ranks (whose shards are not the steps done) start the stopped epoch over, and say so."""
+    from deepnag.train import methods
+    from deepnag.train.loop import Trainer, resolve_config
+
+    built = methods.DeepNAGMethod.__init__
+
+    def sharded(self, *args, **kwargs):
+        built(self, *args, **kwargs)
+        self.stops_within_epochs = False
+
+    monkeypatch.setattr(methods.DeepNAGMethod, "__init__", sharded)
+    config, state = resolve_config(*parse_args([f"--resume={path}"]))
+    trainer = Trainer(config, load_data_for(config), torch.device("cpu"), path.parent.parent, state)
+    assert trainer.unfinished is None and trainer.epoch == 1
+    assert "epoch 2, which a time limit stopped after step 2, starts over with new batches" in capsys.readouterr().err
+    monkeypatch.undo()
 
 
 @pytest.mark.parametrize(("spent", "epoch", "limit", "up"), [

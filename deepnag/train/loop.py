@@ -209,10 +209,13 @@ class Trainer:
             self.streams = RandomStreams.seeded(self.config.seed + CONTINUED_SEED_STRIDE * self.epoch, self.device,
                                                 self.context.rank)
             return
-        if "unfinished_epoch" in state:
+        if "unfinished_epoch" in state and self.method.stops_within_epochs:
             self.unfinished = UnfinishedEpoch.from_state(state["unfinished_epoch"])
             log.info("epoch %d goes on after its step %d, where the time limit stopped it", self.epoch + 1,
                      self.unfinished.steps)
+        elif "unfinished_epoch" in state:  # several ranks shard the epoch otherwise: its steps done are not theirs
+            log.warning("epoch %d, which a time limit stopped after step %d, starts over with new batches",
+                        self.epoch + 1, state["unfinished_epoch"]["steps"])
         for name, optimizer in self.method.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         if "optimisation" in state:  # (absent from checkpoints older than --recipe: no schedule to continue)
@@ -319,8 +322,8 @@ class Trainer:
         try:
             with Progress(self.method.steps_per_epoch(self.data), f"epoch {self.epoch + 1}", "steps", log,
                           enabled=self.context.is_main) as steps:
-                epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update, stop=lambda: self._over_time(stops),
-                                                      unfinished=self.unfinished)
+                epoch_metrics = self.method.run_epoch(self.data, self.streams, on_step=steps.update,
+                                                      stop=lambda: self._over_time(stops), unfinished=self.unfinished)
             self.unfinished = None
             if isinstance(epoch_metrics, UnfinishedEpoch):
                 self.unfinished = epoch_metrics
