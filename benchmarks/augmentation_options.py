@@ -266,6 +266,15 @@ def trained_variant(folder: Path, name: str) -> tuple[dict[str, Any], Any]:
     return state, load_generator(state, str(path))
 
 
+def fold_inputs(found: Path, dataset: str, datapath: str) -> tuple[dict[str, Any], Any, Any, tuple[np.ndarray, np.ndarray]]:
+    """What a fold's study needs of its checkpoint: its state and generator, every real sample of its classes, and
+    the samples of the held-out TSTR figure."""
+    state = checkpoint.load(found)
+    generator = load_generator(state, str(found))
+    every = load_raw(dataset, datapath).select(checkpoint.config_of(state).classes)
+    return state, generator, every, generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
+
+
 def run_fold(folder: Path, datapath: str, names: list[str], variant: str = "", variant_flags: str = ""
              ) -> dict[str, Any] | None:
     """The fold's result with its study extended by the options (None: the fold has no result or checkpoint yet).
@@ -290,10 +299,7 @@ def run_fold(folder: Path, datapath: str, names: list[str], variant: str = "", v
     if found is None:
         return None
     missing = [n for n in names if f"{n}{suffix}" not in measured]
-    state = checkpoint.load(found)
-    generator = load_generator(state, str(found))
-    every = load_raw(result["dataset"], datapath).select(checkpoint.config_of(state).classes)
-    samples, labels = generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
+    state, generator, every, (samples, labels) = fold_inputs(found, result["dataset"], datapath)
     print(f"{folder.name}: {', '.join(wanted if variant else missing)}", flush=True)
     study = held_out(state, every, 0, generator, samples, labels, 0,
                      options_for(state, generator, missing, lambda other: trained_variant(folder, other)),
@@ -324,16 +330,13 @@ def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seed
     done, path = folder / "learned-options.json", folder / "result.json"
     if done.is_file():
         result = json.loads(done.read_text())
-        if {f"{n}" for n in names} <= {row["added"] for row in result["study"]["learned"]["rows"]}:
+        if set(names) <= {row["added"] for row in result["study"]["learned"]["rows"]}:
             return result
     found = best_of(folder / "logs")
     if not path.is_file() or found is None:
         return None
     result = json.loads(path.read_text())
-    state = checkpoint.load(found)
-    generator = load_generator(state, str(found))
-    every = load_raw(result["dataset"], datapath).select(checkpoint.config_of(state).classes)
-    samples, labels = generate_per_class(state, generator, benchmark.TSTR_PER_CLASS, 0)
+    state, generator, every, (samples, labels) = fold_inputs(found, result["dataset"], datapath)
     print(f"{folder.name}: both recognisers, {', '.join(names)}", flush=True)
     result["study"] = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, names),
                                learned=True, learned_seeds=learned_seeds)

@@ -110,6 +110,10 @@ def restore_thread_counts():
     numba.set_num_threads(numba_threads)
 
 
+SLOW_FILES = ("test_benchmarks.py", "test_install.py")
+"""Test files whose every test starts processes (benchmarks, pip)."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `slow` what the quick subset (`-m "not slow"`) leaves out: every test on the real data sets (loading
     them, and mostly training on them), building the package, and running a benchmark or script as a process."""
@@ -117,7 +121,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if ("shared_data" in getattr(item, "fixturenames", ()) or item.get_closest_marker("install")
                 or item.get_closest_marker("trains") or item.path.name in SLOW_FILES):
             item.add_marker(pytest.mark.slow)
-
-
-SLOW_FILES = ("test_benchmarks.py", "test_install.py")
-"""Test files whose every test starts processes (benchmarks, pip)."""

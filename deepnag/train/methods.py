@@ -164,8 +164,7 @@ def _wrap(module: nn.Module, context: Context, device: torch.device) -> nn.Modul
 def _mean(history: list[dict[str, torch.Tensor]]) -> dict[str, float]:
     """Epoch means of per-step metrics, with one device sync for all of them."""
     keys = list(history[0])
-    stacked = torch.stack([torch.stack([torch.as_tensor(step[k], dtype=torch.float32) for k in keys])
-                           for step in history]).mean(0)
+    stacked = torch.stack([torch.stack([step[k] for k in keys]) for step in history]).mean(0)
     return dict(zip(keys, stacked.tolist()))
 
 
