@@ -67,7 +67,7 @@ from deepnag import checkpoint
 from deepnag.atomic import atomic_write
 from deepnag.data import chain, gpsr, load_raw
 from deepnag.data.preprocessing import resample
-from deepnag.evaluation.augmentation import SIMPLE, Synthesize, versus_gpsr
+from deepnag.evaluation.augmentation import COUNTS, SIMPLE, Synthesize, versus_best_simple, versus_gpsr
 from deepnag.evaluation.gru_recognizer import GRURecognizer
 from deepnag.evaluation.recognizers import recognizer_for
 from deepnag.evaluation.report import held_out
@@ -324,24 +324,62 @@ def run_fold(folder: Path, datapath: str, names: list[str], variant: str = "", v
     return result
 
 
-def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seeds: int) -> dict[str, Any] | None:
+def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seeds: int, variant: str = "",
+                     variant_flags: str = "", counts: tuple[int, ...] = COUNTS) -> dict[str, Any] | None:
     """The fold's study again, with both recognisers (the learned one over `learned_seeds` seeds) and the options
-    as rows, into `learned-options.json` (None: the fold has no result or checkpoint yet; kept once complete)."""
+    as rows, into `learned-options.json` (None: the fold has no result or checkpoint yet; kept once complete).
+
+    With `variant`, the variant's generator (trained here the first time) is measured at `counts` and its rows,
+    named "<row> [variant]", join the fold's learned-options.json (measured before, without the variant); the
+    real and simple rows they are paired with come out the same, which is checked.
+    """
     done, path = folder / "learned-options.json", folder / "result.json"
-    if done.is_file():
-        result = json.loads(done.read_text())
-        if set(names) <= {row["added"] for row in result["study"]["learned"]["rows"]}:
-            return result
+    suffix = f" [{variant}]" if variant else ""
+    wanted = {f"{n}{suffix}" for n in (*STUDY_NAMES.values(), *names)} if variant else set(names)
+    result = json.loads(done.read_text()) if done.is_file() else None
+    if result and wanted <= {row["added"] for row in result["study"]["learned"]["rows"]}:
+        return result
+    if variant and result is None:
+        raise SystemExit(f"{folder}: measure the fold with --learned-seeds first (no {done.name}), then its variants")
+    if variant:
+        recorded_variant(folder, variant, variant_flags)
     found = best_of(folder / "logs")
     if not path.is_file() or found is None:
         return None
-    result = json.loads(path.read_text())
-    state, generator, every, (samples, labels) = fold_inputs(found, result["dataset"], datapath)
-    print(f"{folder.name}: both recognisers, {', '.join(names)}", flush=True)
-    result["study"] = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, names),
-                               learned=True, learned_seeds=learned_seeds)
+    base = json.loads(path.read_text())
+    if variant:
+        found = variant_checkpoint(folder, base, datapath, variant, variant_flags)
+    state, generator, every, (samples, labels) = fold_inputs(found, base["dataset"], datapath)
+    print(f"{folder.name}: both recognisers, {', '.join(sorted(wanted))}", flush=True)
+    study = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, names),
+                     learned=True, learned_seeds=learned_seeds, counts=counts)
+    if variant:
+        result["variants"] = {**result.get("variants", {}), variant: {
+            "flags": variant_flags, "epochs": int(state["epoch"]), "tstr_heldout_accuracy": study["tstr_heldout_accuracy"]}}
+        for part in ("", "learned"):
+            result["study"] = merged_study(result["study"], study, part, suffix, done)
+    else:
+        base["study"] = study
+        result = base
     atomic_write(done, lambda out: out.write((json.dumps(result, indent=1) + "\n").encode()))
     return result
+
+
+def merged_study(into: dict[str, Any], new: dict[str, Any], part: str, suffix: str, where: Path) -> dict[str, Any]:
+    """`into` (a fold's study) with `new`'s generator rows of one recogniser (`part`: "" for 1-NN, "learned"),
+    renamed "<row><suffix>", added; an error when `new`'s simple rows differ from those `into` holds."""
+    old_part, new_part = (into, new) if not part else (into[part], new[part])
+    before = {(r["added"], r["per_class"]): r["errors"] for r in old_part["rows"]}
+    simple = [r for r in new_part["rows"] if r["added"] in SIMPLE]
+    if any(before.get((r["added"], r["per_class"]), r["errors"]) != r["errors"] for r in simple) \
+            or new_part["real_errors"] != old_part["real_errors"]:
+        raise SystemExit(f"{where}: its real and simple rows differ from a new measurement of the same seeds")
+    added = [{**r, "added": f"{STUDY_NAMES.get(r['added'], r['added'])}{suffix}"} for r in new_part["rows"]
+             if r["added"] not in SIMPLE]
+    kept = [r for r in old_part["rows"] if r["added"] not in {a["added"] for a in added}]
+    rows = kept + added
+    merged = {**old_part, "rows": rows, "versus_gpsr": versus_gpsr(rows), "versus_best_simple": versus_best_simple(rows)}
+    return merged if not part else {**into, part: merged}
 
 
 def main() -> None:
@@ -359,19 +397,25 @@ def main() -> None:
     parser.add_argument("--learned-seeds", type=int, default=0, metavar="N",
                         help="measure the options with both recognisers, the learned one over N seeds, into "
                         "<fold>/learned-options.json and OUT/learned-options.md (default options: "
-                        f"{', '.join(LEARNED_OPTIONS)})")
+                        f"{', '.join(LEARNED_OPTIONS)}; with --variant: none, only the study's own rows)")
+    parser.add_argument("--counts", default=",".join(map(str, COUNTS)), metavar="K,K",
+                        help="samples added per class that --learned-seeds --variant measures (default: the study's)")
     args = parser.parse_args()
     if bool(args.variant) != bool(args.variant_flags) or not re.fullmatch(r"[\w.-]*", args.variant):
         raise SystemExit("--variant NAME (letters, digits, . _ -) and --variant-flags FLAGS go together")
-    if args.learned_seeds < 0 or (args.learned_seeds and args.variant):
-        raise SystemExit("--learned-seeds takes N >= 0, and not with --variant")
+    if args.learned_seeds < 0:
+        raise SystemExit("--learned-seeds takes N >= 0")
     if args.learned_seeds and args.options == parser.get_default("options"):
-        args.options = ",".join(LEARNED_OPTIONS)
+        args.options = "" if args.variant else ",".join(LEARNED_OPTIONS)
+    counts = tuple(int(c) for c in args.counts.split(",") if c.strip())
+    if not counts or min(counts) < 1:
+        raise SystemExit(f"--counts takes positive whole numbers, got {args.counts!r}")
     names = [n.strip() for n in args.options.split(",") if n.strip()]
     folds = sorted(p for p in Path(args.out).glob("*") if p.is_dir() and re.fullmatch(r".+-w\d+-f\d+", p.name))
     chosen = [f for f in folds if fnmatch.fnmatch(f.name, args.folds)]
     if args.learned_seeds:
-        if not [f for f in chosen if run_fold_learned(f, args.datapath, names, args.learned_seeds) is not None]:
+        if not [f for f in chosen if run_fold_learned(f, args.datapath, names, args.learned_seeds, args.variant,
+                                                      args.variant_flags, counts) is not None]:
             raise SystemExit(f"no finished fold matching {args.folds!r} under {args.out}")
         measured = [json.loads((f / "learned-options.json").read_text()) for f in folds
                     if (f / "learned-options.json").is_file()]

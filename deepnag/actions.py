@@ -22,7 +22,7 @@ from typing import Any
 
 FLAG_GROUPS: dict[str, tuple[str, ...]] = {
     "data": ("dataset", "datapath", "download_url", "speeds", "subject_pattern", "classes", "subjects",
-             "holdout_subjects", "train_subject_count", "max_per_class"),
+             "holdout_subjects", "train_subject_count", "max_per_class", "chain_variants"),
     "model and optimisation": ("model", "seed", "latent_dim", "gamma", "diversity_weight", "resample_n", "recipe", "lr",
                                "lr_warmup", "ema", "beta0", "beta1", "batch_size", "epochs", "time_limit",
                                "deepgan_critic_iters", "deepgan_lambda"),

@@ -322,6 +322,10 @@ def _data_flags(add: _Add, d: Config) -> None:
         "(0: all of them)")
     add("--max-per-class", type=_non_negative_int("--max-per-class"), default=d.max_per_class,
         help="keep at most this many samples per class (0: all); for quick experiments")
+    add("--chain-variants", type=_non_negative_int("--chain-variants"), default=d.chain_variants, metavar="K",
+        help="train on K chained variants (GPSR, rotation, stretch: deepnag/data/chain.py) of every training "
+        "sample beside it, drawn once with --seed: a generator of a wider distribution than its few writers "
+        "(0: none, the reference's)")
 
 
 def _model_flags(add: _Add, d: Config) -> None:

@@ -50,6 +50,7 @@ class Config:
     subjects: tuple[str, ...] = ()  # the writers to train on (default: all) ...
     holdout_subjects: tuple[str, ...] = ()  # ... minus these ...
     train_subject_count: int = 0  # ... then a seeded choice of this many (0: all of them)
+    chain_variants: int = 0  # chained variants of each training sample trained on beside it (0: none, the reference)
     # Model and optimisation.
     seed: int = 1234
     latent_dim: int = 32

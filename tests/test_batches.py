@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from deepnag.data import RawGestures
-from deepnag.data.batches import GestureData, load_data, same_class_partners
+from deepnag.data import RawGestures, chain
+from deepnag.data.batches import CHAIN_STREAM, GestureData, load_data, same_class_partners, with_chain_variants
+from deepnag.data.preprocessing import resample
 
 
 def _toy(counts: list[int]) -> GestureData:
@@ -77,3 +78,54 @@ def test_real_data_loads_and_preprocesses_quickly(shared_data, name, count, clas
     assert (len(data), data.num_classes, data.num_features, data.seq_len) == (count, classes, features, 64)
     assert data.samples.abs().max() <= 1.0 + 1e-6
     assert elapsed < 30  # generous bound for a loaded CI machine; the benchmark figure is ~1-2 s
+
+
+def _raw(counts: list[int], features: int = 2) -> RawGestures:
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(len(counts)), counts)
+    return RawGestures(
+        sequences=tuple(rng.normal(size=(rng.integers(5, 30), features)) for _ in labels),
+        labels=labels,
+        class_names=tuple(f"c{i}" for i in range(len(counts))),
+        display_names=tuple(f"C{i}" for i in range(len(counts))),
+        subjects=tuple(f"w{i % 2}" for i in range(len(labels))),
+    )
+
+
+def test_chain_variants_follow_the_real_samples_with_their_sources_class_and_writer():
+    raw = _raw([3, 4])
+    assert with_chain_variants(raw, 0, 5) is raw
+    grown = with_chain_variants(raw, 2, 5)
+    assert len(grown.sequences) == 3 * len(raw.sequences)
+    assert all(a is b for a, b in zip(grown.sequences, raw.sequences))  # the real samples first, untouched
+    assert grown.labels.tolist() == raw.labels.tolist() + np.repeat(raw.labels, 2).tolist()
+    assert grown.subjects == raw.subjects + tuple(s for s in raw.subjects for _ in range(2))
+    assert all(type(s) is str for s in grown.subjects)
+    expected, _ = chain.per_sample(raw.sequences, raw.labels, 2, np.random.default_rng([5, CHAIN_STREAM]))
+    np.testing.assert_array_equal(np.stack(grown.sequences[len(raw.sequences):]), expected)
+    again = with_chain_variants(raw, 2, 5)
+    other = with_chain_variants(raw, 2, 6)
+    assert all(np.array_equal(a, b) for a, b in zip(grown.sequences, again.sequences))  # seeded: every rank alike
+    assert not np.array_equal(grown.sequences[-1], other.sequences[-1])
+    # Each variant is a chain of its own source: near it in size, not a copy of it.
+    for i in (0, 4):
+        source, variant = raw.sequences[i], grown.sequences[len(raw.sequences) + 2 * i]
+        assert 0.5 < np.ptp(variant, axis=0).sum() / np.ptp(source, axis=0).sum() < 2
+        assert not np.allclose(resample([variant], 8), resample([source], 8))
+
+
+def test_training_data_with_chain_variants_is_normalised_over_the_variants_too(monkeypatch):
+    from deepnag.config import Config
+    from deepnag.data import batches
+
+    raw = _raw([6, 6])
+    monkeypatch.setattr(batches, "training_raw_for", lambda config, datapath=None: raw)
+    config = Config(chain_variants=3, resample_n=16, seed=2)
+    data = batches.training_data_for(config)
+    real = batches.load_data_for(config)
+    assert len(data) == 4 * len(real) and data.subject_names == real.subject_names == ("w0", "w1")
+    assert data.samples.abs().max() <= 1 + 1e-6 and data.samples.min() < -0.9 and data.samples.max() > 0.9
+    points = np.concatenate(with_chain_variants(raw, 3, 2).sequences)
+    np.testing.assert_allclose(data.normalizer.minimum, points.min(axis=0))
+    np.testing.assert_allclose(data.normalizer.maximum, points.max(axis=0))
+    assert (data.normalizer.minimum < real.normalizer.minimum).any()  # wider than the real samples alone

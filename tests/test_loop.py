@@ -96,6 +96,21 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, shared_data, recipe):
 
 
 
+def test_chain_variants_train_on_the_grown_set_and_resume_on_the_same_one(tmp_path, shared_data):
+    """--chain-variants=2 trains on three times the real samples; a resumed run rebuilds the same set (seeded)."""
+    flags = (*DOLLAR, "--max-per-class=4", "--chain-variants=2")
+    straight = _train(tmp_path / "a", shared_data, *flags, "--epochs=3")
+    first = _train(tmp_path / "b", shared_data, *flags, "--epochs=2")
+    assert "dollar-gds: 36 samples, 3 classes" in (straight / "logs" / "train.log").read_text()  # 3 × 4 × (1 + 2)
+    assert json.loads((straight / "config.json").read_text())["chain_variants"] == 2
+    assert main.main([f"--resume={first / 'checkpoints' / 'checkpoint-final.pt'}", "--epochs=3"]) == 0
+    assert "dollar-gds: 36 samples" in (first / "logs" / "train.log").read_text().split("resuming")[-1]
+    a, b = (_parameters(run / "checkpoints" / "checkpoint-final.pt") for run in (straight, first))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    plain = _train(tmp_path / "c", shared_data, *DOLLAR, "--max-per-class=4", "--epochs=1")
+    assert "dollar-gds: 12 samples, 3 classes" in (plain / "logs" / "train.log").read_text()
+
+
 def test_resume_says_how_many_epochs_it_ran_and_refuses_to_run_none(tmp_path, shared_data, capsys):
     first = _train(tmp_path, shared_data, *DOLLAR, "--epochs=2")
     final = first / "checkpoints" / "checkpoint-final.pt"

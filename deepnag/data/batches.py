@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterator, NamedTuple
 import numpy as np
 import torch
 
-from deepnag.data import RawGestures, load_raw
+from deepnag.data import RawGestures, chain, load_raw
 from deepnag.data.preprocessing import MinMaxNormalizer, resample
 from deepnag.data.subjects import training_set
 from deepnag.errors import UserError
@@ -180,5 +180,27 @@ def training_raw_for(config: "Config", datapath: str | None = None) -> RawGestur
 
 
 def load_data_for(config: "Config", datapath: str | None = None) -> GestureData:
-    """The training data a configuration describes (optionally from another `datapath`)."""
+    """The real training samples a configuration describes (optionally from another `datapath`)."""
     return GestureData.from_raw(training_raw_for(config, datapath), config.resample_n)
+
+
+CHAIN_STREAM = 7_919
+"""The random stream of `--chain-variants`, apart from the seed's other uses (subjects, weights, batches)."""
+
+
+def with_chain_variants(raw: RawGestures, k: int, seed: int) -> RawGestures:
+    """`raw` followed by `k` chained variants of each of its samples (`deepnag.data.chain`), each with its source's
+    class and writer, drawn from `seed`: what `--chain-variants` trains on (the same for every rank and resume)."""
+    if k == 0:
+        return raw
+    extra, labels = chain.per_sample(raw.sequences, raw.labels, k, np.random.default_rng([seed, CHAIN_STREAM]))
+    dtype = raw.sequences[0].dtype
+    return RawGestures(raw.sequences + tuple(extra.astype(dtype)), np.concatenate([raw.labels, labels]),
+                       raw.class_names, raw.display_names, raw.subjects + tuple(np.repeat(np.asarray(raw.subjects), k).tolist()))
+
+
+def training_data_for(config: "Config") -> GestureData:
+    """What a run trains on: the real training samples and their `--chain-variants`, normalised together (so the
+    normaliser covers the variants' wider range)."""
+    raw = with_chain_variants(training_raw_for(config), config.chain_variants, config.seed)
+    return GestureData.from_raw(raw, config.resample_n)

@@ -28,7 +28,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from deepnag import checkpoint
 from deepnag.actions import ACTIONS, MACHINE
 from deepnag.config import Config, flag_text
-from deepnag.data.batches import GestureData, load_data_for
+from deepnag.data.batches import GestureData, training_data_for
 from deepnag.errors import UserError
 from deepnag.models import sample_latent
 from deepnag.progress import Progress
@@ -523,7 +523,7 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         # The same run continues where its checkpoint lies in its run directory; a full checkpoint moved elsewhere,
         # like weights only, starts a new run directory under --logdir.
         same_run = state is not None and state["kind"] == "full" and run_dir.of_checkpoint(config.resume) is not None
-        data = load_data_for(config)  # before any run directory: a start that fails here leaves nothing behind
+        data = training_data_for(config)  # before any run directory: a start that fails here leaves nothing behind
         path = _run_directory(config, same_run, restart, context)
         logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
         with logs:
