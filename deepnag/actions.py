@@ -96,6 +96,10 @@ SYNTHESIZERS: Mapping[str, Synthesizer] = {s.name: s for s in (
                 "samples", True, "num_per_class",
                 "--metrics measures the generator, and its 'both (½ + ½)' rows are this mix: drop --synthesizer=mix "
                 "to run it"),
+    Synthesizer("chain-mix", f"{_EXPORT}:mix_command", "per class half the generator's samples, half chained "
+                "variants of its training samples", True, "num_per_class",
+                "--metrics measures the generator, and its '½ chain ½ gen' rows are this mix: drop "
+                "--synthesizer=chain-mix to run it"),
 )}
 """`--synthesizer`: the options of `generate`."""
 

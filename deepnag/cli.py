@@ -399,11 +399,9 @@ def _sample_flags(add: _Add, d: Config) -> None:
     add("--num-per-class", type=_positive_int("--num-per-class"), default=d.num_per_class,
         help="synthetic samples per class: what --generate writes, and what --metrics measures")
     add("--synthesizer", type=_choice("synthesizer", SYNTHESIZERS), default=d.synthesizer,
-        help="what writes the samples: generator (the --generate checkpoint's), gpsr (stochastic "
-        "resampling of real samples, Taranta et al. 2016: the baseline to compare with; the real samples "
-        "are the --generate checkpoint's training set, else those the data flags select), chain (GPSR, "
-        "then a random rotation and stretch: see deepnag/data/chain.py; the same real samples), or mix (with "
-        "--generate: per class half the generator's samples, half GPSR of its training samples)")
+        help="what writes the samples: " + "; ".join(f"{s.name}: {s.help}" for s in SYNTHESIZERS.values())
+        + ". The simple ones transform the --generate checkpoint's training samples, else those the data flags "
+        "select; the mixes need --generate")
     add("--num-per-sample", type=_positive_int("--num-per-sample"), default=d.num_per_sample,
         help="with --synthesizer=gpsr or chain: variants of every real sample")
     add("--format", choices=("npz", "native"), default=d.format,

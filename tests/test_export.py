@@ -176,15 +176,16 @@ def test_gpsr_of_a_checkpoint_uses_its_training_samples(trained, tmp_path):
     assert archive["samples"].shape == (8 * 2 * 12, 32, 2)  # --max-per-class=12 of two classes, 8 variants each
 
 
-@pytest.mark.parametrize("per_class", [5, 1])
-def test_mix_writes_half_generator_half_gpsr_of_the_training_samples_per_class(trained, tmp_path, per_class):
+@pytest.mark.parametrize(("synthesizer", "per_class"), [("mix", 5), ("mix", 1), ("chain-mix", 5)])
+def test_mix_writes_half_generator_half_variants_of_the_training_samples_per_class(trained, tmp_path, synthesizer,
+                                                                                  per_class):
     from deepnag import checkpoint
-    from deepnag.data import gpsr
+    from deepnag.data import chain, gpsr
     from deepnag.data.batches import training_raw_for
     from deepnag.data.preprocessing import resample
 
     path = trained["dollar-gds"]
-    assert main.main([f"--generate={path}", "--synthesizer=mix", f"--num-per-class={per_class}",
+    assert main.main([f"--generate={path}", f"--synthesizer={synthesizer}", f"--num-per-class={per_class}",
                       f"--output={tmp_path / 'mix'}", "--format=native"]) == 0
     assert main.main([f"--generate={path}", f"--num-per-class={per_class // 2 or 1}", f"--output={tmp_path / 'gen'}"]) == 0
     mix, generated = np.load(tmp_path / "mix.npz"), np.load(tmp_path / "gen.npz")
@@ -192,7 +193,8 @@ def test_mix_writes_half_generator_half_gpsr_of_the_training_samples_per_class(t
     saved = checkpoint.config_of(state)
     raw = training_raw_for(saved)
     half = per_class - per_class // 2
-    variants, _ = gpsr.per_class(raw.sequences, raw.labels, half, np.random.default_rng(saved.seed), 2)
+    per_class_of = {"mix": gpsr.per_class, "chain-mix": chain.per_class}[synthesizer]
+    variants, _ = per_class_of(raw.sequences, raw.labels, half, np.random.default_rng(saved.seed), 2)
     samples = mix["samples"].reshape(2, per_class, *mix["samples"].shape[1:])
     assert mix["samples"].shape == (2 * per_class, state["seq_len"], 2) and mix["samples"].dtype == np.float32
     assert mix["labels"].tolist() == [0] * per_class + [1] * per_class

@@ -3,7 +3,8 @@
 `--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`), and `--synthesizer=chain` chained ones (GPSR, rotation, stretch: `deepnag.data.chain`), of the real samples
 a checkpoint trained on (with `--generate`), else of those the data flags select.
 `--synthesizer=mix` writes, per class, half the generator's samples and half GPSR
-variants of its training samples: the set `--metrics` measures as "both (½ + ½)".
+variants of its training samples: the set `--metrics` measures as "both (½ + ½)";
+`--synthesizer=chain-mix` the same with chained variants ("½ chain ½ gen").
 
 Always `PATH.npz` (`samples` float32 (N, n, D) in the data's units, `labels`
 int64 (N,), `class_names` unicode (C,); loads with `allow_pickle=False`). With
@@ -154,9 +155,14 @@ def _training_raw_of(state: dict, config: Config, explicit: set[str]) -> tuple[C
     return source, raw
 
 
+MIXED = {"mix": ("GPSR", gpsr.per_class), "chain-mix": ("chained", chain.per_class)}
+"""The mixes of `--synthesizer`: what fills the other half of each class, named for the log, and its function."""
+
+
 def mix_command(config: Config, explicit: set[str]) -> list[Path]:
-    """The --synthesizer=mix action: --num-per-class samples of every class, ⌊half⌋ the generator's and the rest
-    GPSR variants of its training samples (resampled along their path to the generator's length)."""
+    """The --synthesizer=mix and chain-mix actions: --num-per-class samples of every class, ⌊half⌋ the generator's
+    and the rest GPSR (mix) or chained (chain-mix) variants of its training samples (resampled along their path to
+    the generator's length)."""
     output = npz_path(config.output)
     _check_output(output)
     state = _checkpoint_of(config, explicit)
@@ -164,7 +170,8 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
     seed = flag_or_saved(config, explicit, source, "seed")
     num_classes, k = len(raw.class_names), config.num_per_class
     generated = k // 2
-    variants, _ = gpsr.per_class(raw.sequences, raw.labels, k - generated, np.random.default_rng(seed), num_classes)
+    what, per_class = MIXED[config.synthesizer]
+    variants, _ = per_class(raw.sequences, raw.labels, k - generated, np.random.default_rng(seed), num_classes)
     variants = resample(list(variants), int(state["seq_len"])).astype(np.float32).reshape(
         num_classes, k - generated, int(state["seq_len"]), -1)
     parts = [variants]
@@ -176,8 +183,8 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
     labels = np.repeat(np.arange(num_classes), k)
     written = _write(output, config, source.dataset, samples, labels, raw.class_names)
     for path in written:
-        log.info("wrote %s (%d samples per class: %d GPSR variants of the %d training samples, then %d of the "
-                 "generator)", path, k, k - generated, len(raw.sequences), generated)
+        log.info("wrote %s (%d samples per class: %d %s variants of the %d training samples, then %d of the "
+                 "generator)", path, k, k - generated, what, len(raw.sequences), generated)
     return written
 
 
