@@ -99,3 +99,8 @@ def test_the_cards_command_names_the_recipe_and_what_differs_from_it():
                                                    "--lr=0.001 --subjects=s02,s03")
     assert make_release.training_command(Config(lr=2e-4)) == "python main.py --model=DeepNAG --dataset=dollar-gds --lr=0.0002"
     assert make_release.training_command(Config(epochs=70)).endswith("--dataset=dollar-gds --epochs=70")
+    chained = Config(recipe="fast", lr=3e-3, lr_warmup=100, ema=0.999, subjects=("s06", "s08"), chain_variants=4,
+                     diversity_weight=2.0, epochs=40)
+    assert make_release.training_command(chained) == (
+        "python main.py --model=DeepNAG --dataset=dollar-gds --recipe=fast --diversity-weight=2.0 --subjects=s06,s08 "
+        "--chain-variants=4 --epochs=40")
