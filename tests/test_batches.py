@@ -129,3 +129,18 @@ def test_training_data_with_chain_variants_is_normalised_over_the_variants_too(m
     np.testing.assert_allclose(data.normalizer.minimum, points.min(axis=0))
     np.testing.assert_allclose(data.normalizer.maximum, points.max(axis=0))
     assert (data.normalizer.minimum < real.normalizer.minimum).any()  # wider than the real samples alone
+
+
+def test_the_real_part_of_chain_variant_training_data_is_the_real_samples_in_the_training_units(monkeypatch):
+    from deepnag.config import Config
+    from deepnag.data import batches
+
+    raw = _raw([5, 5])
+    monkeypatch.setattr(batches, "training_raw_for", lambda config, datapath=None: raw)
+    plain = batches.training_data_for(Config(resample_n=16))
+    assert batches.real_part(plain, Config(resample_n=16)) is plain
+    config = Config(chain_variants=2, resample_n=16, seed=3)
+    data = batches.training_data_for(config)
+    real = batches.real_part(data, config)
+    assert len(real) == len(raw.sequences) and real.normalizer is data.normalizer
+    torch.testing.assert_close(real.samples, data.samples[:len(real)])  # the real samples lead the training set

@@ -43,13 +43,14 @@ class GestureData:
     normalizer: MinMaxNormalizer
 
     @classmethod
-    def from_raw(cls, raw: RawGestures, resample_n: int) -> "GestureData":
-        """Normalise (factors from all raw points) then resample every sample to `resample_n` points."""
+    def from_raw(cls, raw: RawGestures, resample_n: int, normalizer: MinMaxNormalizer | None = None) -> "GestureData":
+        """Normalise (factors from all raw points, unless `normalizer` is given) then resample every sample to
+        `resample_n` points."""
         counts = np.bincount(raw.labels, minlength=len(raw.class_names))
         if (counts == 0).any():
             empty = [raw.class_names[i] for i in np.flatnonzero(counts == 0)]
             raise UserError(f"class(es) {', '.join(empty)} have no samples; the data set looks incomplete")
-        normalizer = MinMaxNormalizer.fit(raw.sequences)
+        normalizer = normalizer or MinMaxNormalizer.fit(raw.sequences)
         normalised = [normalizer.transform(s) for s in raw.sequences]
         samples = resample(normalised, resample_n)
         return cls(
@@ -197,6 +198,14 @@ def with_chain_variants(raw: RawGestures, k: int, seed: int) -> RawGestures:
     dtype = raw.sequences[0].dtype
     return RawGestures(raw.sequences + tuple(extra.astype(dtype)), np.concatenate([raw.labels, labels]),
                        raw.class_names, raw.display_names, raw.subjects + tuple(np.repeat(np.asarray(raw.subjects), k).tolist()))
+
+
+def real_part(data: GestureData, config: "Config") -> GestureData:
+    """The real samples of a run's training data (without its `--chain-variants`), in the same normalised units."""
+    if not config.chain_variants:
+        return data
+    real = GestureData.from_raw(training_raw_for(config), config.resample_n, data.normalizer)
+    return real.to(data.samples.device)
 
 
 def training_data_for(config: "Config") -> GestureData:

@@ -24,7 +24,7 @@ import torch
 
 from deepnag.config import Config
 from deepnag.data import load_raw
-from deepnag.data.batches import GestureData
+from deepnag.data.batches import GestureData, real_part
 from deepnag.evaluation.metrics import intra_class_distance, subject_disjoint_yardstick
 from deepnag.evaluation.recognizers import accuracy
 from deepnag.generate.sampling import generate
@@ -39,6 +39,7 @@ class QualityMonitor:
     def __init__(self, config: Config, data: GestureData) -> None:
         self.config, self.data = config, data
         started = time.perf_counter()
+        data = real_part(data, config)  # the real samples are the test and the diversity to match, not their variants
         every = load_raw(config.dataset, config.datapath, speeds=config.speeds, download_url=config.download_url,
                          subject_pattern=config.subject_pattern).select(config.classes)
         held_out = np.flatnonzero(~np.isin(np.asarray(every.subjects), list(data.subject_names)))
