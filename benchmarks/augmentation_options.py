@@ -266,6 +266,12 @@ def trained_variant(folder: Path, name: str) -> tuple[dict[str, Any], Any]:
     return state, load_generator(state, str(path))
 
 
+def fold_folders(out: str | Path, pattern: str = "*") -> list[Path]:
+    """The fold folders (`<dataset>-w<w>-f<f>`) of an augmentation.py --out folder whose names match `pattern`."""
+    return sorted(p for p in Path(out).glob("*") if p.is_dir() and re.fullmatch(r".+-w\d+-f\d+", p.name)
+                  and fnmatch.fnmatch(p.name, pattern))
+
+
 def fold_inputs(found: Path, dataset: str, datapath: str) -> tuple[dict[str, Any], Any, Any, tuple[np.ndarray, np.ndarray]]:
     """What a fold's study needs of its checkpoint: its state and generator, every real sample of its classes, and
     the samples of the held-out TSTR figure."""
@@ -411,8 +417,8 @@ def main() -> None:
     if not counts or min(counts) < 1:
         raise SystemExit(f"--counts takes positive whole numbers, got {args.counts!r}")
     names = [n.strip() for n in args.options.split(",") if n.strip()]
-    folds = sorted(p for p in Path(args.out).glob("*") if p.is_dir() and re.fullmatch(r".+-w\d+-f\d+", p.name))
-    chosen = [f for f in folds if fnmatch.fnmatch(f.name, args.folds)]
+    folds = fold_folders(args.out)
+    chosen = fold_folders(args.out, args.folds)
     if args.learned_seeds:
         if not [f for f in chosen if run_fold_learned(f, args.datapath, names, args.learned_seeds, args.variant,
                                                       args.variant_flags, counts) is not None]:

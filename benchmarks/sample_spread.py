@@ -24,16 +24,14 @@ augmentation_options.py trained.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.augmentation_options import best_of
+from benchmarks.augmentation_options import best_of, fold_folders
 from deepnag import checkpoint
-from deepnag.data import chain, load_raw, subjects
+from deepnag.data import RawGestures, chain, load_raw, subjects
 from deepnag.evaluation.gru_recognizer import standardise
 from deepnag.generate.sampling import generate_per_class, load_generator
 
@@ -72,10 +70,12 @@ def reach(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray, test_la
     return out
 
 
-def measure(path: Path, every) -> dict[str, float]:
-    """Spread and reach of one fold generator's samples, and of the chain of its seen writers' samples."""
+def measure(path: Path, raw: RawGestures) -> dict[str, float]:
+    """Spread and reach of one fold generator's samples, and of the chain of its seen writers' samples (`raw`: the
+    data set's every sample)."""
     state = checkpoint.load(path)
     generator = load_generator(state, str(path))
+    every = raw.select(checkpoint.config_of(state).classes)
     seen_names = checkpoint.training_subjects(state)
     classes = len(state["class_names"])
     seen = subjects.keep(every, seen_names)
@@ -110,18 +110,16 @@ def main() -> None:
     parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--folds", default="*", metavar="PATTERN", help="a glob of the folds' folder names")
     args = parser.parse_args()
-    folds = sorted(p for p in Path(args.out).glob("*") if p.is_dir() and re.fullmatch(r".+-w\d+-f\d+", p.name)
-                   and fnmatch.fnmatch(p.name, args.folds) and (p / "result.json").is_file())
+    folds = [p for p in fold_folders(args.out, args.folds) if (p / "result.json").is_file()]
     if not folds:
         raise SystemExit(f"no finished fold matching {args.folds!r} under {args.out}")
     print("| fold | generator | epochs | spread: generator (median / narrowest class) | spread: chain | "
           "reach: real + generator | reach: real + chain |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for folder in folds:
-        dataset = json.loads((folder / "result.json").read_text())["dataset"]
+        raw = load_raw(json.loads((folder / "result.json").read_text())["dataset"], args.datapath)  # once per fold
         for name, path in generators_of(folder).items():
-            every = load_raw(dataset, args.datapath).select(checkpoint.config_of(checkpoint.load(path)).classes)
-            m = measure(path, every)
+            m = measure(path, raw)
             print(f"| {folder.name} | {name} | {m['epochs']} | {m['generator_spread_median']:.2f} / "
                   f"{m['generator_spread_min']:.2f} | {m['chain_spread_median']:.2f} / {m['chain_spread_min']:.2f} | "
                   f"{m['generator_reach']:.3f} | {m['chain_reach']:.3f} |", flush=True)
