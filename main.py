@@ -15,13 +15,11 @@ missing) → `deepnag/data/preprocessing.py` normalises and resamples →
 
 from __future__ import annotations
 
-import sys
-
 from deepnag.runtime import configure_openmp
 
 configure_openmp()  # before anything imports torch
 
-from deepnag.cli import main  # noqa: E402
+from deepnag.cli import main, run  # noqa: E402, F401 (main: the tests' and the API's entry)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

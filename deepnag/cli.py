@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from deepnag._version import __version__
 from deepnag.actions import (
@@ -29,7 +29,7 @@ from deepnag.actions import (
 )
 from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, RECIPES, Config
 from deepnag.errors import UserError
-from deepnag.runtime import command, configure_openmp
+from deepnag.runtime import command, configure_openmp, end_process, launched_by_torchrun
 from deepnag.train.run_dir import FILE_ONLY
 
 log = logging.getLogger("deepnag")
@@ -67,6 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def run() -> NoReturn:
+    """The program's entry (main.py, the `deepnag` script): exits with `main`'s status.
+
+    A torchrun worker ends through `runtime.end_process`, which skips the interpreter's finalisation (see there why).
+    """
+    code = main()
+    if launched_by_torchrun():
+        end_process(code)
+    sys.exit(code)
 
 
 def train_command(config: Config, explicit: set[str]) -> Path:

@@ -14,9 +14,10 @@ the generator 1.4-1.6x slower on the same machine.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from deepnag.errors import UserError
 
@@ -63,3 +64,23 @@ def resolve_device(name: str) -> "torch.device":
 def command() -> str:
     """How the user started this program, for the commands it suggests: `deepnag` when installed, else `python main.py`."""
     return "deepnag" if os.path.basename(sys.argv[0]) == "deepnag" else "python main.py"
+
+
+def launched_by_torchrun() -> bool:
+    """Whether torchrun started this process as one worker of a job (RANK and WORLD_SIZE in the environment)."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def end_process(code: int) -> NoReturn:
+    """Exit with `code` now, logs and output flushed, without the interpreter's finalisation.
+
+    For torchrun workers. DistributedDataParallel's reducer keeps its gloo process group, and the group's threads,
+    alive after `destroy_process_group`; destroying them while the interpreter and the C++ statics are torn down at
+    exit aborted a worker now and then ("terminate called without an active exception"), after a run that had
+    finished and saved everything, and torchrun then reports the job failed. Everything a run writes is closed by
+    the time its action returns, so there is nothing left for finalisation to do.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)

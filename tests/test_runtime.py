@@ -1,4 +1,4 @@
-"""The OpenMP setting that the entry points apply before torch loads."""
+"""The OpenMP setting that the entry points apply before torch loads, and how the program's process ends."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 from tests.conftest import ROOT
 
 
-def _python(code: str, **env: str) -> str:
+def _python(code: str, check: bool = True, **env: str) -> str:
     environment = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"} | env
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
-                          timeout=120, check=True)
+                          timeout=120, check=check)
     return done.stdout.strip()
 
 
@@ -22,10 +22,35 @@ def test_main_sets_a_short_spin_before_torch_loads():
 
 
 def test_the_console_command_sets_it_before_torch_loads():
-    """`deepnag` (the installed command) enters at deepnag.cli.main, not main.py."""
-    out = _python("import os, sys; from deepnag import cli; cli.main(['--batch-size=0']); "
-                  "print('torch' in sys.modules, os.environ.get('GOMP_SPINCOUNT'))")
+    """`deepnag` (the installed command) enters at deepnag.cli.run, not main.py."""
+    out = _python("import atexit, os, sys; atexit.register(lambda: print('torch' in sys.modules, "
+                  "os.environ.get('GOMP_SPINCOUNT'))); sys.argv = ['deepnag', '--batch-size=0']; "
+                  "from deepnag import cli; cli.run()", check=False)
     assert out == "False 10000"
+
+
+def test_end_process_exits_at_once_with_its_status_and_everything_written(tmp_path):
+    """No wait for what the interpreter's exit would run (a live thread, atexit handlers), where a torchrun worker
+    could abort; the status, the printed and the logged lines all arrive."""
+    code = ("import atexit, logging, threading, time; from deepnag.runtime import end_process; "
+            f"logging.basicConfig(filename={str(tmp_path / 'log')!r}, level=logging.INFO); "
+            "threading.Thread(target=time.sleep, args=(600,)).start(); atexit.register(print, 'atexit ran'); "
+            "logging.info('logged'); print('printed'); end_process(3)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (3, "printed\n")
+    assert (tmp_path / "log").read_text() == "INFO:root:logged\n"
+
+
+def test_only_a_torchrun_worker_skips_the_interpreters_exit():
+    code = "import atexit, sys; atexit.register(print, 'atexit ran'); sys.argv = ['main.py', '--batch-size=0']; " \
+           "from deepnag import cli; cli.run()"
+    worker = {"RANK": "0", "WORLD_SIZE": "1"}
+    plain = {k: v for k, v in os.environ.items() if k not in worker}
+    for env, expected in ((plain, "atexit ran\n"), (plain | worker, "")):
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert (done.returncode, done.stdout) == (2, expected)
+        assert "--batch-size" in done.stderr
 
 
 def test_the_users_own_setting_is_kept():

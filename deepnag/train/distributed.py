@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from deepnag.runtime import resolve_device
+from deepnag.runtime import launched_by_torchrun, resolve_device
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,6 @@ def job_id() -> str:
     return os.environ.get("TORCHELASTIC_RUN_ID", "")
 
 
-def launched_by_torchrun() -> bool:
-    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
-
-
 def setup(device: str) -> Context:
     """Join the process group torchrun prepared; a plain run gets the single-process context."""
     if not launched_by_torchrun():
@@ -68,8 +64,12 @@ def setup(device: str) -> Context:
     return Context(dist.get_rank(), dist.get_world_size(), local_rank, True)
 
 
-def teardown(context: Context) -> None:
+def teardown(context: Context, finished: bool) -> None:
+    """Leave the process group. After a finished run every rank first waits for the others, so that none closes its
+    connections while another still talks to it; after a failure it leaves at once (the others may never come)."""
     if context.enabled and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -510,6 +510,7 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
     """
     threads = configure_threads(config.num_threads)
     context = distributed.setup(config.device)
+    finished = False
     try:
         restart = distributed.restart_count() if context.enabled else 0
         if restart:  # torchrun restarted the worker group: every rank resumes from rank 0's choice of checkpoint
@@ -542,9 +543,10 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
             trainer.fit()
             if context.enabled and context.is_main:  # the job is done: no restart will look for its run any more
                 run_dir.forget_job(config.logdir, distributed.job_id())
+        finished = True
         return path
     finally:
-        distributed.teardown(context)
+        distributed.teardown(context, finished)
 
 
 def _run_directory(config: Config, same_run: bool, restart: int, context: Context) -> Path:
