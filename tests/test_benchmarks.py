@@ -280,3 +280,31 @@ def _an_ensemble_takes_half_of_each_class_from_each_generator(fold):
         block = slice(4 * c, 4 * c + 4)
         assert np.array_equal(merged[block][0::2], own[block][:2]) and np.array_equal(merged[block][1::2], theirs[block][:2])
     assert not np.allclose(own, theirs)
+
+
+def test_the_metrics_table_reads_every_recogniser_and_marks_what_every_seed_agrees_on(tmp_path):
+    """One row per recogniser, mean ± sd at the count asked for; ▼ / ▲ only when every seed is below / above."""
+    from benchmarks import metrics_table
+
+    def row(added, errors, real):
+        reductions = [(r - e) / r for e, r in zip(errors, real)]
+        return {"added": added, "per_class": 160, "errors": errors,
+                "reduction": {"min": min(reductions), "max": max(reductions)}}
+
+    real = [0.10, 0.20]
+    learned = {"recognizer": "GRURecognizer", "real_errors": real,
+               "rows": [row("gpsr", [0.05, 0.15], real), row("chain", [0.20, 0.30], real),
+                        row("chain+generator", [0.05, 0.25], real), {**row("gpsr", [0.9, 0.9], real), "per_class": 8}]}
+    study = {"recognizer": "Protractor", "real_errors": [0.04], "rows": [row("generator", [0.02], [0.04])],
+             "learned": learned, "leak": None}
+    path = tmp_path / "dollar-gds-2-writers.metrics.json"
+    path.write_text(json.dumps({"augmentation": study}))
+    assert metrics_table.table([path], 160).splitlines()[2:] == [
+        "| dollar-gds-2-writers | Protractor | 0.040 | — | — | 0.020 ▼ | — | — |",
+        "| dollar-gds-2-writers | GRURecognizer | 0.150 ± 0.071 | 0.100 ± 0.071 ▼ | 0.250 ± 0.071 ▲ | — | — "
+        "| 0.150 ± 0.141 |"]
+    with pytest.raises(SystemExit, match="no rows at 32 added per class"):
+        metrics_table.table([path], 32)
+    path.write_text(json.dumps({"augmentation": {**study, "leak": "every writer"}}))
+    with pytest.raises(SystemExit, match="saw every writer"):
+        metrics_table.table([path], 160)

@@ -1,0 +1,84 @@
+"""The held-out table of `--metrics` files: every recogniser, real alone beside each kind of added samples.
+
+    python -m benchmarks.metrics_table benchmarks/results/metrics-shipped/*.metrics.json
+    python -m benchmarks.metrics_table --count 32 A.metrics.json B.metrics.json
+
+Reads the `metrics.json` that `python main.py --generate=CKPT --metrics` wrote for
+a generator of some writers (its "augmentation" part: the held-out study) and
+prints one Markdown row per file and recogniser: the held-out error at `--count`
+added per class, mean ± sd over the study's seeds, for real alone, + GPSR,
++ chain, + the generator, + ½ GPSR ½ generator (`--synthesizer=mix`) and
++ ½ chain ½ generator (`--synthesizer=chain-mix`). A mark after a cell says how it
+stands against real alone of the same seed: `▼` lower in every seed (it helps),
+`▲` higher in every seed (it harms), none: the seeds disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+KINDS = {"gpsr": "+ GPSR", "chain": "+ chain", "generator": "+ generator", "both": "+ ½ GPSR ½ gen",
+         "chain+generator": "+ ½ chain ½ gen"}
+"""The study's row kinds (as metrics.json names them) and their column titles."""
+
+
+def rows_of(path: Path, count: int) -> list[list[str]]:
+    """The table's rows of one metrics.json: one per recogniser (1-NN, then the learned one when measured)."""
+    report = json.loads(path.read_text())
+    study = report.get("augmentation")
+    if not study:
+        raise SystemExit(f"{path}: no held-out study in it (write it with --generate=CHECKPOINT --metrics on a "
+                         "checkpoint of some writers only)")
+    if study.get("leak"):
+        raise SystemExit(f"{path}: its generator saw every writer, so it has no held-out rows")
+    name = path.name.removesuffix(".json").removesuffix(".metrics")
+    parts = [study] + ([study["learned"]] if study.get("learned") else [])
+    table = []
+    for part in parts:
+        real = part["real_errors"]
+        cells = {r["added"]: r for r in part["rows"] if r["per_class"] == count}
+        if not cells:
+            raise SystemExit(f"{path}: no rows at {count} added per class (it has {sorted({r['per_class'] for r in part['rows']})})")
+        table.append([name, part["recognizer"], _spread(real)] + [_cell(cells.get(kind)) for kind in KINDS])
+    return table
+
+
+def _spread(values: list[float]) -> str:
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
+    return f"{mean:.3f} ± {sd:.3f}" if len(values) > 1 else f"{mean:.3f}"
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    """mean ± sd of a row's errors, marked ▼ / ▲ when every seed's error is below / above real alone's."""
+    if row is None:
+        return "—"
+    mark = " ▼" if row["reduction"]["min"] > 0 else " ▲" if row["reduction"]["max"] < 0 else ""
+    return f"{_spread(row['errors'])}{mark}"
+
+
+def table(paths: list[Path], count: int) -> str:
+    """The Markdown table of `paths` at `count` added per class."""
+    head = ["metrics", "recogniser", "real alone", *KINDS.values()]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    lines += ["| " + " | ".join(row) + " |" for path in paths for row in rows_of(path, count)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("metrics", nargs="+", type=Path, help="metrics.json files written by --metrics")
+    parser.add_argument("--count", type=int, default=160, help="samples added per class (the study's 8, 32 or 160)")
+    args = parser.parse_args()
+    for path in args.metrics:
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such file")
+    print(table(args.metrics, args.count))
+
+
+if __name__ == "__main__":
+    main()
