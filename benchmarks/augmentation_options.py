@@ -25,6 +25,9 @@ GPSR draws and real-alone error) with one more row kind per option:
   writers' real samples (the sampling seed its training seed); `½ chain + ½ GRU-filtered generator`;
 - `near seen S`: neighbours of the seen writers' own samples: each sample's
   latent found by optimisation, then G(z + S·ε) (`benchmarks/inversion.py`);
+  `near seen S → chain`: one chained variant of each such neighbour (the chain's
+  transformations acting on new shapes of the seen writers' style);
+  `½ chain + ½ near seen S → chain`: half of each class the chain of the real samples, half that;
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
   N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`).
 
@@ -132,11 +135,21 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
     def sampled(spread: float) -> Make:
         return lambda seen, labels: lambda k, seed: generate_per_class(state, generator, k, seed, spread)
 
-    def near(spread: float) -> Make:
+    def near(spread: float, chained: bool = False, half_chain: bool = False) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
             found = Neighbourhood(generator, normalizer_from(state), seen, labels, len(state["class_names"]),
                                   int(state["seq_len"]))
-            return lambda k, seed: found.per_class(k, seed, spread)
+
+            def neighbours(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                samples, classes = once(f"near seen {spread}", k, seed, lambda: found.per_class(k, seed, spread))
+                if not chained:
+                    return samples, classes
+                return chain.variants(list(samples), np.random.default_rng(seed + CHAIN_STREAM)), classes
+
+            if not half_chain:
+                return neighbours
+            return lambda k, seed: interleave(chain.per_class(seen, labels, k, np.random.default_rng(seed + 2 * CHAIN_STREAM),
+                                                              len(state["class_names"])), neighbours(k, seed), k)
         return make
 
     def through_gpsr(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -210,14 +223,14 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             made[name] = chain_mixed("GRU" if match.group(1) else "1-NN")
         elif (match := re.fullmatch(r"ensemble with (\S+)", name)) and others is not None:
             made[name] = ensemble(*others(match.group(1)))
-        elif match := re.fullmatch(r"near seen (\d+(?:\.\d+)?)", name):
-            made[name] = near(float(match.group(1)))
+        elif match := re.fullmatch(r"(½ chain \+ ½ )?near seen (\d+(?:\.\d+)?)( → chain)?", name):
+            made[name] = near(float(match.group(2)), chained=bool(match.group(3)), half_chain=bool(match.group(1)))
         elif (match := re.fullmatch(r"generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
             made[name] = share(float(match.group(1)))
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S, generator share P in [0, 1], ensemble with VARIANT)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, generator share P in [0, 1], ensemble with VARIANT)")
     return made
 
 
@@ -337,7 +350,8 @@ def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seed
 
     With `variant`, the variant's generator (trained here the first time) is measured at `counts` and its rows,
     named "<row> [variant]", join the fold's learned-options.json (measured before, without the variant); the
-    real and simple rows they are paired with come out the same, which is checked.
+    real and simple rows they are paired with come out the same, which is checked. Options new to a fold measured
+    before are measured alone and join it the same way.
     """
     done, path = folder / "learned-options.json", folder / "result.json"
     suffix = f" [{variant}]" if variant else ""
@@ -356,10 +370,15 @@ def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seed
     if variant:
         found = variant_checkpoint(folder, base, datapath, variant, variant_flags)
     state, generator, every, (samples, labels) = fold_inputs(found, base["dataset"], datapath)
-    print(f"{folder.name}: both recognisers, {', '.join(sorted(wanted))}", flush=True)
-    study = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, names),
+    new = [n for n in names if not result or n not in {row["added"] for row in result["study"]["learned"]["rows"]}]
+    measured = names if variant or not result else new
+    print(f"{folder.name}: both recognisers, {', '.join(sorted(wanted if variant or not result else new))}", flush=True)
+    study = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, measured),
                      learned=True, learned_seeds=learned_seeds, counts=counts)
-    if variant:
+    if result and not variant:
+        for part in ("", "learned"):
+            result["study"] = merged_study(result["study"], study, part, "", done, only=set(new))
+    elif variant:
         result["variants"] = {**result.get("variants", {}), variant: {
             "flags": variant_flags, "epochs": int(state["epoch"]), "tstr_heldout_accuracy": study["tstr_heldout_accuracy"]}}
         for part in ("", "learned"):
@@ -371,9 +390,11 @@ def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seed
     return result
 
 
-def merged_study(into: dict[str, Any], new: dict[str, Any], part: str, suffix: str, where: Path) -> dict[str, Any]:
+def merged_study(into: dict[str, Any], new: dict[str, Any], part: str, suffix: str, where: Path,
+                 only: set[str] | None = None) -> dict[str, Any]:
     """`into` (a fold's study) with `new`'s generator rows of one recogniser (`part`: "" for 1-NN, "learned"),
-    renamed "<row><suffix>", added; an error when `new`'s simple rows differ from those `into` holds."""
+    renamed "<row><suffix>", added (with `only`: just the rows of those names, as they are); an error when `new`'s
+    simple rows differ from those `into` holds."""
     old_part, new_part = (into, new) if not part else (into[part], new[part])
     before = {(r["added"], r["per_class"]): r["errors"] for r in old_part["rows"]}
     simple = [r for r in new_part["rows"] if r["added"] in SIMPLE]
@@ -381,7 +402,7 @@ def merged_study(into: dict[str, Any], new: dict[str, Any], part: str, suffix: s
             or new_part["real_errors"] != old_part["real_errors"]:
         raise SystemExit(f"{where}: its real and simple rows differ from a new measurement of the same seeds")
     added = [{**r, "added": f"{STUDY_NAMES.get(r['added'], r['added'])}{suffix}"} for r in new_part["rows"]
-             if r["added"] not in SIMPLE]
+             if r["added"] not in SIMPLE] if only is None else [r for r in new_part["rows"] if r["added"] in only]
     kept = [r for r in old_part["rows"] if r["added"] not in {a["added"] for a in added}]
     rows = kept + added
     merged = {**old_part, "rows": rows, "versus_gpsr": versus_gpsr(rows), "versus_best_simple": versus_best_simple(rows)}

@@ -6,6 +6,7 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,6 +197,49 @@ def _the_learned_options_judge_with_the_gru_and_chain_the_generator(options, sta
     drawn, drawn_labels = generate_per_class(state, generator, k, 3)
     assert np.array_equal(labels, drawn_labels)
     assert np.array_equal(chained, chain.variants(list(drawn), np.random.default_rng(3 + options.CHAIN_STREAM)))
+    _inversion_is_the_source_of_the_chain(options, state, generator, seen)
+
+
+def _inversion_is_the_source_of_the_chain(options, state, generator, seen):
+    """`near seen S → chain`: one chained variant of each neighbour of a seen sample; `½ chain + ½ near seen S →
+    chain`: those at every second place of a class, chained real samples between them."""
+    from deepnag.data import chain
+
+    names = ["near seen 0.5", "near seen 0.5 → chain", "½ chain + ½ near seen 0.5 → chain"]
+    made = options.options_for(state, generator, names)
+    near, near_labels = made["near seen 0.5"](seen.sequences, seen.labels)(4, 3)
+    chained, labels = made["near seen 0.5 → chain"](seen.sequences, seen.labels)(4, 3)
+    assert labels.tolist() == near_labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert np.array_equal(chained, chain.variants(list(near), np.random.default_rng(3 + options.CHAIN_STREAM)))
+    mixed, _ = made["½ chain + ½ near seen 0.5 → chain"](seen.sequences, seen.labels)(4, 3)
+    real, _ = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 2 * options.CHAIN_STREAM), 2)
+    for c in range(2):
+        block = slice(4 * c, 4 * c + 4)
+        assert np.allclose(mixed[block][0::2], real[block][:2])
+        assert np.allclose(mixed[block][1::2], options.resample(chained[block][:2], real.shape[1]))  # to the real n
+
+
+def test_new_options_join_a_fold_measured_before_and_keep_its_rows():
+    """merged_study(only=...): the new option rows are added as named; the fold's rows stay; a new measurement whose
+    real or simple rows differ is refused."""
+    options = _import_benchmark("augmentation_options")
+
+    def row(added, errors):
+        return {"added": added, "per_class": 160, "errors": errors, "error": {"mean": sum(errors) / len(errors)},
+                "reduction": {"mean": 0.0}}
+
+    fold = {"real_errors": [0.1], "rows": [row("gpsr", [0.05]), row("chain", [0.04]), row("generator", [0.2]),
+                                           row("filtered generator", [0.3])]}
+    new = {"real_errors": [0.1], "rows": [row("gpsr", [0.05]), row("chain", [0.04]), row("generator", [0.2]),
+                                          row("near seen 0.5 → chain", [0.03])]}
+    into = {**fold, "learned": fold}
+    merged = options.merged_study(into, {**new, "learned": new}, "learned", "", Path("f"), only={"near seen 0.5 → chain"})
+    assert [r["added"] for r in merged["learned"]["rows"]] == ["gpsr", "chain", "generator", "filtered generator",
+                                                              "near seen 0.5 → chain"]
+    assert merged["rows"] == fold["rows"]  # the other recogniser's part is untouched
+    stale = {**new, "rows": [row("gpsr", [0.06]), *new["rows"][1:]]}
+    with pytest.raises(SystemExit, match="differ from a new measurement"):
+        options.merged_study(into, stale, "", "", Path("f"), only={"near seen 0.5 → chain"})
 
 
 def _import_benchmark(name):
