@@ -148,8 +148,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
 
             if not half_chain:
                 return neighbours
-            return lambda k, seed: interleave(chain.per_class(seen, labels, k, np.random.default_rng(seed + 2 * CHAIN_STREAM),
-                                                              len(state["class_names"])), neighbours(k, seed), k)
+            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), neighbours(k, seed), k)
         return make
 
     def through_gpsr(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +157,9 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
 
     def real_gpsr(seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         return gpsr.per_class(seen, labels, k, np.random.default_rng(seed + 2 * GPSR_STREAM), len(state["class_names"]))
+
+    def real_chain(seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return chain.per_class(seen, labels, k, np.random.default_rng(seed + 2 * CHAIN_STREAM), len(state["class_names"]))
 
     def mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
         return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), through_gpsr(k, seed), k)
@@ -195,8 +197,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
     def chain_mixed(judge: str) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
             filtered = kept(seen, labels, judge)
-            return lambda k, seed: interleave(chain.per_class(seen, labels, k, np.random.default_rng(seed + 2 * CHAIN_STREAM),
-                                                              len(state["class_names"])), filtered(k, seed), k)
+            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), filtered(k, seed), k)
         return make
 
     def ensemble(other_state: dict[str, Any], other: Any) -> Make:
@@ -357,7 +358,8 @@ def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seed
     suffix = f" [{variant}]" if variant else ""
     wanted = {f"{n}{suffix}" for n in (*STUDY_NAMES.values(), *names)} if variant else set(names)
     result = json.loads(done.read_text()) if done.is_file() else None
-    if result and wanted <= {row["added"] for row in result["study"]["learned"]["rows"]}:
+    have = {row["added"] for row in result["study"]["learned"]["rows"]} if result else set()
+    if result and wanted <= have:
         return result
     if variant and result is None:
         raise SystemExit(f"{folder}: measure the fold with --learned-seeds first (no {done.name}), then its variants")
@@ -370,14 +372,13 @@ def run_fold_learned(folder: Path, datapath: str, names: list[str], learned_seed
     if variant:
         found = variant_checkpoint(folder, base, datapath, variant, variant_flags)
     state, generator, every, (samples, labels) = fold_inputs(found, base["dataset"], datapath)
-    new = [n for n in names if not result or n not in {row["added"] for row in result["study"]["learned"]["rows"]}]
-    measured = names if variant or not result else new
-    print(f"{folder.name}: both recognisers, {', '.join(sorted(wanted if variant or not result else new))}", flush=True)
+    measured = names if variant else [n for n in names if n not in have]
+    print(f"{folder.name}: both recognisers, {', '.join(sorted(wanted) if variant else measured)}", flush=True)
     study = held_out(state, every, 0, generator, samples, labels, 0, options_for(state, generator, measured),
                      learned=True, learned_seeds=learned_seeds, counts=counts)
     if result and not variant:
         for part in ("", "learned"):
-            result["study"] = merged_study(result["study"], study, part, "", done, only=set(new))
+            result["study"] = merged_study(result["study"], study, part, "", done, only=set(measured))
     elif variant:
         result["variants"] = {**result.get("variants", {}), variant: {
             "flags": variant_flags, "epochs": int(state["epoch"]), "tstr_heldout_accuracy": study["tstr_heldout_accuracy"]}}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -42,22 +43,24 @@ def rows_of(path: Path, count: int) -> list[list[str]]:
         cells = {r["added"]: r for r in part["rows"] if r["per_class"] == count}
         if not cells:
             raise SystemExit(f"{path}: no rows at {count} added per class (it has {sorted({r['per_class'] for r in part['rows']})})")
-        table.append([name, part["recognizer"], _spread(real)] + [_cell(cells.get(kind)) for kind in KINDS])
+        spread = statistics.stdev(real) if len(real) > 1 else None
+        table.append([name, part["recognizer"], _spread(statistics.fmean(real), spread)]
+                     + [_cell(cells.get(kind)) for kind in KINDS])
     return table
 
 
-def _spread(values: list[float]) -> str:
-    mean = sum(values) / len(values)
-    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
-    return f"{mean:.3f} ± {sd:.3f}" if len(values) > 1 else f"{mean:.3f}"
+def _spread(mean: float, sd: float | None) -> str:
+    """mean ± sd, or the mean alone where there is one value."""
+    return f"{mean:.3f}" if sd is None else f"{mean:.3f} ± {sd:.3f}"
 
 
 def _cell(row: dict[str, Any] | None) -> str:
-    """mean ± sd of a row's errors, marked ▼ / ▲ when every seed's error is below / above real alone's."""
+    """A row's error summary (the study's own mean ± sd over seeds), marked ▼ / ▲ when every seed's error is below /
+    above real alone's."""
     if row is None:
         return "—"
     mark = " ▼" if row["reduction"]["min"] > 0 else " ▲" if row["reduction"]["max"] < 0 else ""
-    return f"{_spread(row['errors'])}{mark}"
+    return f"{_spread(row['error']['mean'], row['error']['sd'] if len(row['errors']) > 1 else None)}{mark}"
 
 
 def table(paths: list[Path], count: int) -> str:

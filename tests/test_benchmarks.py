@@ -333,6 +333,7 @@ def test_the_metrics_table_reads_every_recogniser_and_marks_what_every_seed_agre
     def row(added, errors, real):
         reductions = [(r - e) / r for e, r in zip(errors, real)]
         return {"added": added, "per_class": 160, "errors": errors,
+                "error": {"mean": float(np.mean(errors)), "sd": float(np.std(errors, ddof=1)) if len(errors) > 1 else 0.0},
                 "reduction": {"min": min(reductions), "max": max(reductions)}}
 
     real = [0.10, 0.20]
