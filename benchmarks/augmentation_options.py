@@ -28,6 +28,10 @@ GPSR draws and real-alone error) with one more row kind per option:
   `near seen S → chain`: one chained variant of each such neighbour (the chain's
   transformations acting on new shapes of the seen writers' style);
   `½ chain + ½ near seen S → chain`: half of each class the chain of the real samples, half that;
+- `chain + generator share P`: a share P of each class the generator's samples, the rest the chain of the
+  real samples (P = 0.5 is the study's own "½ chain ½ gen" on another stream of chain draws; P = 0, the chain
+  alone on that stream, shows how much two draws of the chain differ);
+  `½ chain + ½ generator → chain`: half of each class the chain of the real samples, half `generator → chain`;
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
   N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`).
 
@@ -164,9 +168,11 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
     def mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
         return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), through_gpsr(k, seed), k)
 
-    def share(fraction: float) -> Make:
+    def share(fraction: float, simple: str = "GPSR") -> Make:
+        real = real_chain if simple == "chain" else real_gpsr
+
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), draw(k, seed), k, fraction)
+            return lambda k, seed: interleave(real(seen, labels, k, seed), draw(k, seed), k, fraction)
         return make
 
     def kept(seen: list[np.ndarray], labels: np.ndarray, judge: str = "1-NN") -> Synthesize:
@@ -194,6 +200,9 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         samples, labels = draw(k, seed)
         return chain.variants(list(samples), np.random.default_rng(seed + CHAIN_STREAM)), labels
 
+    def chain_mixed_through(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+        return lambda k, seed: interleave(real_chain(seen, labels, k, seed), through_chain(k, seed), k)
+
     def chain_mixed(judge: str) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
             filtered = kept(seen, labels, judge)
@@ -218,6 +227,8 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             made[name] = kept_mixed
         elif name == "generator → chain":
             made[name] = lambda seen, labels: through_chain
+        elif name == "½ chain + ½ generator → chain":
+            made[name] = chain_mixed_through
         elif name == "GRU-filtered generator":
             made[name] = lambda seen, labels: kept(seen, labels, "GRU")
         elif match := re.fullmatch(r"½ chain \+ ½ (GRU-)?filtered generator", name):
@@ -226,12 +237,12 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             made[name] = ensemble(*others(match.group(1)))
         elif match := re.fullmatch(r"(½ chain \+ ½ )?near seen (\d+(?:\.\d+)?)( → chain)?", name):
             made[name] = near(float(match.group(2)), chained=bool(match.group(3)), half_chain=bool(match.group(1)))
-        elif (match := re.fullmatch(r"generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
-            made[name] = share(float(match.group(1)))
+        elif (match := re.fullmatch(r"(chain \+ )?generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
+            made[name] = share(float(match.group(2)), "chain" if match.group(1) else "GPSR")
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, generator share P in [0, 1], ensemble with VARIANT)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, ensemble with VARIANT)")
     return made
 
 

@@ -217,6 +217,77 @@ def _inversion_is_the_source_of_the_chain(options, state, generator, seen):
         block = slice(4 * c, 4 * c + 4)
         assert np.array_equal(mixed[block][0::2], real[block][:2])
         assert np.array_equal(mixed[block][1::2], chained[block][:2])
+    _chain_shares_and_the_chain_after_the_generator(options, state, generator, seen)
+
+
+def _chain_shares_and_the_chain_after_the_generator(options, state, generator, seen):
+    """`chain + generator share P`: the generator's samples at a share P of each class's places, chained real ones at
+    the rest (P = 0: the chain alone, on the options' stream); `½ chain + ½ generator → chain`: chained real samples
+    and chained generator samples alternating."""
+    from deepnag.data import chain
+    from deepnag.data.preprocessing import resample
+    from deepnag.generate.sampling import generate_per_class
+
+    names = ["chain + generator share 0", "chain + generator share 0.25", "½ chain + ½ generator → chain",
+             "generator → chain"]
+    made = {name: make(seen.sequences, seen.labels) for name, make in options.options_for(state, generator, names).items()}
+    real, _ = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 2 * options.CHAIN_STREAM), 2)
+    drawn, _ = generate_per_class(state, generator, 4, 3)
+
+    def fit(x):  # the mix resamples the second set to the first's number of points where they differ
+        return x if x.shape[1] == real.shape[1] else resample(x, real.shape[1])
+    alone, labels = made["chain + generator share 0"](4, 3)
+    assert labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1] and np.array_equal(alone, real)
+    quarter, _ = made["chain + generator share 0.25"](4, 3)
+    through, _ = made["generator → chain"](4, 3)
+    mixed, _ = made["½ chain + ½ generator → chain"](4, 3)
+    for c in range(2):
+        block = slice(4 * c, 4 * c + 4)
+        assert np.array_equal(quarter[block][:3], real[block][:3])  # three chained, then one of the generator's
+        assert np.allclose(quarter[block][3], fit(drawn)[block][0], atol=1e-5)
+        assert np.array_equal(mixed[block][0::2], real[block][:2])
+        assert np.allclose(mixed[block][1::2], fit(through)[block][:2], atol=1e-5)
+
+
+def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tmp_path, shared_data):
+    """The study --metrics runs on a checkpoint of two writers, one more row per option for both recognisers, the
+    table of differences from the chain printed; options measured before are kept, the missing ones added."""
+    logs = tmp_path / "logs"
+    flags = ["--classes=arrow,star", "--resample-n=12", "--batch-size=16", "--use-tensorboard=0", "--epochs=1",
+             "--vis-frequency=0", "--subjects=s02,s03", f"--datapath={shared_data}", f"--logdir={logs}"]
+    assert subprocess.run([sys.executable, "main.py", *flags], cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+    path = next(logs.glob("*/checkpoints/checkpoint-best.pt"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "benchmarks.checkpoint_options", str(path), f"--out={out}", "--counts=4",
+               f"--datapath={shared_data}", "--learned-steps=5", "--options=chain + generator share 0"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((out / f"{path.parent.name}.json").read_text())
+    for part in (result["study"], result["study"]["learned"]):
+        assert [r["added"] for r in part["rows"]] == ["gpsr", "chain", "generator", "both", "chain+generator",
+                                                      "chain + generator share 0"]
+        assert all(r["per_class"] == 4 for r in part["rows"])
+    assert result["study"]["seen_subjects"] == ["s02", "s03"] and "s04" in result["study"]["heldout_subjects"]
+    assert len(result["study"]["learned"]["real_errors"]) == 3  # the learned recogniser over its three seeds
+    chain = [r for r in result["study"]["learned"]["rows"] if r["added"] == "chain"][0]["errors"]
+    assert f"| GRURecognizer | chain | {sum(chain) / 3:.3f} | +0.0000 (+0.0000…+0.0000) | 0 / 3 |" in done.stdout
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and f"{path.parent.name}:" not in again.stdout  # measured once
+    more = subprocess.run([*command[:-1], "--options=chain + generator share 0,½ chain + ½ generator → chain"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert more.returncode == 0 and f"{path.parent.name}: ½ chain + ½ generator → chain\n" in more.stdout
+    extended = json.loads((out / f"{path.parent.name}.json").read_text())
+    assert extended["study"]["learned"]["rows"][:6] == result["study"]["learned"]["rows"]
+    assert extended["study"]["learned"]["rows"][-1]["added"] == "½ chain + ½ generator → chain"
+    for bad, message in ((["--options=spread wide"], "--options: unknown option 'spread wide'"),
+                         (["--counts=0"], "--counts takes positive whole numbers"),
+                         (["--learned-steps=0"], "--learned-steps takes N >= 1"),
+                         (["--seeds=1"], "--seeds takes N >= 2")):
+        wrong = subprocess.run([*command, *bad], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert wrong.returncode == 1 and message in wrong.stderr, wrong.stderr[-2000:]
+    missing = subprocess.run([*command[:3], str(tmp_path / "none.pt"), *command[4:]], cwd=ROOT, capture_output=True,
+                             text=True)
+    assert missing.returncode == 1 and "none.pt: no such checkpoint file" in missing.stderr
 
 
 def test_new_options_join_a_fold_measured_before_and_keep_its_rows():

@@ -59,11 +59,12 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
 def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, generator: Generator,
              samples: np.ndarray, labels: np.ndarray, seed: int,
              variants: Mapping[str, Callable[[list[np.ndarray], np.ndarray], augmentation.Synthesize]] | None = None,
-             **options: Any) -> dict[str, Any]:
+             runs: int = augmentation.SEEDS, **options: Any) -> dict[str, Any]:
     """The augmentation study on the writers the checkpoint did not see (`deepnag.evaluation.augmentation`).
 
     `variants`: more named ways of synthesising (rows of `study`), each made from the seen writers' real
-    samples and labels. `options` go to `augmentation.study` (learned, learned_seeds, workers, learned_steps).
+    samples and labels. `runs`: the sampling seeds, `seed`, `seed` + 1, …; `options` go to `augmentation.study`
+    (learned, learned_seeds, workers, learned_steps).
 
     The seen writers' real samples are exactly the generator's training set. A
     checkpoint that saw every writer (or does not say) would leak: its rows are
@@ -71,7 +72,7 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
     """
     seen_names = checkpoint.training_subjects(state)
     available = sorted(set(raw.subjects))
-    seeds = [seed + i for i in range(augmentation.SEEDS)]
+    seeds = [seed + i for i in range(runs)]
     if seen_names is None or set(available) <= set(seen_names):
         half = split_subjects(raw.subjects, seed)
         seen, test = np.flatnonzero(half), np.flatnonzero(~half)

@@ -6,7 +6,7 @@
 cd "$(dirname "$0")/../../.."
 OUT=benchmarks/results/augmentation-learned
 DATA=${DATA:-../shared/data}
-for spec in "jk2017-kinect 240" "dollar-gds 54"; do
+for spec in "jk2017-kinect 240" "dollar-gds 54" "jk2017-leap 372"; do
   set -- $spec
   python -m benchmarks.augmentation_options --out $OUT --datapath "$DATA" --folds "$1-w5-*" --learned-seeds 2 \
     --options ""

@@ -1,0 +1,138 @@
+"""The options of `benchmarks.augmentation_options`, measured on one checkpoint's held-out writers with both recognisers.
+
+    python -m benchmarks.checkpoint_options pretrained_models/DeepNAG/dollar-gds-2-writers-chain4/generator.pt \\
+        --options "chain + generator share 0.25,½ chain + ½ generator → chain" --out benchmarks/results/checkpoint-options
+
+Where `augmentation_options` takes the benchmark's folds, this takes a checkpoint
+trained on some writers (a shipped two-writer model, say) and runs the study its
+`--metrics` runs, with the same seeds (the checkpoint's `--seed`), so the real,
+GPSR, chain and generator rows are those of its metrics.json, plus one row kind
+per option, at `--counts` added per class; the learned recogniser over its
+three seeds. `--seeds N` repeats both recognisers over N seeds (the first of
+them --metrics's), for differences smaller than three seeds can tell apart.
+Writes `OUT/<name>.json` (name: the checkpoint's folder; `<name>-seeds-N.json`
+with --seeds) and prints, per option and recogniser, the error beside the
+chain's and the difference from the chain paired by seed: an option that adds
+variation the chain cannot has it below zero in every seed. `chain + generator
+share 0` is the chain drawn a second time: its difference from the chain is
+what a redraw alone moves.
+
+Resumable: options already in OUT/<name>.json are kept (their real and simple
+rows are checked against the new measurement), only the missing ones measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks.augmentation import TSTR_PER_CLASS
+from benchmarks.augmentation_options import merged_study, options_for
+from deepnag import checkpoint
+from deepnag.atomic import atomic_write
+from deepnag.data import load_raw
+from deepnag.evaluation.report import held_out
+from deepnag.generate.sampling import generate_per_class, load_generator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], seeds: int | None = None,
+            learned_steps: int | None = None) -> dict[str, Any]:
+    """The checkpoint's held-out study with the options as rows, both recognisers: over `seeds` seeds each, or (None)
+    over --metrics's (5 for 1-NN, the first 3 of them for the learned one)."""
+    try:
+        state = checkpoint.load(path)
+    except checkpoint.CheckpointError as error:
+        raise SystemExit(str(error)) from None
+    if checkpoint.training_subjects(state) is None:
+        raise SystemExit(f"{path}: the checkpoint does not record its training writers, so it has no held-out writers")
+    saved = checkpoint.config_of(state)
+    generator = load_generator(state, str(path))
+    every = load_raw(saved.dataset, datapath, speeds=saved.speeds,
+                     subject_pattern=saved.subject_pattern).select(saved.classes)
+    samples, labels = generate_per_class(state, generator, TSTR_PER_CLASS, saved.seed)
+    study = held_out(state, every, saved.max_per_class, generator, samples, labels, saved.seed,
+                     options_for(state, generator, names), counts=counts, learned_steps=learned_steps,
+                     **({} if seeds is None else {"runs": seeds, "learned_seeds": seeds}))
+    return {"checkpoint": str(path), "dataset": saved.dataset, "epoch": int(state["epoch"]), "study": study}
+
+
+def run(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], out: Path, seeds: int | None = None,
+        learned_steps: int | None = None) -> dict[str, Any]:
+    """OUT/<name>.json (<name>-seeds-N.json over N seeds) with every option in `names` (measured where missing)."""
+    done = out / f"{path.parent.name}{'' if seeds is None else f'-seeds-{seeds}'}.json"
+    result = json.loads(done.read_text()) if done.is_file() else None
+    have = {r["added"] for r in result["study"]["learned"]["rows"]} if result else set()
+    missing = [n for n in names if n not in have]
+    if not missing:
+        return result
+    print(f"{path.parent.name}: {', '.join(missing)}", flush=True)
+    new = measure(path, datapath, missing, counts, seeds, learned_steps)
+    if result is not None:
+        for part in ("", "learned"):
+            result["study"] = merged_study(result["study"], new["study"], part, "", done, only=set(missing))
+    else:
+        result = new
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(done, lambda file: file.write((json.dumps(result, indent=1) + "\n").encode()))
+    return result
+
+
+def versus_chain(result: dict[str, Any], count: int) -> list[str]:
+    """Markdown rows: per recogniser and row kind, the error and its difference from the chain's, paired by seed."""
+    lines = ["| checkpoint | recogniser | added | error | − chain (mean, min…max) | seeds below the chain |",
+             "|---|---|---|---:|---:|---:|"]
+    name = Path(result["checkpoint"]).parent.name
+    for part in (result["study"], result["study"]["learned"]):
+        rows = {r["added"]: r for r in part["rows"] if r["per_class"] == count}
+        chain = rows["chain"]["errors"]
+        for added, row in rows.items():
+            errors = row["errors"]
+            diff = [a - b for a, b in zip(errors, chain)]
+            mean = sum(errors) / len(errors)
+            lines.append(f"| {name} | {part['recognizer']} | {added} | {mean:.3f} | {sum(diff) / len(diff):+.4f} "
+                         f"({min(diff):+.4f}…{max(diff):+.4f}) | {sum(d < 0 for d in diff)} / {len(diff)} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", nargs="+", type=Path, metavar="CHECKPOINT")
+    parser.add_argument("--options", required=True, help="comma-separated option names (augmentation_options')")
+    parser.add_argument("--out", type=Path, required=True, help="folder of the results, one JSON per checkpoint")
+    parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--counts", default="160", metavar="K,K", help="samples added per class (default: 160)")
+    parser.add_argument("--seeds", type=int, default=None, metavar="N",
+                        help="seeds of both recognisers (the checkpoint's --seed and the N − 1 after it; default: "
+                        "--metrics's, 5 for 1-NN and the first 3 for the learned one)")
+    parser.add_argument("--learned-steps", type=int, default=None, metavar="N",
+                        help="optimiser steps of each fit of the learned recogniser (default: the study's; fewer for a "
+                        "quick look, not for figures)")
+    args = parser.parse_args()
+    if args.seeds is not None and args.seeds < 2:
+        raise SystemExit(f"--seeds takes N >= 2 (a spread needs two), got {args.seeds}")
+    if args.learned_steps is not None and args.learned_steps < 1:
+        raise SystemExit(f"--learned-steps takes N >= 1, got {args.learned_steps}")
+    try:
+        counts = tuple(sorted({int(c) for c in args.counts.split(",") if c.strip()}))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise SystemExit(f"--counts takes positive whole numbers, got {args.counts!r}")
+    names = [n.strip() for n in args.options.split(",") if n.strip()]
+    if not names:
+        raise SystemExit("--options names no option")
+    for path in args.checkpoints:
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such checkpoint file")
+    for path in args.checkpoints:
+        result = run(path, args.datapath, names, counts, args.out, args.seeds, args.learned_steps)
+        print("\n".join(versus_chain(result, counts[-1])), flush=True)
+
+
+if __name__ == "__main__":
+    main()
