@@ -212,3 +212,15 @@ def test_metrics_of_a_checkpoint_that_saw_everyone_say_the_generator_rows_would_
     assert len(study["seen_subjects"]) == len(study["heldout_subjects"]) == 5
     assert "note: the checkpoint saw every subject, so generator rows would be measured on writers it trained on" \
         in capsys.readouterr().err
+
+
+def test_the_held_out_study_runs_over_the_seeds_asked_for(shared_data):
+    """`runs`: the study's seeds are `seed`, `seed` + 1, … (--metrics's five by default), each row one error per seed."""
+    from deepnag.data import load_raw, subjects
+    from deepnag.evaluation.report import held_out
+
+    raw = subjects.keep(load_raw("dollar-gds", shared_data).select(("arrow", "star")), ["s02", "s03", "s04", "s05"])
+    study = held_out({}, raw, 0, None, None, None, 7, runs=2, learned=False, counts=(2,))
+    assert study["seeds"] == [7, 8] and all(len(row["errors"]) == 2 for row in study["rows"])
+    assert held_out({}, raw, 0, None, None, None, 7, learned=False, counts=(2,))["seeds"] == [7 + i for i in
+                                                                                             range(augmentation.SEEDS)]
