@@ -15,7 +15,9 @@ with --seeds) and prints, per option and recogniser, the error beside the
 chain's and the difference from the chain paired by seed: an option that adds
 variation the chain cannot has it below zero in every seed. `chain + generator
 share 0` is the chain drawn a second time: its difference from the chain is
-what a redraw alone moves.
+what a redraw alone moves, and each `chain + generator share P` is then also
+paired with it (the same chained draws in the places they share), as the
+study's ½ chain ½ gen is with its chain.
 
 Resumable: options already in OUT/<name>.json are kept (their real and simple
 rows are checked against the new measurement), only the missing ones measured.
@@ -27,6 +29,8 @@ import argparse
 import json
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from benchmarks.augmentation import TSTR_PER_CLASS
 from benchmarks.augmentation_options import merged_study, options_for
@@ -98,6 +102,27 @@ def versus_chain(result: dict[str, Any], count: int) -> list[str]:
     return lines
 
 
+def against_own_chain(result: dict[str, Any], count: int) -> list[str]:
+    """Markdown rows: each mix of the chain and the generator minus the chain of the same draws, paired by seed (the
+    study's ½ chain ½ gen against its chain; `chain + generator share P` against `chain + generator share 0`), with
+    the mean's standard error: the generator's own effect, without the variation of a redraw of the chain."""
+    lines = ["| checkpoint | recogniser | mix − its chain | mean ± sd | ± 2 SE | seeds below / above |",
+             "|---|---|---|---:|---:|---:|"]
+    name = Path(result["checkpoint"]).parent.name
+    for part in (result["study"], result["study"]["learned"]):
+        rows = {r["added"]: r["errors"] for r in part["rows"] if r["per_class"] == count}
+        pairs = [("chain+generator", "chain")] + [(added, "chain + generator share 0") for added in rows
+                                                  if added.startswith("chain + generator share ")
+                                                  and added != "chain + generator share 0"
+                                                  and "chain + generator share 0" in rows]
+        for mix, chain in pairs:
+            diff = np.subtract(rows[mix], rows[chain])
+            sd = float(diff.std(ddof=1))
+            lines.append(f"| {name} | {part['recognizer']} | {mix} − {chain} | {diff.mean():+.4f} ± {sd:.4f} | "
+                         f"{2 * sd / np.sqrt(len(diff)):.4f} | {int((diff < 0).sum())} / {int((diff > 0).sum())} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -131,7 +156,7 @@ def main() -> None:
             raise SystemExit(f"{path}: no such checkpoint file")
     for path in args.checkpoints:
         result = run(path, args.datapath, names, counts, args.out, args.seeds, args.learned_steps)
-        print("\n".join(versus_chain(result, counts[-1])), flush=True)
+        print("\n".join(versus_chain(result, counts[-1]) + [""] + against_own_chain(result, counts[-1])), flush=True)
 
 
 if __name__ == "__main__":

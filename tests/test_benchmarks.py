@@ -271,14 +271,25 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     assert len(result["study"]["learned"]["real_errors"]) == 3  # the learned recogniser over its three seeds
     chain = [r for r in result["study"]["learned"]["rows"] if r["added"] == "chain"][0]["errors"]
     assert f"| GRURecognizer | chain | {sum(chain) / 3:.3f} | +0.0000 (+0.0000…+0.0000) | 0 / 3 |" in done.stdout
+    mix = [r for r in result["study"]["learned"]["rows"] if r["added"] == "chain+generator"][0]["errors"]
+    diff = np.subtract(mix, chain)
+    assert (f"| GRURecognizer | chain+generator − chain | {diff.mean():+.4f} ± {diff.std(ddof=1):.4f} | "
+            f"{2 * diff.std(ddof=1) / np.sqrt(3):.4f} | {(diff < 0).sum()} / {(diff > 0).sum()} |") in done.stdout
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and f"{path.parent.name}:" not in again.stdout  # measured once
-    more = subprocess.run([*command[:-1], "--options=chain + generator share 0,½ chain + ½ generator → chain"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    assert more.returncode == 0 and f"{path.parent.name}: ½ chain + ½ generator → chain\n" in more.stdout
+    more = subprocess.run([*command[:-1], "--options=chain + generator share 0,½ chain + ½ generator → chain,"
+                           "chain + generator share 0.5"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert more.returncode == 0
+    assert f"{path.parent.name}: ½ chain + ½ generator → chain, chain + generator share 0.5\n" in more.stdout
     extended = json.loads((out / f"{path.parent.name}.json").read_text())
     assert extended["study"]["learned"]["rows"][:6] == result["study"]["learned"]["rows"]
-    assert extended["study"]["learned"]["rows"][-1]["added"] == "½ chain + ½ generator → chain"
+    assert [r["added"] for r in extended["study"]["rows"][6:]] == ["½ chain + ½ generator → chain",
+                                                                   "chain + generator share 0.5"]
+    errors = {r["added"]: r["errors"] for r in extended["study"]["rows"]}  # 1-NN: a share paired with the chain redrawn
+    diff = np.subtract(errors["chain + generator share 0.5"], errors["chain + generator share 0"])
+    assert (f"| Protractor | chain + generator share 0.5 − chain + generator share 0 | {diff.mean():+.4f} ± "
+            f"{diff.std(ddof=1):.4f} |") in more.stdout
+    assert "| Protractor | ½ chain + ½ generator → chain −" not in more.stdout  # not a share of the chain's draws
     for bad, message in ((["--options=spread wide"], "--options: unknown option 'spread wide'"),
                          (["--counts=0"], "--counts takes positive whole numbers"),
                          (["--learned-steps=0"], "--learned-steps takes N >= 1"),
