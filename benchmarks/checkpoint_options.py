@@ -19,6 +19,10 @@ what a redraw alone moves, and each `chain + generator share P` is then also
 paired with it (the same chained draws in the places they share), as the
 study's ½ chain ½ gen is with its chain.
 
+    python -m benchmarks.checkpoint_options --summary benchmarks/results/checkpoint-options/*-seeds-12.json
+
+prints the table of `PAIRS` for result files written before (the README's).
+
 Resumable: options already in OUT/<name>.json are kept (their real and simple
 rows are checked against the new measurement), only the missing ones measured.
 """
@@ -102,35 +106,55 @@ def versus_chain(result: dict[str, Any], count: int) -> list[str]:
     return lines
 
 
-def against_own_chain(result: dict[str, Any], count: int) -> list[str]:
-    """Markdown rows: each mix of the chain and the generator minus the chain of the same draws, paired by seed (the
-    study's ½ chain ½ gen against its chain; `chain + generator share P` against `chain + generator share 0`), with
-    the mean's standard error: the generator's own effect, without the variation of a redraw of the chain."""
-    lines = ["| checkpoint | recogniser | mix − its chain | mean ± sd | ± 2 SE | seeds below / above |",
-             "|---|---|---|---:|---:|---:|"]
-    name = Path(result["checkpoint"]).parent.name
-    for part in (result["study"], result["study"]["learned"]):
-        rows = {r["added"]: r["errors"] for r in part["rows"] if r["per_class"] == count}
-        pairs = [("chain+generator", "chain")] + [(added, "chain + generator share 0") for added in rows
-                                                  if added.startswith("chain + generator share ")
-                                                  and added != "chain + generator share 0"
-                                                  and "chain + generator share 0" in rows]
-        for mix, chain in pairs:
-            diff = np.subtract(rows[mix], rows[chain])
-            sd = float(diff.std(ddof=1))
-            lines.append(f"| {name} | {part['recognizer']} | {mix} − {chain} | {diff.mean():+.4f} ± {sd:.4f} | "
-                         f"{2 * sd / np.sqrt(len(diff)):.4f} | {int((diff < 0).sum())} / {int((diff > 0).sum())} |")
+PAIRS = (("chain+generator", "chain", "½ chain ½ gen − chain"),
+         ("chain + generator share 0.5", "chain + generator share 0", "the same, second draws"),
+         ("chain + generator share 0.25", "chain + generator share 0", "¾ chain ¼ gen − chain, second draws"),
+         ("chain + generator share 0", "chain", "chain redrawn − chain"))
+"""(row, the row it is paired with, column title) of `against_own_chain`: each mix against the chain of the same
+draws (the study's ½ chain ½ gen against its chain; a share against `chain + generator share 0`), and one draw of the
+chain against another (what a redraw alone moves)."""
+RECOGNISERS = {"Protractor": "Protractor", "JackknifeDTW": "Jackknife-DTW", "GRURecognizer": "GRU"}
+
+
+def against_own_chain(results: list[dict[str, Any]], count: int | None = None) -> list[str]:
+    """Markdown table, a row per checkpoint and recogniser: each of `PAIRS` as the mean difference paired by seed ±
+    twice its standard error, ▼ / ▲ where that interval is below / above zero, (seeds below / above); n/a where a
+    row was not measured. At `count` added per class (None: each result's largest)."""
+    lines = ["| checkpoint | recogniser | seeds | chain | " + " | ".join(title for *_, title in PAIRS) + " |",
+             "|---|---|---:|---:|" + "---:|" * len(PAIRS)]
+    for result in results:
+        name = Path(result["checkpoint"]).parent.name
+        for part in (result["study"], result["study"]["learned"]):
+            at = count if count is not None else max(r["per_class"] for r in part["rows"])
+            rows = {r["added"]: np.asarray(r["errors"]) for r in part["rows"] if r["per_class"] == at}
+            cells = []
+            for mix, chain, _ in PAIRS:
+                if mix not in rows or chain not in rows:
+                    cells.append("n/a")
+                    continue
+                diff = rows[mix] - rows[chain]
+                se2 = 2 * float(diff.std(ddof=1)) / np.sqrt(len(diff))
+                mark = " ▼" if diff.mean() + se2 < 0 else " ▲" if diff.mean() - se2 > 0 else ""
+                cells.append(f"{diff.mean():+.4f} ± {se2:.4f}{mark} ({int((diff < 0).sum())}/{int((diff > 0).sum())})")
+            recogniser = RECOGNISERS.get(part["recognizer"], part["recognizer"])
+            lines.append(f"| {name} | {recogniser} | {len(rows['chain'])} | {rows['chain'].mean():.3f} | "
+                         + " | ".join(cells) + " |")
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoints", nargs="+", type=Path, metavar="CHECKPOINT")
-    parser.add_argument("--options", required=True, help="comma-separated option names (augmentation_options')")
-    parser.add_argument("--out", type=Path, required=True, help="folder of the results, one JSON per checkpoint")
+    parser.add_argument("checkpoints", nargs="+", type=Path, metavar="CHECKPOINT",
+                        help="checkpoints to measure (with --summary: result files this wrote)")
+    parser.add_argument("--options", help="comma-separated option names (augmentation_options')")
+    parser.add_argument("--out", type=Path, help="folder of the results, one JSON per checkpoint")
+    parser.add_argument("--summary", action="store_true",
+                        help="measure nothing: print the paired table of the result files given")
     parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
-    parser.add_argument("--counts", default="160", metavar="K,K", help="samples added per class (default: 160)")
+    parser.add_argument("--counts", metavar="K,K",
+                        help="samples added per class (default: 160; with --summary, the last: the one shown, "
+                        "default each file's largest)")
     parser.add_argument("--seeds", type=int, default=None, metavar="N",
                         help="seeds of both recognisers (the checkpoint's --seed and the N − 1 after it; default: "
                         "--metrics's, 5 for 1-NN and the first 3 for the learned one)")
@@ -138,12 +162,25 @@ def main() -> None:
                         help="optimiser steps of each fit of the learned recogniser (default: the study's; fewer for a "
                         "quick look, not for figures)")
     args = parser.parse_args()
+    if args.summary:
+        missing = [str(p) for p in args.checkpoints if not p.is_file()]
+        if missing:
+            raise SystemExit(f"{missing[0]}: no such result file")
+        try:
+            results = [json.loads(p.read_text()) for p in args.checkpoints]
+            count = int(args.counts.split(",")[-1]) if args.counts else None
+            print("\n".join(against_own_chain(results, count)))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise SystemExit(f"--summary: not a result file of this benchmark ({type(error).__name__}: {error})") from None
+        return
+    if not args.options or args.out is None:
+        raise SystemExit("give --options and --out (or --summary with result files)")
     if args.seeds is not None and args.seeds < 2:
         raise SystemExit(f"--seeds takes N >= 2 (a spread needs two), got {args.seeds}")
     if args.learned_steps is not None and args.learned_steps < 1:
         raise SystemExit(f"--learned-steps takes N >= 1, got {args.learned_steps}")
     try:
-        counts = tuple(sorted({int(c) for c in args.counts.split(",") if c.strip()}))
+        counts = tuple(sorted({int(c) for c in (args.counts or "160").split(",") if c.strip()}))
     except ValueError:
         counts = ()
     if not counts or min(counts) < 1:
@@ -156,7 +193,7 @@ def main() -> None:
             raise SystemExit(f"{path}: no such checkpoint file")
     for path in args.checkpoints:
         result = run(path, args.datapath, names, counts, args.out, args.seeds, args.learned_steps)
-        print("\n".join(versus_chain(result, counts[-1]) + [""] + against_own_chain(result, counts[-1])), flush=True)
+        print("\n".join(versus_chain(result, counts[-1]) + [""] + against_own_chain([result], counts[-1])), flush=True)
 
 
 if __name__ == "__main__":

@@ -273,8 +273,10 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     assert f"| GRURecognizer | chain | {sum(chain) / 3:.3f} | +0.0000 (+0.0000…+0.0000) | 0 / 3 |" in done.stdout
     mix = [r for r in result["study"]["learned"]["rows"] if r["added"] == "chain+generator"][0]["errors"]
     diff = np.subtract(mix, chain)
-    assert (f"| GRURecognizer | chain+generator − chain | {diff.mean():+.4f} ± {diff.std(ddof=1):.4f} | "
-            f"{2 * diff.std(ddof=1) / np.sqrt(3):.4f} | {(diff < 0).sum()} / {(diff > 0).sum()} |") in done.stdout
+    se2 = 2 * diff.std(ddof=1) / np.sqrt(3)
+    mark = " ▼" if diff.mean() + se2 < 0 else " ▲" if diff.mean() - se2 > 0 else ""
+    assert (f"| GRU | 3 | {sum(chain) / 3:.3f} | {diff.mean():+.4f} ± {se2:.4f}{mark} ({(diff < 0).sum()}/"
+            f"{(diff > 0).sum()}) | n/a | n/a |") in done.stdout  # the redraw's column comes next, the shares are n/a
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and f"{path.parent.name}:" not in again.stdout  # measured once
     more = subprocess.run([*command[:-1], "--options=chain + generator share 0,½ chain + ½ generator → chain,"
@@ -287,9 +289,18 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
                                                                    "chain + generator share 0.5"]
     errors = {r["added"]: r["errors"] for r in extended["study"]["rows"]}  # 1-NN: a share paired with the chain redrawn
     diff = np.subtract(errors["chain + generator share 0.5"], errors["chain + generator share 0"])
-    assert (f"| Protractor | chain + generator share 0.5 − chain + generator share 0 | {diff.mean():+.4f} ± "
-            f"{diff.std(ddof=1):.4f} |") in more.stdout
-    assert "| Protractor | ½ chain + ½ generator → chain −" not in more.stdout  # not a share of the chain's draws
+    line = next(line for line in more.stdout.splitlines() if line.startswith(f"| {path.parent.name} | Protractor | 5 |"))
+    assert line.split(" | ")[5].startswith(f"{diff.mean():+.4f} ± {2 * diff.std(ddof=1) / np.sqrt(5):.4f}")
+    assert line.split(" | ")[6] == "n/a"  # share 0.25 not measured
+    summary = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary",
+                              str(out / f"{path.parent.name}.json")], cwd=ROOT, capture_output=True, text=True)
+    assert summary.returncode == 0 and line in summary.stdout.splitlines()  # the table again, from the file
+    (tmp_path / "other.json").write_text("{}")
+    for paths, message in (([str(tmp_path / "other.json")], "--summary: not a result file of this benchmark"),
+                           ([str(tmp_path / "gone.json")], "gone.json: no such result file")):
+        wrong = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary", *paths], cwd=ROOT,
+                               capture_output=True, text=True)
+        assert wrong.returncode == 1 and message in wrong.stderr
     for bad, message in ((["--options=spread wide"], "--options: unknown option 'spread wide'"),
                          (["--counts=0"], "--counts takes positive whole numbers"),
                          (["--learned-steps=0"], "--learned-steps takes N >= 1"),
@@ -299,6 +310,8 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     missing = subprocess.run([*command[:3], str(tmp_path / "none.pt"), *command[4:]], cwd=ROOT, capture_output=True,
                              text=True)
     assert missing.returncode == 1 and "none.pt: no such checkpoint file" in missing.stderr
+    bare = subprocess.run(command[:4], cwd=ROOT, capture_output=True, text=True)
+    assert bare.returncode == 1 and "give --options and --out (or --summary with result files)" in bare.stderr
 
 
 def test_new_options_join_a_fold_measured_before_and_keep_its_rows():
