@@ -41,6 +41,7 @@ from benchmarks.augmentation_options import merged_study, options_for
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write
 from deepnag.data import load_raw
+from deepnag.errors import UserError
 from deepnag.evaluation.report import held_out
 from deepnag.generate.sampling import generate_per_class, load_generator
 
@@ -59,8 +60,11 @@ def measure(path: Path, datapath: str, names: list[str], counts: tuple[int, ...]
         raise SystemExit(f"{path}: the checkpoint does not record its training writers, so it has no held-out writers")
     saved = checkpoint.config_of(state)
     generator = load_generator(state, str(path))
-    every = load_raw(saved.dataset, datapath, speeds=saved.speeds,
-                     subject_pattern=saved.subject_pattern).select(saved.classes)
+    try:
+        every = load_raw(saved.dataset, datapath, speeds=saved.speeds,
+                         subject_pattern=saved.subject_pattern).select(saved.classes)
+    except UserError as error:
+        raise SystemExit(f"--datapath: {error}") from None
     samples, labels = generate_per_class(state, generator, TSTR_PER_CLASS, saved.seed)
     study = held_out(state, every, saved.max_per_class, generator, samples, labels, saved.seed,
                      options_for(state, generator, names), counts=counts, learned_steps=learned_steps,
@@ -74,6 +78,9 @@ def run(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], ou
     done = out / f"{path.parent.name}{'' if seeds is None else f'-seeds-{seeds}'}.json"
     result = json.loads(done.read_text()) if done.is_file() else None
     have = {r["added"] for r in result["study"]["learned"]["rows"]} if result else set()
+    if result and (measured := sorted({r["per_class"] for r in result["study"]["rows"]})) != list(counts):
+        raise SystemExit(f"{done}: measured at --counts={','.join(map(str, measured))}; ask for those, or give "
+                         "another --out")
     missing = [n for n in names if n not in have]
     if not missing:
         return result
@@ -166,9 +173,11 @@ def main() -> None:
         missing = [str(p) for p in args.checkpoints if not p.is_file()]
         if missing:
             raise SystemExit(f"{missing[0]}: no such result file")
+        if args.counts and not args.counts.split(",")[-1].strip().isdigit():
+            raise SystemExit(f"--counts takes positive whole numbers, got {args.counts!r}")
+        count = int(args.counts.split(",")[-1]) if args.counts else None
         try:
             results = [json.loads(p.read_text()) for p in args.checkpoints]
-            count = int(args.counts.split(",")[-1]) if args.counts else None
             print("\n".join(against_own_chain(results, count)))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise SystemExit(f"--summary: not a result file of this benchmark ({type(error).__name__}: {error})") from None

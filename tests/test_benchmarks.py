@@ -310,6 +310,8 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     missing = subprocess.run([*command[:3], str(tmp_path / "none.pt"), *command[4:]], cwd=ROOT, capture_output=True,
                              text=True)
     assert missing.returncode == 1 and "none.pt: no such checkpoint file" in missing.stderr
+    other = subprocess.run([*command, "--counts=8"], cwd=ROOT, capture_output=True, text=True)
+    assert other.returncode == 1 and "measured at --counts=4; ask for those, or give another --out" in other.stderr
     bare = subprocess.run(command[:4], cwd=ROOT, capture_output=True, text=True)
     assert bare.returncode == 1 and "give --options and --out (or --summary with result files)" in bare.stderr
 
