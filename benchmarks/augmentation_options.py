@@ -168,9 +168,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
     def mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
         return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), through_gpsr(k, seed), k)
 
-    def share(fraction: float, simple: str = "GPSR") -> Make:
-        real = real_chain if simple == "chain" else real_gpsr
-
+    def share(fraction: float, real: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
             return lambda k, seed: interleave(real(seen, labels, k, seed), draw(k, seed), k, fraction)
         return make
@@ -238,7 +236,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         elif match := re.fullmatch(r"(½ chain \+ ½ )?near seen (\d+(?:\.\d+)?)( → chain)?", name):
             made[name] = near(float(match.group(2)), chained=bool(match.group(3)), half_chain=bool(match.group(1)))
         elif (match := re.fullmatch(r"(chain \+ )?generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
-            made[name] = share(float(match.group(2)), "chain" if match.group(1) else "GPSR")
+            made[name] = share(float(match.group(2)), real_chain if match.group(1) else real_gpsr)
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
