@@ -32,6 +32,10 @@ GPSR draws and real-alone error) with one more row kind per option:
   real samples (P = 0.5 is the study's own "½ chain ½ gen" on another stream of chain draws; P = 0, the chain
   alone on that stream, shows how much two draws of the chain differ);
   `½ chain + ½ generator → chain`: half of each class the chain of the real samples, half `generator → chain`;
+- `vetted generator R`: the generator's samples vetted by the seen writers' 1-NN recogniser
+  (`deepnag.evaluation.vetting`: of POOL times as many drawn, those nearer their own class's real samples than
+  R times any other class's), a class left short filled with chained variants of its real samples (a stream of its
+  own); `½ chain + ½ vetted generator R`: half of each class the chain of the real samples, half that;
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
   N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`).
 
@@ -78,6 +82,7 @@ from deepnag.evaluation.augmentation import COUNTS, SIMPLE, Synthesize, versus_b
 from deepnag.evaluation.gru_recognizer import GRURecognizer
 from deepnag.evaluation.recognizers import recognizer_for
 from deepnag.evaluation.report import held_out
+from deepnag.evaluation.vetting import filled, vetted_per_class
 from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
@@ -207,6 +212,21 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             return lambda k, seed: interleave(real_chain(seen, labels, k, seed), filtered(k, seed), k)
         return make
 
+    def vetted(margin: float, half_chain: bool) -> Make:
+        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+            classes = len(state["class_names"])
+
+            def kept(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                spare = chain.per_class(seen, labels, k, np.random.default_rng(seed + 3 * CHAIN_STREAM), classes)
+                return filled(vetted_per_class(state, generator, k, seed, seen, labels, margin), spare, k, classes)
+
+            def drawn(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                return once(f"vetted {margin}", k, seed, lambda: kept(k, seed))
+            if not half_chain:
+                return drawn
+            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), drawn(k, seed), k)
+        return make
+
     def ensemble(other_state: dict[str, Any], other: Any) -> Make:
         def pair(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
             return interleave(draw(k, seed), once("other", k, seed,
@@ -231,6 +251,8 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             made[name] = lambda seen, labels: kept(seen, labels, "GRU")
         elif match := re.fullmatch(r"½ chain \+ ½ (GRU-)?filtered generator", name):
             made[name] = chain_mixed("GRU" if match.group(1) else "1-NN")
+        elif match := re.fullmatch(r"(½ chain \+ ½ )?vetted generator (\d+(?:\.\d+)?)", name):
+            made[name] = vetted(float(match.group(2)), half_chain=bool(match.group(1)))
         elif (match := re.fullmatch(r"ensemble with (\S+)", name)) and others is not None:
             made[name] = ensemble(*others(match.group(1)))
         elif match := re.fullmatch(r"(½ chain \+ ½ )?near seen (\d+(?:\.\d+)?)( → chain)?", name):
@@ -240,7 +262,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, ensemble with VARIANT)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, [½ chain + ½ ]vetted generator R, ensemble with VARIANT)")
     return made
 
 

@@ -48,6 +48,11 @@ from deepnag.generate.sampling import generate_per_class, load_generator
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def name_of(path: Path) -> str:
+    """What a checkpoint's results are named for: its folder, or its run's where that is a run's `checkpoints/`."""
+    return path.parent.parent.name if path.parent.name == "checkpoints" else path.parent.name
+
+
 def measure(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], seeds: int | None = None,
             learned_steps: int | None = None) -> dict[str, Any]:
     """The checkpoint's held-out study with the options as rows, both recognisers: over `seeds` seeds each, or (None)
@@ -75,7 +80,7 @@ def measure(path: Path, datapath: str, names: list[str], counts: tuple[int, ...]
 def run(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], out: Path, seeds: int | None = None,
         learned_steps: int | None = None) -> dict[str, Any]:
     """OUT/<name>.json (<name>-seeds-N.json over N seeds) with every option in `names` (measured where missing)."""
-    done = out / f"{path.parent.name}{'' if seeds is None else f'-seeds-{seeds}'}.json"
+    done = out / f"{name_of(path)}{'' if seeds is None else f'-seeds-{seeds}'}.json"
     result = json.loads(done.read_text()) if done.is_file() else None
     have = {r["added"] for r in result["study"]["learned"]["rows"]} if result else set()
     if result and (measured := sorted({r["per_class"] for r in result["study"]["rows"]})) != list(counts):
@@ -84,7 +89,7 @@ def run(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], ou
     missing = [n for n in names if n not in have]
     if not missing:
         return result
-    print(f"{path.parent.name}: {', '.join(missing)}", flush=True)
+    print(f"{name_of(path)}: {', '.join(missing)}", flush=True)
     new = measure(path, datapath, missing, counts, seeds, learned_steps)
     if result is not None:
         for part in ("", "learned"):
@@ -100,7 +105,7 @@ def versus_chain(result: dict[str, Any], count: int) -> list[str]:
     """Markdown rows: per recogniser and row kind, the error and its difference from the chain's, paired by seed."""
     lines = ["| checkpoint | recogniser | added | error | − chain (mean, min…max) | seeds below the chain |",
              "|---|---|---|---:|---:|---:|"]
-    name = Path(result["checkpoint"]).parent.name
+    name = name_of(Path(result["checkpoint"]))
     for part in (result["study"], result["study"]["learned"]):
         rows = {r["added"]: r for r in part["rows"] if r["per_class"] == count}
         chain = rows["chain"]["errors"]
@@ -130,7 +135,7 @@ def against_own_chain(results: list[dict[str, Any]], count: int | None = None) -
     lines = ["| checkpoint | recogniser | seeds | chain | " + " | ".join(title for *_, title in PAIRS) + " |",
              "|---|---|---:|---:|" + "---:|" * len(PAIRS)]
     for result in results:
-        name = Path(result["checkpoint"]).parent.name
+        name = name_of(Path(result["checkpoint"]))
         for part in (result["study"], result["study"]["learned"]):
             at = count if count is not None else max(r["per_class"] for r in part["rows"])
             rows = {r["added"]: np.asarray(r["errors"]) for r in part["rows"] if r["per_class"] == at}

@@ -247,6 +247,34 @@ def _chain_shares_and_the_chain_after_the_generator(options, state, generator, s
         assert np.allclose(quarter[block][3], fit(drawn)[block][0], atol=1e-5)
         assert np.array_equal(mixed[block][0::2], real[block][:2])
         assert np.allclose(mixed[block][1::2], fit(through)[block][:2], atol=1e-5)
+    _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state, generator, seen)
+
+
+def _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state, generator, seen):
+    """`vetted generator R`: `vetting.vetted_per_class` at margin R filled from a chain stream of its own (R = 0 keeps
+    nothing: that stream alone); `½ chain + ½ vetted generator R`: chained real samples alternating with those."""
+    from deepnag.data import chain
+    from deepnag.data.preprocessing import resample
+    from deepnag.evaluation import vetting
+
+    names = ["vetted generator 1", "vetted generator 0", "½ chain + ½ vetted generator 0.9"]
+    made = {name: make(seen.sequences, seen.labels) for name, make in options.options_for(state, generator, names).items()}
+    spare = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 3 * options.CHAIN_STREAM), 2)
+    real, _ = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 2 * options.CHAIN_STREAM), 2)
+    kept = vetting.vetted_per_class(state, generator, 4, 3, seen.sequences, seen.labels, 1.0)
+    assert 0 < len(kept[0])  # some of the generator's samples pass
+    alone, labels = made["vetted generator 1"](4, 3)
+    assert labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert np.array_equal(alone, vetting.filled(kept, spare, 4, 2)[0])
+    none, _ = made["vetted generator 0"](4, 3)
+    assert np.array_equal(none, spare[0])
+    strict = vetting.filled(vetting.vetted_per_class(state, generator, 4, 3, seen.sequences, seen.labels, 0.9), spare,
+                            4, 2)[0]
+    mixed, _ = made["½ chain + ½ vetted generator 0.9"](4, 3)
+    for c in range(2):
+        block = slice(4 * c, 4 * c + 4)
+        assert np.array_equal(mixed[block][0::2], real[block][:2])
+        assert np.allclose(mixed[block][1::2], resample(strict, real.shape[1])[block][:2], atol=1e-5)
 
 
 def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tmp_path, shared_data):

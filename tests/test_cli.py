@@ -57,7 +57,7 @@ def test_dataset_name_alias_and_case():
         (["--best-by", "accuracy"], r"unknown --best-by 'accuracy'; known: loss, tstr"),
         (["--time-limit", "30"], r"--time-limit must be a duration like 90s, 30m or 2h, got '30'"),
         (["--time-limit=-2m"], r"--time-limit must be positive"),
-        (["--synthesizer", "perlin"], r"unknown synthesizer 'perlin'; known: generator, gpsr, chain, mix, chain-mix"),
+        (["--synthesizer", "perlin"], r"unknown synthesizer 'perlin'; known: generator, gpsr, chain, mix, chain-mix, vetted-chain-mix"),
         (["--synthesizer", "mix", "--output", "x"], r"--synthesizer=mix needs --generate=CHECKPOINT \(per class half the generator\'s samples"),
         (["--synthesizer", "mix", "--generate", "g.pt", "--output", "x", "--metrics"],
          r"--metrics measures the generator, and its 'both \(½ \+ ½\)' rows are this mix"),

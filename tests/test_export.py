@@ -206,6 +206,42 @@ def test_mix_writes_half_generator_half_variants_of_the_training_samples_per_cla
     assert len(dollar_gds.load(tmp_path / "mix").sequences) == 2 * per_class
 
 
+def test_vetted_chain_mix_writes_the_chain_then_the_vetted_generator_samples_filled_with_chained(trained, tmp_path,
+                                                                                                 caplog):
+    """--synthesizer=vetted-chain-mix: per class the chain-mix's chained half, then `vetting.vetted_half` of the
+    checkpoint's training samples (vetted samples first, chained variants for the places a class is short)."""
+    from deepnag import checkpoint
+    from deepnag.data import chain
+    from deepnag.data.batches import training_raw_for
+    from deepnag.data.preprocessing import resample
+    from deepnag.evaluation import vetting
+    from deepnag.generate.sampling import load_generator
+
+    path, per_class = trained["dollar-gds"], 6
+    assert main.main([f"--generate={path}", "--synthesizer=vetted-chain-mix", f"--num-per-class={per_class}",
+                      f"--output={tmp_path / 'vetted'}"]) == 0
+    written = np.load(tmp_path / "vetted.npz")
+    state = checkpoint.load(path)
+    saved = checkpoint.config_of(state)
+    raw = training_raw_for(saved)
+    samples = written["samples"].reshape(2, per_class, *written["samples"].shape[1:])
+    assert written["labels"].tolist() == [0] * per_class + [1] * per_class
+    variants, _ = chain.per_class(raw.sequences, raw.labels, 3, np.random.default_rng(saved.seed), 2)
+    np.testing.assert_allclose(samples[:, :3].reshape(-1, *samples.shape[2:]),
+                               resample(list(variants), int(state["seq_len"])), rtol=1e-5, atol=1e-3)
+    kept = vetting.vetted_per_class(state, load_generator(state, str(path)), 3, saved.seed, raw.sequences, raw.labels)
+    spare, _ = chain.per_class(raw.sequences, raw.labels, 3, np.random.default_rng([saved.seed, 1]), 2)
+    counts = np.bincount(kept[1], minlength=2)
+    for c in range(2):
+        mine = kept[0][kept[1] == c]
+        np.testing.assert_array_equal(samples[c, 3:3 + counts[c]], mine)
+        if counts[c] < 3:
+            np.testing.assert_allclose(samples[c, 3 + counts[c]:], resample(list(spare[3 * c:3 * c + 3 - counts[c]]),
+                                                                            int(state["seq_len"])), rtol=1e-5, atol=1e-3)
+    assert 0 < counts.sum() < 6  # both sides of the fill were checked
+    assert f"vetted: {counts.sum()} of the generator's samples kept (3 per class wanted, 12 drawn per class" in caplog.text
+
+
 def test_a_new_set_replaces_the_earlier_one_at_its_output_as_a_whole(trained, tmp_path, caplog):
     """--generate over an earlier native set with metrics leaves nothing of it: no stale folder, no stale metrics."""
     out = tmp_path / "synthetic"

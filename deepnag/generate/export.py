@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -155,14 +156,24 @@ def _training_raw_of(state: dict, config: Config, explicit: set[str]) -> tuple[C
     return source, raw
 
 
-MIXED = {"mix": ("GPSR", gpsr.per_class), "chain-mix": ("chained", chain.per_class)}
+MIXED = {"mix": ("GPSR", gpsr.per_class), "chain-mix": ("chained", chain.per_class),
+         "vetted-chain-mix": ("chained", chain.per_class)}
 """The mixes of `--synthesizer`: what fills the other half of each class, named for the log, and its function."""
 
+Half = Callable[[dict[str, Any], Generator, int, int, RawGestures], tuple[np.ndarray, np.ndarray]]
+"""The generator's half of a mix: (state, generator, per class, seed, training samples) -> class-major samples, labels."""
 
-def mix_command(config: Config, explicit: set[str]) -> list[Path]:
+
+def drawn_half(state: dict[str, Any], generator: Generator, k: int, seed: int,
+               raw: RawGestures) -> tuple[np.ndarray, np.ndarray]:
+    """The generator's half of --synthesizer=mix and chain-mix: `k` of its samples per class, as drawn."""
+    return generate_per_class(state, generator, k, seed)
+
+
+def mix_command(config: Config, explicit: set[str], half: Half = drawn_half) -> list[Path]:
     """The --synthesizer=mix and chain-mix actions: --num-per-class samples of every class, ⌊half⌋ the generator's
-    and the rest GPSR (mix) or chained (chain-mix) variants of its training samples (resampled along their path to
-    the generator's length)."""
+    (`half`) and the rest GPSR (mix) or chained (chain-mix) variants of its training samples (resampled along their
+    path to the generator's length)."""
     output = npz_path(config.output)
     _check_output(output)
     state = _checkpoint_of(config, explicit)
@@ -177,7 +188,7 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
     parts = [variants]
     if generated:
         generator = load_generator(state, config.generate, resolve_device(config.device))
-        samples, _ = generate_per_class(state, generator, generated, seed)
+        samples, _ = half(state, generator, generated, seed, raw)
         parts.append(samples.reshape(num_classes, generated, *samples.shape[1:]))
     samples = np.concatenate(parts, axis=1).reshape(num_classes * k, *variants.shape[2:])  # class-major
     labels = np.repeat(np.arange(num_classes), k)
