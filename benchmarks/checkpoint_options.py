@@ -54,9 +54,10 @@ def name_of(path: Path) -> str:
 
 
 def measure(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], seeds: int | None = None,
-            learned_steps: int | None = None) -> dict[str, Any]:
+            learned_steps: int | None = None, learned_seeds: int | None = None) -> dict[str, Any]:
     """The checkpoint's held-out study with the options as rows, both recognisers: over `seeds` seeds each, or (None)
-    over --metrics's (5 for 1-NN, the first 3 of them for the learned one)."""
+    over --metrics's (5 for 1-NN, the first 3 of them for the learned one); `learned_seeds`: the learned one's over
+    the first that many instead (0: the 1-NN recogniser alone)."""
     try:
         state = checkpoint.load(path)
     except checkpoint.CheckpointError as error:
@@ -73,16 +74,20 @@ def measure(path: Path, datapath: str, names: list[str], counts: tuple[int, ...]
     samples, labels = generate_per_class(state, generator, TSTR_PER_CLASS, saved.seed)
     study = held_out(state, every, saved.max_per_class, generator, samples, labels, saved.seed,
                      options_for(state, generator, names), counts=counts, learned_steps=learned_steps,
-                     **({} if seeds is None else {"runs": seeds, "learned_seeds": seeds}))
+                     learned=learned_seeds != 0,
+                     **({} if seeds is None else {"runs": seeds}),
+                     **({} if seeds is None and learned_seeds is None else {"learned_seeds": learned_seeds or seeds}))
     return {"checkpoint": str(path), "dataset": saved.dataset, "epoch": int(state["epoch"]), "study": study}
 
 
 def run(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], out: Path, seeds: int | None = None,
-        learned_steps: int | None = None) -> dict[str, Any]:
-    """OUT/<name>.json (<name>-seeds-N.json over N seeds) with every option in `names` (measured where missing)."""
-    done = out / f"{name_of(path)}{'' if seeds is None else f'-seeds-{seeds}'}.json"
+        learned_steps: int | None = None, learned_seeds: int | None = None) -> dict[str, Any]:
+    """OUT/<name>.json (<name>-seeds-N.json over N seeds, <name>-seeds-N-learned-M.json with the learned recogniser
+    over M of them) with every option in `names` (measured where missing)."""
+    learned = "" if learned_seeds is None or learned_seeds == seeds else f"-learned-{learned_seeds}"
+    done = out / f"{name_of(path)}{'' if seeds is None else f'-seeds-{seeds}'}{learned}.json"
     result = json.loads(done.read_text()) if done.is_file() else None
-    have = {r["added"] for r in result["study"]["learned"]["rows"]} if result else set()
+    have = {r["added"] for r in (result["study"]["learned"] or result["study"])["rows"]} if result else set()
     if result and (measured := sorted({r["per_class"] for r in result["study"]["rows"]})) != list(counts):
         raise SystemExit(f"{done}: measured at --counts={','.join(map(str, measured))}; ask for those, or give "
                          "another --out")
@@ -90,9 +95,9 @@ def run(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], ou
     if not missing:
         return result
     print(f"{name_of(path)}: {', '.join(missing)}", flush=True)
-    new = measure(path, datapath, missing, counts, seeds, learned_steps)
+    new = measure(path, datapath, missing, counts, seeds, learned_steps, learned_seeds)
     if result is not None:
-        for part in ("", "learned"):
+        for part in ("", "learned")[:1 + (result["study"]["learned"] is not None)]:
             result["study"] = merged_study(result["study"], new["study"], part, "", done, only=set(missing))
     else:
         result = new
@@ -106,7 +111,7 @@ def versus_chain(result: dict[str, Any], count: int) -> list[str]:
     lines = ["| checkpoint | recogniser | added | error | − chain (mean, min…max) | seeds below the chain |",
              "|---|---|---|---:|---:|---:|"]
     name = name_of(Path(result["checkpoint"]))
-    for part in (result["study"], result["study"]["learned"]):
+    for part in filter(None, (result["study"], result["study"]["learned"])):
         rows = {r["added"]: r for r in part["rows"] if r["per_class"] == count}
         chain = rows["chain"]["errors"]
         for added, row in rows.items():
@@ -136,7 +141,7 @@ def against_own_chain(results: list[dict[str, Any]], count: int | None = None) -
              "|---|---|---:|---:|" + "---:|" * len(PAIRS)]
     for result in results:
         name = name_of(Path(result["checkpoint"]))
-        for part in (result["study"], result["study"]["learned"]):
+        for part in filter(None, (result["study"], result["study"]["learned"])):
             at = count if count is not None else max(r["per_class"] for r in part["rows"])
             rows = {r["added"]: np.asarray(r["errors"]) for r in part["rows"] if r["per_class"] == at}
             cells = []
@@ -170,6 +175,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None, metavar="N",
                         help="seeds of both recognisers (the checkpoint's --seed and the N − 1 after it; default: "
                         "--metrics's, 5 for 1-NN and the first 3 for the learned one)")
+    parser.add_argument("--learned-seeds", type=int, default=None, metavar="M",
+                        help="the learned recogniser over the first M of the seeds only (0: the 1-NN recogniser alone)")
     parser.add_argument("--learned-steps", type=int, default=None, metavar="N",
                         help="optimiser steps of each fit of the learned recogniser (default: the study's; fewer for a "
                         "quick look, not for figures)")
@@ -191,6 +198,8 @@ def main() -> None:
         raise SystemExit("give --options and --out (or --summary with result files)")
     if args.seeds is not None and args.seeds < 2:
         raise SystemExit(f"--seeds takes N >= 2 (a spread needs two), got {args.seeds}")
+    if args.learned_seeds is not None and not 0 <= args.learned_seeds <= (args.seeds or 3):
+        raise SystemExit(f"--learned-seeds takes 0 to the number of seeds ({args.seeds or 3}), got {args.learned_seeds}")
     if args.learned_steps is not None and args.learned_steps < 1:
         raise SystemExit(f"--learned-steps takes N >= 1, got {args.learned_steps}")
     try:
@@ -206,7 +215,7 @@ def main() -> None:
         if not path.is_file():
             raise SystemExit(f"{path}: no such checkpoint file")
     for path in args.checkpoints:
-        result = run(path, args.datapath, names, counts, args.out, args.seeds, args.learned_steps)
+        result = run(path, args.datapath, names, counts, args.out, args.seeds, args.learned_steps, args.learned_seeds)
         print("\n".join(versus_chain(result, counts[-1]) + [""] + against_own_chain([result], counts[-1])), flush=True)
 
 

@@ -11,12 +11,21 @@ added per class, mean ± sd over the study's seeds, for real alone, + GPSR,
 + ½ chain ½ generator (`--synthesizer=chain-mix`). A mark after a cell says how it
 stands against real alone of the same seed: `▼` lower in every seed (it helps),
 `▲` higher in every seed (it harms), none: the seeds disagree.
+
+    python -m benchmarks.metrics_table --options "½ chain + ½ vetted generator 0.8" --tally \
+        benchmarks/results/vetted/*/*.json
+
+also reads the result files of `benchmarks.checkpoint_options` (named for their
+folder where it names a fold, `<dataset>-w<w>-f<f>`), with a column for each
+of `--options`' row kinds; `--tally` adds to each cell the seeds below and above
+real alone (a cell with none above does no harm in any seed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -26,16 +35,19 @@ KINDS = {"gpsr": "+ GPSR", "chain": "+ chain", "generator": "+ generator", "both
 """The study's row kinds (as metrics.json names them) and their column titles."""
 
 
-def rows_of(path: Path, count: int) -> list[list[str]]:
-    """The table's rows of one metrics.json: one per recogniser (1-NN, then the learned one when measured)."""
+def rows_of(path: Path, count: int, options: tuple[str, ...] = (), tally: bool = False) -> list[list[str]]:
+    """The table's rows of one metrics.json (or checkpoint_options result): one per recogniser (1-NN, then the
+    learned one when measured), a column per study kind and per option."""
     report = json.loads(path.read_text())
-    study = report.get("augmentation")
+    study = report.get("augmentation") or report.get("study")
     if not study:
         raise SystemExit(f"{path}: no held-out study in it (write it with --generate=CHECKPOINT --metrics on a "
                          "checkpoint of some writers only)")
     if study.get("leak"):
         raise SystemExit(f"{path}: its generator saw every writer, so it has no held-out rows")
     name = path.name.removesuffix(".json").removesuffix(".metrics")
+    if "study" in report and re.fullmatch(r".+-w\d+-f\d+", path.parent.name):
+        name = path.parent.name
     parts = [study] + ([study["learned"]] if study.get("learned") else [])
     table = []
     for part in parts:
@@ -45,7 +57,7 @@ def rows_of(path: Path, count: int) -> list[list[str]]:
             raise SystemExit(f"{path}: no rows at {count} added per class (it has {sorted({r['per_class'] for r in part['rows']})})")
         spread = statistics.stdev(real) if len(real) > 1 else None
         table.append([name, part["recognizer"], _spread(statistics.fmean(real), spread)]
-                     + [_cell(cells.get(kind)) for kind in KINDS])
+                     + [_cell(cells.get(kind), real if tally else None) for kind in (*KINDS, *options)])
     return table
 
 
@@ -54,20 +66,25 @@ def _spread(mean: float, sd: float | None) -> str:
     return f"{mean:.3f}" if sd is None else f"{mean:.3f} ± {sd:.3f}"
 
 
-def _cell(row: dict[str, Any] | None) -> str:
+def _cell(row: dict[str, Any] | None, real: list[float] | None = None) -> str:
     """A row's error summary (the study's own mean ± sd over seeds), marked ▼ / ▲ when every seed's error is below /
-    above real alone's."""
+    above real alone's; with `real` (real alone's errors, one or one per seed) also the seeds below and above it."""
     if row is None:
         return "—"
     mark = " ▼" if row["reduction"]["min"] > 0 else " ▲" if row["reduction"]["max"] < 0 else ""
+    if real is not None:
+        paired = real if len(real) > 1 else real * len(row["errors"])
+        below = sum(e < r for e, r in zip(row["errors"], paired))
+        above = sum(e > r for e, r in zip(row["errors"], paired))
+        mark += f" ({below}↓ {above}↑)"
     return f"{_spread(row['error']['mean'], row['error']['sd'] if len(row['errors']) > 1 else None)}{mark}"
 
 
-def table(paths: list[Path], count: int) -> str:
-    """The Markdown table of `paths` at `count` added per class."""
-    head = ["metrics", "recogniser", "real alone", *KINDS.values()]
+def table(paths: list[Path], count: int, options: tuple[str, ...] = (), tally: bool = False) -> str:
+    """The Markdown table of `paths` at `count` added per class (a column per option after the study's kinds)."""
+    head = ["metrics", "recogniser", "real alone", *KINDS.values(), *(f"+ {o}" for o in options)]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
-    lines += ["| " + " | ".join(row) + " |" for path in paths for row in rows_of(path, count)]
+    lines += ["| " + " | ".join(row) + " |" for path in paths for row in rows_of(path, count, options, tally)]
     return "\n".join(lines)
 
 
@@ -76,11 +93,14 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("metrics", nargs="+", type=Path, help="metrics.json files written by --metrics")
     parser.add_argument("--count", type=int, default=160, help="samples added per class (the study's 8, 32 or 160)")
+    parser.add_argument("--options", default="", help="comma-separated option rows to add as columns "
+                        "(checkpoint_options' result files)")
+    parser.add_argument("--tally", action="store_true", help="each cell also counts the seeds below and above real alone")
     args = parser.parse_args()
     for path in args.metrics:
         if not path.is_file():
             raise SystemExit(f"{path}: no such file")
-    print(table(args.metrics, args.count))
+    print(table(args.metrics, args.count, tuple(o.strip() for o in args.options.split(",") if o.strip()), args.tally))
 
 
 if __name__ == "__main__":

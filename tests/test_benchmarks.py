@@ -285,12 +285,13 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
              "--vis-frequency=0", "--subjects=s02,s03", f"--datapath={shared_data}", f"--logdir={logs}"]
     assert subprocess.run([sys.executable, "main.py", *flags], cwd=ROOT, capture_output=True, timeout=300).returncode == 0
     path = next(logs.glob("*/checkpoints/checkpoint-best.pt"))
+    name = path.parent.parent.name  # a run's checkpoints/ is named for its run
     out = tmp_path / "out"
     command = [sys.executable, "-m", "benchmarks.checkpoint_options", str(path), f"--out={out}", "--counts=4",
                f"--datapath={shared_data}", "--learned-steps=5", "--options=chain + generator share 0"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads((out / f"{path.parent.name}.json").read_text())
+    result = json.loads((out / f"{name}.json").read_text())
     for part in (result["study"], result["study"]["learned"]):
         assert [r["added"] for r in part["rows"]] == ["gpsr", "chain", "generator", "both", "chain+generator",
                                                       "chain + generator share 0"]
@@ -306,22 +307,22 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     assert (f"| GRU | 3 | {sum(chain) / 3:.3f} | {diff.mean():+.4f} ± {se2:.4f}{mark} ({(diff < 0).sum()}/"
             f"{(diff > 0).sum()}) | n/a | n/a |") in done.stdout  # the redraw's column comes next, the shares are n/a
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and f"{path.parent.name}:" not in again.stdout  # measured once
+    assert again.returncode == 0 and f"{name}:" not in again.stdout  # measured once
     more = subprocess.run([*command[:-1], "--options=chain + generator share 0,½ chain + ½ generator → chain,"
                            "chain + generator share 0.5"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert more.returncode == 0
-    assert f"{path.parent.name}: ½ chain + ½ generator → chain, chain + generator share 0.5\n" in more.stdout
-    extended = json.loads((out / f"{path.parent.name}.json").read_text())
+    assert f"{name}: ½ chain + ½ generator → chain, chain + generator share 0.5\n" in more.stdout
+    extended = json.loads((out / f"{name}.json").read_text())
     assert extended["study"]["learned"]["rows"][:6] == result["study"]["learned"]["rows"]
     assert [r["added"] for r in extended["study"]["rows"][6:]] == ["½ chain + ½ generator → chain",
                                                                    "chain + generator share 0.5"]
     errors = {r["added"]: r["errors"] for r in extended["study"]["rows"]}  # 1-NN: a share paired with the chain redrawn
     diff = np.subtract(errors["chain + generator share 0.5"], errors["chain + generator share 0"])
-    line = next(line for line in more.stdout.splitlines() if line.startswith(f"| {path.parent.name} | Protractor | 5 |"))
+    line = next(line for line in more.stdout.splitlines() if line.startswith(f"| {name} | Protractor | 5 |"))
     assert line.split(" | ")[5].startswith(f"{diff.mean():+.4f} ± {2 * diff.std(ddof=1) / np.sqrt(5):.4f}")
     assert line.split(" | ")[6] == "n/a"  # share 0.25 not measured
     summary = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary",
-                              str(out / f"{path.parent.name}.json")], cwd=ROOT, capture_output=True, text=True)
+                              str(out / f"{name}.json")], cwd=ROOT, capture_output=True, text=True)
     assert summary.returncode == 0 and line in summary.stdout.splitlines()  # the table again, from the file
     (tmp_path / "other.json").write_text("{}")
     for paths, message in (([str(tmp_path / "other.json")], "--summary: not a result file of this benchmark"),
@@ -332,7 +333,8 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     for bad, message in ((["--options=spread wide"], "--options: unknown option 'spread wide'"),
                          (["--counts=0"], "--counts takes positive whole numbers"),
                          (["--learned-steps=0"], "--learned-steps takes N >= 1"),
-                         (["--seeds=1"], "--seeds takes N >= 2")):
+                         (["--seeds=1"], "--seeds takes N >= 2"),
+                         (["--seeds=3", "--learned-seeds=4"], "--learned-seeds takes 0 to the number of seeds (3)")):
         wrong = subprocess.run([*command, *bad], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert wrong.returncode == 1 and message in wrong.stderr, wrong.stderr[-2000:]
     missing = subprocess.run([*command[:3], str(tmp_path / "none.pt"), *command[4:]], cwd=ROOT, capture_output=True,
@@ -342,6 +344,14 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     assert other.returncode == 1 and "measured at --counts=4; ask for those, or give another --out" in other.stderr
     bare = subprocess.run(command[:4], cwd=ROOT, capture_output=True, text=True)
     assert bare.returncode == 1 and "give --options and --out (or --summary with result files)" in bare.stderr
+    alone = subprocess.run([*command[:-1], "--options=vetted generator 1", "--seeds=3", "--learned-seeds=0"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    one_nn = json.loads((out / f"{name}-seeds-3-learned-0.json").read_text())["study"]
+    assert one_nn["learned"] is None and "GRU" not in alone.stdout  # the 1-NN recogniser alone
+    assert [r["added"] for r in one_nn["rows"]][-1] == "vetted generator 1" and len(one_nn["rows"][-1]["errors"]) == 3
+    chained = {r["added"]: r["errors"] for r in one_nn["rows"]}["chain"]
+    assert chained == {r["added"]: r["errors"] for r in result["study"]["rows"]}["chain"][:3]  # the same first seeds
 
 
 def test_new_options_join_a_fold_measured_before_and_keep_its_rows():
@@ -475,6 +485,14 @@ def test_the_metrics_table_reads_every_recogniser_and_marks_what_every_seed_agre
         "| 0.150 ± 0.141 |"]
     with pytest.raises(SystemExit, match="no rows at 32 added per class"):
         metrics_table.table([path], 32)
+    fold = tmp_path / "dollar-gds-w5-f1"  # a checkpoint_options result: named for its fold, options as columns
+    fold.mkdir()
+    vetted = row("½ chain + ½ vetted generator 0.8", [0.30, 0.10], real)
+    (fold / "run.json").write_text(json.dumps({"study": {**study, "learned": {**learned, "rows": [vetted]}}}))
+    assert metrics_table.table([fold / "run.json"], 160, ("½ chain + ½ vetted generator 0.8",), tally=True
+                               ).splitlines()[2:] == [
+        "| dollar-gds-w5-f1 | Protractor | 0.040 | — | — | 0.020 ▼ (1↓ 0↑) | — | — | — |",
+        "| dollar-gds-w5-f1 | GRURecognizer | 0.150 ± 0.071 | — | — | — | — | — | 0.200 ± 0.141 (1↓ 1↑) |"]
     path.write_text(json.dumps({"augmentation": {**study, "leak": "every writer"}}))
     with pytest.raises(SystemExit, match="saw every writer"):
         metrics_table.table([path], 160)
