@@ -34,7 +34,7 @@ GPSR draws and real-alone error) with one more row kind per option:
   `½ chain + ½ generator → chain`: half of each class the chain of the real samples, half `generator → chain`;
 - `vetted generator R`: the generator's samples vetted by the seen writers' 1-NN recogniser
   (`deepnag.evaluation.vetting`: of POOL times as many drawn, those nearer their own class's real samples than
-  R times any other class's), a class left short filled with chained variants of its real samples (a stream of its
+  R times any other class's; one draw and its margins shared by every R), a class left short filled with chained variants of its real samples (a stream of its
   own); `½ chain + ½ vetted generator R`: half of each class the chain of the real samples, half that;
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
   N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`).
@@ -82,7 +82,7 @@ from deepnag.evaluation.augmentation import COUNTS, SIMPLE, Synthesize, versus_b
 from deepnag.evaluation.gru_recognizer import GRURecognizer
 from deepnag.evaluation.recognizers import recognizer_for
 from deepnag.evaluation.report import held_out
-from deepnag.evaluation.vetting import filled, vetted_per_class
+from deepnag.evaluation.vetting import POOL, filled, first_below, margins
 from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
@@ -128,10 +128,9 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
     Generating is the slow part (a few thousand sequences through the GRU per seed), so the options share
     one draw of the generator per (count, seed) and one filtered set, keeping only the current seed's.
     """
-    drawn: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = {}
+    drawn: dict[tuple[str, int, int], tuple[np.ndarray, ...]] = {}
 
-    def once(kind: str, k: int, seed: int, make: Callable[[], tuple[np.ndarray, np.ndarray]]
-             ) -> tuple[np.ndarray, np.ndarray]:
+    def once(kind: str, k: int, seed: int, make: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
         for key in [key for key in drawn if key[2] != seed]:
             del drawn[key]  # the study goes seed by seed: earlier seeds' samples are not asked for again
         if (kind, k, seed) not in drawn:
@@ -216,9 +215,15 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
             classes = len(state["class_names"])
 
+            def judged(k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                pool, pool_labels = generate_per_class(state, generator, POOL * k, seed)  # vetted_per_class's draw
+                return pool, pool_labels, margins(list(pool), pool_labels, seen, labels, classes)
+
             def kept(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                pool, pool_labels, found = once(f"vetting pool {id(seen)}", k, seed, lambda: judged(k, seed))
+                chosen = first_below(found, k, margin, classes)
                 spare = chain.per_class(seen, labels, k, np.random.default_rng(seed + 3 * CHAIN_STREAM), classes)
-                return filled(vetted_per_class(state, generator, k, seed, seen, labels, margin), spare, k, classes)
+                return filled((pool[chosen], pool_labels[chosen]), spare, k, classes)
 
             def drawn(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
                 return once(f"vetted {margin}", k, seed, lambda: kept(k, seed))

@@ -60,9 +60,15 @@ def vetted_per_class(state: dict[str, Any], generator: Generator, k: int, seed: 
     those whose `margins` against the seen samples are below `margin` (a class may come back short, or empty)."""
     num_classes = len(state["class_names"])
     samples, labels = generate_per_class(state, generator, pool * k, seed)
-    kept = margins(list(samples), labels, seen, seen_labels, num_classes) < margin
-    kept &= np.cumsum(kept.reshape(num_classes, pool * k), axis=1).reshape(-1) <= k  # the first k kept of each class
+    kept = first_below(margins(list(samples), labels, seen, seen_labels, num_classes), k, margin, num_classes)
     return samples[kept], labels[kept]
+
+
+def first_below(found: np.ndarray, k: int, margin: float, num_classes: int) -> np.ndarray:
+    """Which of a class-major draw (the same number per class) to keep: the first `k` of each class whose margin in
+    `found` is below `margin`."""
+    kept = found < margin
+    return kept & (np.cumsum(kept.reshape(num_classes, -1), axis=1).reshape(-1) <= k)
 
 
 def filled(vetted: tuple[np.ndarray, np.ndarray], fallback: tuple[np.ndarray, np.ndarray], k: int,
@@ -102,4 +108,4 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
     return export.mix_command(config, explicit, vetted_half)
 
 
-__all__ = ["MARGIN", "POOL", "filled", "margins", "mix_command", "vetted_half", "vetted_per_class"]
+__all__ = ["MARGIN", "POOL", "filled", "first_below", "margins", "mix_command", "vetted_half", "vetted_per_class"]
