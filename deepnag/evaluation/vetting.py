@@ -4,7 +4,8 @@ Why (#37): on a five-writer dollar-gds fold a fifth of a trained generator's sam
 samples than their own (most of its arrows and curly braces), and as 1-NN templates they pull held-out writers'
 samples into the wrong class. Vetting draws `POOL` times the samples wanted and keeps, in the order drawn, those whose
 nearest real sample of their own class is within `MARGIN` times the distance to the nearest real sample of any other
-class; a class left short is filled by the caller (with chained variants, say).
+class (at 1, the default: those the 1-NN recogniser puts in their class); a class left short is filled by the caller
+(with chained variants, say).
 """
 
 from __future__ import annotations
