@@ -195,7 +195,8 @@ def mix_command(config: Config, explicit: set[str], half: Half = drawn_half) -> 
     written = _write(output, config, source.dataset, samples, labels, raw.class_names)
     for path in written:
         log.info("wrote %s (%d samples per class: %d %s variants of the %d training samples, then %d of the "
-                 "generator)", path, k, k - generated, what, len(raw.sequences), generated)
+                 "generator%s)", path, k, k - generated, what, len(raw.sequences), generated,
+                 "" if half is drawn_half else ", vetted as logged above")
     return written
 
 
