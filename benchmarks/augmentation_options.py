@@ -80,9 +80,8 @@ from deepnag.data import chain, gpsr, load_raw
 from deepnag.data.preprocessing import resample
 from deepnag.evaluation.augmentation import COUNTS, SIMPLE, Synthesize, versus_best_simple, versus_gpsr
 from deepnag.evaluation.gru_recognizer import GRURecognizer
-from deepnag.evaluation.recognizers import recognizer_for
 from deepnag.evaluation.report import held_out
-from deepnag.evaluation.vetting import POOL, filled, first_below, margins
+from deepnag.evaluation.vetting import filled, first_below, judged, margins
 from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
@@ -178,17 +177,16 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         return make
 
     def kept(seen: list[np.ndarray], labels: np.ndarray, judge: str = "1-NN") -> Synthesize:
-        recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
         classes = len(state["class_names"])
 
-        def predicted(pool: np.ndarray, seed: int) -> np.ndarray:
+        def rejected(pool: np.ndarray, pool_labels: np.ndarray, seed: int) -> np.ndarray:
             if judge == "GRU":
-                return GRURecognizer(seed=seed).fit(seen, labels).predict(list(pool))
-            return np.asarray(labels)[np.argmin(recognizer.distance_matrix(list(pool), seen), axis=1)]
+                return GRURecognizer(seed=seed).fit(seen, labels).predict(list(pool)) != pool_labels
+            return margins(list(pool), pool_labels, seen, labels, classes) >= 1  # the 1-NN puts it in another class
 
         def filtered(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
             pool, pool_labels = generate_per_class(state, generator, FILTER_POOL * k, seed)
-            wrong = (predicted(pool, seed) != pool_labels).reshape(classes, FILTER_POOL * k)
+            wrong = rejected(pool, pool_labels, seed).reshape(classes, FILTER_POOL * k)
             order = np.argsort(wrong, axis=1, kind="stable")[:, :k]  # the right ones first, in the order drawn
             rows = (np.arange(classes)[:, None] * FILTER_POOL * k + order).reshape(-1)
             return pool[rows], pool_labels[rows]
@@ -215,15 +213,12 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
             classes = len(state["class_names"])
 
-            def judged(k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-                pool, pool_labels = generate_per_class(state, generator, POOL * k, seed)  # vetted_per_class's draw
-                return pool, pool_labels, margins(list(pool), pool_labels, seen, labels, classes)
-
             def kept(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-                pool, pool_labels, found = once(f"vetting pool {id(seen)}", k, seed, lambda: judged(k, seed))
+                pool, pool_labels, found = once(f"vetting pool {id(seen)}", k, seed,
+                                                lambda: judged(state, generator, k, seed, seen, labels))
                 chosen = first_below(found, k, margin, classes)
                 spare = chain.per_class(seen, labels, k, np.random.default_rng(seed + 3 * CHAIN_STREAM), classes)
-                return filled((pool[chosen], pool_labels[chosen]), spare, k, classes)
+                return filled((pool[chosen], pool_labels[chosen]), spare, k, classes)[:2]
 
             def drawn(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
                 return once(f"vetted {margin}", k, seed, lambda: kept(k, seed))

@@ -77,7 +77,9 @@ def test_filled_takes_a_class_vetted_samples_then_the_first_of_the_fallback():
     vetted = np.arange(4 * 5 * 2, dtype=np.float32).reshape(4, 5, 2)
     vetted_labels = np.array([0, 0, 0, 2])  # class 0 full, class 1 empty, class 2 short by two
     fallback = -np.arange(classes * k * 9 * 2, dtype=np.float32).reshape(classes * k, 9, 2) - 1
-    samples, labels = vetting.filled((vetted, vetted_labels), (fallback, np.repeat(np.arange(classes), k)), k, classes)
+    samples, labels, short = vetting.filled((vetted, vetted_labels), (fallback, np.repeat(np.arange(classes), k)), k,
+                                            classes)
+    assert short.tolist() == [0, 3, 2]
     spare = resample(list(fallback), 5)
     assert samples.shape == (classes * k, 5, 2) and samples.dtype == np.float32
     np.testing.assert_array_equal(labels, np.repeat(np.arange(classes), k))
@@ -87,3 +89,4 @@ def test_filled_takes_a_class_vetted_samples_then_the_first_of_the_fallback():
     np.testing.assert_allclose(samples[7:9], spare[6:8], rtol=1e-6)  # class 2: its first two fallbacks
     nothing = vetting.filled((vetted[:0], vetted_labels[:0]), (fallback, np.repeat(np.arange(classes), k)), k, classes)
     np.testing.assert_array_equal(nothing[0], fallback)  # none vetted: the fallback as it is
+    assert nothing[2].tolist() == [k] * classes

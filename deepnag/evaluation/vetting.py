@@ -56,13 +56,20 @@ def margins(samples: Sequence[np.ndarray], labels: np.ndarray, seen: Sequence[np
     return np.where(np.isnan(ratio) | np.isinf(own), np.inf, ratio)
 
 
+def judged(state: dict[str, Any], generator: Generator, k: int, seed: int, seen: Sequence[np.ndarray],
+           seen_labels: np.ndarray, pool: int = POOL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The `pool`·k samples per class drawn for `seed` (class-major), their labels and their `margins` against the
+    seen samples: what vetting chooses from, apart so that several margins can share one draw."""
+    samples, labels = generate_per_class(state, generator, pool * k, seed)
+    return samples, labels, margins(list(samples), labels, seen, seen_labels, len(state["class_names"]))
+
+
 def vetted_per_class(state: dict[str, Any], generator: Generator, k: int, seed: int, seen: Sequence[np.ndarray],
                      seen_labels: np.ndarray, margin: float = MARGIN, pool: int = POOL) -> tuple[np.ndarray, np.ndarray]:
     """Up to `k` generated samples of every class, class-major in the order drawn, of the `pool`·k drawn for `seed`
     those whose `margins` against the seen samples are below `margin` (a class may come back short, or empty)."""
-    num_classes = len(state["class_names"])
-    samples, labels = generate_per_class(state, generator, pool * k, seed)
-    kept = first_below(margins(list(samples), labels, seen, seen_labels, num_classes), k, margin, num_classes)
+    samples, labels, found = judged(state, generator, k, seed, seen, seen_labels, pool)
+    kept = first_below(found, k, margin, len(state["class_names"]))
     return samples[kept], labels[kept]
 
 
@@ -74,9 +81,10 @@ def first_below(found: np.ndarray, k: int, margin: float, num_classes: int) -> n
 
 
 def filled(vetted: tuple[np.ndarray, np.ndarray], fallback: tuple[np.ndarray, np.ndarray], k: int,
-           num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+           num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """k samples of every class, class-major: a class's vetted samples, then the first of `fallback` (k per class,
-    class-major, resampled along their path to the vetted samples' length) for as many as it is short."""
+    class-major, resampled along their path to the vetted samples' length) for as many as it is short; and per
+    class how many were filled."""
     samples, labels = vetted
     spare, _ = fallback
     length = samples.shape[1] if len(samples) else spare.shape[1]
@@ -86,7 +94,8 @@ def filled(vetted: tuple[np.ndarray, np.ndarray], fallback: tuple[np.ndarray, np
     j = np.arange(k)[None, :]
     rows = np.where(j < counts[:, None], starts[:, None] + j,
                     len(samples) + np.arange(num_classes)[:, None] * k + j - counts[:, None]).reshape(-1)
-    return np.concatenate([samples.reshape(-1, *spare.shape[1:]), spare])[rows], np.repeat(np.arange(num_classes), k)
+    merged = np.concatenate([samples.reshape(-1, *spare.shape[1:]), spare])[rows]
+    return merged, np.repeat(np.arange(num_classes), k), np.maximum(k - counts, 0)
 
 
 def vetted_half(state: dict[str, Any], generator: Generator, k: int, seed: int,
@@ -96,13 +105,12 @@ def vetted_half(state: dict[str, Any], generator: Generator, k: int, seed: int,
     their own)."""
     num_classes = len(state["class_names"])
     kept = vetted_per_class(state, generator, k, seed, raw.sequences, raw.labels)
-    counts = np.bincount(kept[1], minlength=num_classes)
     spare = chain.per_class(raw.sequences, raw.labels, k, np.random.default_rng([seed, 1]), num_classes)
-    short = {raw.class_names[c]: int(k - n) for c, n in enumerate(counts) if n < k}
+    samples, labels, short = filled(kept, spare, k, num_classes)
     log.info("vetted: %d of the generator's samples kept (%d per class wanted, %d drawn per class, margin %.2f)%s",
-             counts.sum(), k, POOL * k, MARGIN, "; filled with chained variants: " + ", ".join(
-                 f"{name} {n}" for name, n in short.items()) if short else "")
-    return filled(kept, spare, k, num_classes)
+             len(kept[1]), k, POOL * k, MARGIN, "; filled with chained variants: " + ", ".join(
+                 f"{raw.class_names[c]} {n}" for c, n in enumerate(short) if n) if short.any() else "")
+    return samples, labels
 
 
 def mix_command(config: Config, explicit: set[str]) -> list[Path]:
@@ -110,4 +118,4 @@ def mix_command(config: Config, explicit: set[str]) -> list[Path]:
     return export.mix_command(config, explicit, vetted_half)
 
 
-__all__ = ["MARGIN", "POOL", "filled", "first_below", "margins", "mix_command", "vetted_half", "vetted_per_class"]
+__all__ = ["MARGIN", "POOL", "filled", "first_below", "judged", "margins", "mix_command", "vetted_half", "vetted_per_class"]
