@@ -36,6 +36,8 @@ GPSR draws and real-alone error) with one more row kind per option:
   (`deepnag.evaluation.vetting`: of POOL times as many drawn, those nearer their own class's real samples than
   R times any other class's; one draw and its margins shared by every R), a class left short filled with chained variants of its real samples (a stream of its
   own); `½ chain + ½ vetted generator R`: half of each class the chain of the real samples, half that;
+  `[½ chain + ½ ]vetted generator R → chain`: the same with one chained variant of each vetted generator sample
+  (the chain's transformations acting on the generator's shapes; the fill is chained already);
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
   N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`).
 
@@ -209,19 +211,26 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             return lambda k, seed: interleave(real_chain(seen, labels, k, seed), filtered(k, seed), k)
         return make
 
-    def vetted(margin: float, half_chain: bool) -> Make:
+    def vetted(margin: float, half_chain: bool, chained: bool = False) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
             classes = len(state["class_names"])
 
-            def kept(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            def kept(k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 pool, pool_labels, found = once(f"vetting pool {id(seen)}", k, seed,
                                                 lambda: judged(state, generator, k, seed, seen, labels))
                 chosen = first_below(found, k, margin, classes)
                 spare = chain.per_class(seen, labels, k, np.random.default_rng(seed + 3 * CHAIN_STREAM), classes)
-                return filled((pool[chosen], pool_labels[chosen]), spare, k, classes)[:2]
+                return filled((pool[chosen], pool_labels[chosen]), spare, k, classes)
 
             def drawn(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-                return once(f"vetted {margin}", k, seed, lambda: kept(k, seed))
+                samples, kinds, short = once(f"vetted {margin}", k, seed, lambda: kept(k, seed))
+                if not chained:
+                    return samples, kinds
+                through = chain.variants(list(samples), np.random.default_rng(seed + CHAIN_STREAM))
+                generated = (np.arange(k)[None, :] < (k - short)[:, None]).reshape(-1)  # the fill is chained already
+                if through.shape[1] != samples.shape[1]:
+                    samples = resample(list(samples), through.shape[1])
+                return np.where(generated[:, None, None], through, samples), kinds
             if not half_chain:
                 return drawn
             return lambda k, seed: interleave(real_chain(seen, labels, k, seed), drawn(k, seed), k)
@@ -251,8 +260,8 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             made[name] = lambda seen, labels: kept(seen, labels, "GRU")
         elif match := re.fullmatch(r"½ chain \+ ½ (GRU-)?filtered generator", name):
             made[name] = chain_mixed("GRU" if match.group(1) else "1-NN")
-        elif match := re.fullmatch(r"(½ chain \+ ½ )?vetted generator (\d+(?:\.\d+)?)", name):
-            made[name] = vetted(float(match.group(2)), half_chain=bool(match.group(1)))
+        elif match := re.fullmatch(r"(½ chain \+ ½ )?vetted generator (\d+(?:\.\d+)?)( → chain)?", name):
+            made[name] = vetted(float(match.group(2)), half_chain=bool(match.group(1)), chained=bool(match.group(3)))
         elif (match := re.fullmatch(r"ensemble with (\S+)", name)) and others is not None:
             made[name] = ensemble(*others(match.group(1)))
         elif match := re.fullmatch(r"(½ chain \+ ½ )?near seen (\d+(?:\.\d+)?)( → chain)?", name):
@@ -262,7 +271,7 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
         elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
             made[name] = sampled(float(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, [½ chain + ½ ]vetted generator R, ensemble with VARIANT)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, [½ chain + ½ ]vetted generator R [→ chain], ensemble with VARIANT)")
     return made
 
 

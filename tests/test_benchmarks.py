@@ -257,7 +257,8 @@ def _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state,
     from deepnag.data.preprocessing import resample
     from deepnag.evaluation import vetting
 
-    names = ["vetted generator 1", "vetted generator 0", "½ chain + ½ vetted generator 0.9"]
+    names = ["vetted generator 1", "vetted generator 0", "½ chain + ½ vetted generator 0.9", "vetted generator 1 → chain",
+             "vetted generator 0.9 → chain"]
     made = {name: make(seen.sequences, seen.labels) for name, make in options.options_for(state, generator, names).items()}
     spare = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 3 * options.CHAIN_STREAM), 2)
     real, _ = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 2 * options.CHAIN_STREAM), 2)
@@ -275,6 +276,20 @@ def _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state,
         block = slice(4 * c, 4 * c + 4)
         assert np.array_equal(mixed[block][0::2], real[block][:2])
         assert np.allclose(mixed[block][1::2], resample(strict, real.shape[1])[block][:2], atol=1e-5)
+    # `→ chain`: each vetted generator sample chained once (the generator-on-chain stream); the fill left as it was
+    for margin, vetted_set in (("1", alone), ("0.9", strict)):
+        samples, short = vetting.filled(vetting.vetted_per_class(state, generator, 4, 3, seen.sequences, seen.labels,
+                                                                 float(margin)), spare, 4, 2)[0::2]
+        through = chain.variants(list(samples), np.random.default_rng(3 + options.CHAIN_STREAM))
+        chained, labels = made[f"vetted generator {margin} → chain"](4, 3)
+        assert labels.tolist() == [0, 0, 0, 0, 1, 1, 1, 1] and chained.shape == through.shape
+        for c in range(2):
+            generated = 4 - int(short[c])
+            block = slice(4 * c, 4 * c + 4)
+            assert np.array_equal(chained[block][:generated], through[block][:generated])
+            assert np.allclose(chained[block][generated:], resample(vetted_set, through.shape[1])[block][generated:])
+    assert int(vetting.filled(vetting.vetted_per_class(state, generator, 4, 3, seen.sequences, seen.labels, 0.9), spare,
+                              4, 2)[2].sum()) > 0  # the stricter margin leaves a fill to tell apart
 
 
 def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tmp_path, shared_data):

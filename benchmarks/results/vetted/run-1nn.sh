@@ -1,11 +1,12 @@
 #!/bin/bash
-# #37: the dollar-gds 5-writer folds' 3x-trained generators, the 1-NN recogniser alone over 20 sampling seeds (the
-# first 5 those of run.sh): is `½ chain + ½ vetted generator R` at least as accurate as real alone? Resumable.
+# #37: the 5-writer folds' 3x-trained generators, the 1-NN recogniser alone over 20 sampling seeds (the first 5 those
+# of run.sh): is `½ chain + ½ vetted generator R` (and the study's mixes) at least as accurate as real alone?
+# FOLDS picks the folds (default: the dollar-gds ones, where vetting is recommended). Resumable.
 cd "$(dirname "$0")/../../.."
 OUT=benchmarks/results/vetted
 DATA=${DATA:-../shared/data}
 OPTIONS="½ chain + ½ vetted generator 0.8,½ chain + ½ vetted generator 1"
-for fold in dollar-gds-w5-f1 dollar-gds-w5-f0; do
+for fold in ${FOLDS:-dollar-gds-w5-f1 dollar-gds-w5-f0}; do
   home=benchmarks/results/augmentation-learned/$fold/variants/long3x
   found=$home/$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['checkpoint'])" $home/trained.json)
   python -m benchmarks.checkpoint_options "$found" --options "$OPTIONS" --out $OUT/$fold --datapath "$DATA" \
