@@ -20,8 +20,10 @@ paired with it (the same chained draws in the places they share), as the
 study's ½ chain ½ gen is with its chain.
 
     python -m benchmarks.checkpoint_options --summary benchmarks/results/checkpoint-options/*-seeds-12.json
+    python -m benchmarks.checkpoint_options --summary --versus "½ chain + ½ generator → chain" FILES
 
-prints the table of `PAIRS` for result files written before (the README's).
+prints the table of `PAIRS` for result files written before (the README's); `--versus` adds a column per option,
+paired with the chain of its own draws.
 
 Resumable: options already in OUT/<name>.json are kept (their real and simple
 rows are checked against the new measurement), only the missing ones measured.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,19 +136,21 @@ chain against another (what a redraw alone moves)."""
 RECOGNISERS = {"Protractor": "Protractor", "JackknifeDTW": "Jackknife-DTW", "GRURecognizer": "GRU"}
 
 
-def against_own_chain(results: list[dict[str, Any]], count: int | None = None) -> list[str]:
-    """Markdown table, a row per checkpoint and recogniser: each of `PAIRS` as the mean difference paired by seed ±
-    twice its standard error, ▼ / ▲ where that interval is below / above zero, (seeds below / above); n/a where a
-    row was not measured. At `count` added per class (None: each result's largest)."""
-    lines = ["| checkpoint | recogniser | seeds | chain | " + " | ".join(title for *_, title in PAIRS) + " |",
-             "|---|---|---:|---:|" + "---:|" * len(PAIRS)]
+def against_own_chain(results: list[dict[str, Any]], count: int | None = None, versus: Sequence[str] = ()) -> list[str]:
+    """Markdown table, a row per checkpoint and recogniser: each of `PAIRS` (and each option in `versus`, against the
+    chain of its own draws, `chain + generator share 0`) as the mean difference paired by seed ± twice its standard
+    error, ▼ / ▲ where that interval is below / above zero, (seeds below / above); n/a where a row was not
+    measured. At `count` added per class (None: each result's largest)."""
+    pairs = PAIRS + tuple((name, "chain + generator share 0", f"{name} − chain, second draws") for name in versus)
+    lines = ["| checkpoint | recogniser | seeds | chain | " + " | ".join(title for *_, title in pairs) + " |",
+             "|---|---|---:|---:|" + "---:|" * len(pairs)]
     for result in results:
         name = name_of(Path(result["checkpoint"]))
         for part in filter(None, (result["study"], result["study"]["learned"])):
             at = count if count is not None else max(r["per_class"] for r in part["rows"])
             rows = {r["added"]: np.asarray(r["errors"]) for r in part["rows"] if r["per_class"] == at}
             cells = []
-            for mix, chain, _ in PAIRS:
+            for mix, chain, _ in pairs:
                 if mix not in rows or chain not in rows:
                     cells.append("n/a")
                     continue
@@ -168,6 +173,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="folder of the results, one JSON per checkpoint")
     parser.add_argument("--summary", action="store_true",
                         help="measure nothing: print the paired table of the result files given")
+    parser.add_argument("--versus", metavar="OPTION,OPTION",
+                        help="a column more in the paired table per option, its difference from the chain of its own "
+                        "draws (`chain + generator share 0`), paired by seed")
     parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--counts", metavar="K,K",
                         help="samples added per class (default: 160; with --summary, the last: the one shown, "
@@ -181,6 +189,7 @@ def main() -> None:
                         help="optimiser steps of each fit of the learned recogniser (default: the study's; fewer for a "
                         "quick look, not for figures)")
     args = parser.parse_args()
+    versus = [n.strip() for n in (args.versus or "").split(",") if n.strip()]
     if args.summary:
         missing = [str(p) for p in args.checkpoints if not p.is_file()]
         if missing:
@@ -190,7 +199,7 @@ def main() -> None:
         count = int(args.counts.split(",")[-1]) if args.counts else None
         try:
             results = [json.loads(p.read_text()) for p in args.checkpoints]
-            print("\n".join(against_own_chain(results, count)))
+            print("\n".join(against_own_chain(results, count, versus)))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise SystemExit(f"--summary: not a result file of this benchmark ({type(error).__name__}: {error})") from None
         return
@@ -216,7 +225,8 @@ def main() -> None:
             raise SystemExit(f"{path}: no such checkpoint file")
     for path in args.checkpoints:
         result = run(path, args.datapath, names, counts, args.out, args.seeds, args.learned_steps, args.learned_seeds)
-        print("\n".join(versus_chain(result, counts[-1]) + [""] + against_own_chain([result], counts[-1])), flush=True)
+        print("\n".join(versus_chain(result, counts[-1]) + [""] + against_own_chain([result], counts[-1], versus)),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -339,6 +339,14 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     summary = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary",
                               str(out / f"{name}.json")], cwd=ROOT, capture_output=True, text=True)
     assert summary.returncode == 0 and line in summary.stdout.splitlines()  # the table again, from the file
+    versus = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary", "--versus",
+                             "½ chain + ½ generator → chain", str(out / f"{name}.json")], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert versus.returncode == 0 and "| ½ chain + ½ generator → chain − chain, second draws |" in versus.stdout
+    diff = np.subtract(errors["½ chain + ½ generator → chain"], errors["chain + generator share 0"])
+    wider = next(line for line in versus.stdout.splitlines() if line.startswith(f"| {name} | Protractor | 5 |"))
+    assert wider.startswith(line[:-1])  # the same table, a column more: the option against the chain of its draws
+    assert wider.split(" | ")[-1].startswith(f"{diff.mean():+.4f} ± {2 * diff.std(ddof=1) / np.sqrt(5):.4f}")
     (tmp_path / "other.json").write_text("{}")
     for paths, message in (([str(tmp_path / "other.json")], "--summary: not a result file of this benchmark"),
                            ([str(tmp_path / "gone.json")], "gone.json: no such result file")):
