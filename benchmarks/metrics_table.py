@@ -31,13 +31,12 @@ from pathlib import Path
 from typing import Any
 
 KINDS = {"gpsr": "+ GPSR", "chain": "+ chain", "generator": "+ generator", "both": "+ ½ GPSR ½ gen",
-         "chain+generator": "+ ½ chain ½ gen"}
+         "chain+generator": "+ ½ chain ½ gen", "chain+vetted": "+ ½ chain ½ vetted gen"}
 """The study's row kinds (as metrics.json names them) and their column titles."""
 
 
-def rows_of(path: Path, count: int, options: tuple[str, ...] = (), tally: bool = False) -> list[list[str]]:
-    """The table's rows of one metrics.json (or checkpoint_options result): one per recogniser (1-NN, then the
-    learned one when measured), a column per study kind and per option."""
+def study_of(path: Path) -> dict[str, Any]:
+    """The held-out study of one metrics.json (or checkpoint_options result); an error when it has none."""
     report = json.loads(path.read_text())
     study = report.get("augmentation") or report.get("study")
     if not study:
@@ -45,9 +44,22 @@ def rows_of(path: Path, count: int, options: tuple[str, ...] = (), tally: bool =
                          "checkpoint of some writers only)")
     if study.get("leak"):
         raise SystemExit(f"{path}: its generator saw every writer, so it has no held-out rows")
+    return {**study, "name": _name_of(path, "study" in report)}
+
+
+def _name_of(path: Path, from_options: bool) -> str:
+    """A file's row name: its own, or its fold's for a checkpoint_options result in a fold folder."""
     name = path.name.removesuffix(".json").removesuffix(".metrics")
-    if "study" in report and re.fullmatch(r".+-w\d+-f\d+", path.parent.name):
+    if from_options and re.fullmatch(r".+-w\d+-f\d+", path.parent.name):
         name = path.parent.name
+    return name
+
+
+def rows_of(path: Path, count: int, columns: tuple[str, ...], tally: bool = False) -> list[list[str]]:
+    """The table's rows of one metrics.json (or checkpoint_options result): one per recogniser (1-NN, then the
+    learned one when measured), a column per row kind in `columns`."""
+    study = study_of(path)
+    name = study["name"]
     parts = [study] + ([study["learned"]] if study.get("learned") else [])
     table = []
     for part in parts:
@@ -57,7 +69,7 @@ def rows_of(path: Path, count: int, options: tuple[str, ...] = (), tally: bool =
             raise SystemExit(f"{path}: no rows at {count} added per class (it has {sorted({r['per_class'] for r in part['rows']})})")
         spread = statistics.stdev(real) if len(real) > 1 else None
         table.append([name, part["recognizer"], _spread(statistics.fmean(real), spread)]
-                     + [_cell(cells.get(kind), real if tally else None) for kind in (*KINDS, *options)])
+                     + [_cell(cells.get(kind), real if tally else None) for kind in columns])
     return table
 
 
@@ -81,10 +93,14 @@ def _cell(row: dict[str, Any] | None, real: list[float] | None = None) -> str:
 
 
 def table(paths: list[Path], count: int, options: tuple[str, ...] = (), tally: bool = False) -> str:
-    """The Markdown table of `paths` at `count` added per class (a column per option after the study's kinds)."""
-    head = ["metrics", "recogniser", "real alone", *KINDS.values(), *(f"+ {o}" for o in options)]
+    """The Markdown table of `paths` at `count` added per class (a column per option after the study's kinds; the
+    vetted mix's only where a file has it)."""
+    measured = {row["added"] for path in paths for part in (study_of(path), study_of(path).get("learned") or {})
+                for row in part.get("rows", ())}
+    kinds = tuple(kind for kind in KINDS if kind != "chain+vetted" or kind in measured)
+    head = ["metrics", "recogniser", "real alone", *(KINDS[kind] for kind in kinds), *(f"+ {o}" for o in options)]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
-    lines += ["| " + " | ".join(row) + " |" for path in paths for row in rows_of(path, count, options, tally)]
+    lines += ["| " + " | ".join(row) + " |" for path in paths for row in rows_of(path, count, (*kinds, *options), tally)]
     return "\n".join(lines)
 
 

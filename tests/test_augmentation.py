@@ -40,8 +40,13 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     seen, test = _strokes(rng, seen_labels, 0.5), _strokes(rng, test_labels, 0.5)
     synthesize = _fake_generator(3)
     counts, seeds = (1, 4), (0, 1)
+
+    def vetted(k: int, seed: int):  # another source of each class's samples, for the "chain+vetted" mix
+        labels = np.repeat(np.arange(3), k)
+        return np.stack(_strokes(np.random.default_rng(2000 + seed), labels, 0.2)), labels
+
     result = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, counts=counts, seeds=seeds,
-                                learned=False)
+                                learned=False, vetted=vetted)
     assert result["learned"] is None
 
     def error(samples, labels) -> float:
@@ -51,12 +56,13 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     assert result["real_error"] == error(seen, seen_labels)
     assert result["real_error"] > 0  # the study has something to improve
     by_key = {(row["added"], row["per_class"]): row for row in result["rows"]}
-    assert set(by_key) == {(kind, k) for kind in augmentation.ADDED for k in counts}
+    assert set(by_key) == {(kind, k) for kind in (*augmentation.ADDED, "chain+vetted") for k in counts}
     for i, seed in enumerate(seeds):
         draws = np.random.default_rng(seed)  # GPSR first, then the chain, from one stream
         g, g_labels = gpsr.per_class(seen, seen_labels, 4, draws, 3)
         c, c_labels = chain.per_class(seen, seen_labels, 4, draws, 3)
         s, s_labels = synthesize(4, seed)
+        v, v_labels = vetted(4, seed)
         for k in counts:
             first = np.tile(np.arange(4), 3)
             parts = {"gpsr": (list(g[first < k]), g_labels[first < k]),
@@ -65,7 +71,9 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
                      "both": (list(g[first < k - k // 2]) + list(s[first < k // 2]),
                               np.concatenate([g_labels[first < k - k // 2], s_labels[first < k // 2]])),
                      "chain+generator": (list(c[first < k - k // 2]) + list(s[first < k // 2]),
-                                         np.concatenate([c_labels[first < k - k // 2], s_labels[first < k // 2]]))}
+                                         np.concatenate([c_labels[first < k - k // 2], s_labels[first < k // 2]])),
+                     "chain+vetted": (list(c[first < k - k // 2]) + list(v[first < k // 2]),
+                                      np.concatenate([c_labels[first < k - k // 2], v_labels[first < k // 2]]))}
             for kind, (extra, extra_labels) in parts.items():
                 expected = error(list(seen) + extra, np.concatenate([seen_labels, extra_labels]))
                 assert by_key[(kind, k)]["errors"][i] == expected, (kind, k, seed)
@@ -75,14 +83,20 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     assert row["error"]["sd"] == pytest.approx(errors.std(ddof=1))
     assert row["reduction"]["mean"] == pytest.approx(np.mean((result["real_error"] - errors) / result["real_error"]))
     paired = {(r["added"], r["per_class"]): r["differences"] for r in result["versus_gpsr"]}
-    assert set(paired) == {(kind, k) for kind in ("generator", "both", "chain+generator") for k in counts}
+    assert set(paired) == {(kind, k) for kind in ("generator", "both", "chain+generator", "chain+vetted") for k in counts}
     assert paired[("both", 4)] == pytest.approx(np.array(by_key[("both", 4)]["errors"]) - errors)
     for r in result["versus_best_simple"]:  # the baseline is the simple kind with the lower mean error at that count
         best = min(augmentation.SIMPLE, key=lambda kind: (by_key[(kind, r["per_class"])]["error"]["mean"], kind))
         assert r["baseline"] == best
         assert r["differences"] == pytest.approx(np.array(by_key[(r["added"], r["per_class"])]["errors"])
                                                  - by_key[(best, r["per_class"])]["errors"])
-    assert len(result["versus_best_simple"]) == 3 * len(counts)
+    assert len(result["versus_best_simple"]) == 4 * len(counts)
+    plain = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, counts=counts, seeds=seeds,
+                               learned=False)  # without `vetted`: no such row, the others as they were
+    assert plain["rows"] == [row for row in result["rows"] if row["added"] != "chain+vetted"]
+    simple = augmentation.study(seen, seen_labels, test, test_labels, 3, None, counts=counts, seeds=seeds, learned=False,
+                                vetted=vetted)  # nor without the generator (whose rows would leak)
+    assert {row["added"] for row in simple["rows"]} == set(augmentation.SIMPLE)
 
 
 def test_the_learned_rows_equal_the_recogniser_refitted_on_each_training_set_in_any_number_of_processes():
@@ -191,13 +205,15 @@ def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path,
     assert study["leak"] is None and study["seen_subjects"] == ["s02", "s03"]
     assert study["heldout_subjects"] == [f"s{i:02d}" for i in range(4, 12)]
     assert study["samples"] == {"seen": 2 * 2 * 10, "test": 8 * 2 * 10}
-    assert {row["added"] for row in study["rows"]} == set(augmentation.ADDED)
+    assert {row["added"] for row in study["rows"]} == {*augmentation.ADDED, "chain+vetted"}
     assert len(study["rows"][0]["errors"]) == augmentation.SEEDS
     learned = study["learned"]
     assert learned["recognizer"] == "GRURecognizer" and len(learned["real_errors"]) == 1  # LEARNED_SEEDS, patched
-    assert {row["added"] for row in learned["rows"]} == set(augmentation.ADDED)
+    assert {row["added"] for row in learned["rows"]} == {*augmentation.ADDED, "chain+vetted"}
     assert 0.0 <= study["tstr_heldout_accuracy"] <= 1.0
     err = capsys.readouterr().err
+    assert "real + ½ chain ½ vetted gen" in err  # --synthesizer=vetted-chain-mix's row, vetted once per seed:
+    assert err.count("vetted: ") == augmentation.SEEDS and "(160 per class wanted, 640 drawn per class" in err
     assert "augmentation: recogniser trained on 2 writers (s02, s03), tested on the held-out 8 writers" in err
     assert "real + generator" in err
 

@@ -516,6 +516,11 @@ def test_the_metrics_table_reads_every_recogniser_and_marks_what_every_seed_agre
                                ).splitlines()[2:] == [
         "| dollar-gds-w5-f1 | Protractor | 0.040 | — | — | 0.020 ▼ (1↓ 0↑) | — | — | — |",
         "| dollar-gds-w5-f1 | GRURecognizer | 0.150 ± 0.071 | — | — | — | — | — | 0.200 ± 0.141 (1↓ 1↑) |"]
+    study["rows"].append(row("chain+vetted", [0.03], [0.04]))  # --metrics of this version: the vetted mix's column
+    path.write_text(json.dumps({"augmentation": study}))
+    lines = metrics_table.table([path], 160).splitlines()
+    assert lines[0].endswith("| + ½ chain ½ gen | + ½ chain ½ vetted gen |")
+    assert lines[2] == "| dollar-gds-2-writers | Protractor | 0.040 | — | — | 0.020 ▼ | — | — | 0.030 ▼ |"
     path.write_text(json.dumps({"augmentation": {**study, "leak": "every writer"}}))
     with pytest.raises(SystemExit, match="saw every writer"):
         metrics_table.table([path], 160)

@@ -55,11 +55,13 @@ LEARNED_SEEDS = 3
 """Seeds (sampling and training) each row of the learned recogniser is repeated over: the first of the 1-NN's."""
 SIMPLE = ("gpsr", "chain")
 """The simple augmentations: the best of them at each count is the baseline every other kind is paired with."""
-MIXES = {"both": ("gpsr", "generator"), "chain+generator": ("chain", "generator")}
-"""Half of each class from the first source, half from the second."""
-ADDED = ("gpsr", "chain", "generator", *MIXES)
+MIXES = {"both": ("gpsr", "generator"), "chain+generator": ("chain", "generator"), "chain+vetted": ("chain", "vetted")}
+"""Half of each class from the first source, half from the second ("vetted": the generator's samples vetted by the
+seen writers' 1-NN recogniser, `study`'s `vetted`)."""
+ADDED = ("gpsr", "chain", "generator", "both", "chain+generator")
 LABELS = {"real": "real alone", "gpsr": "real + GPSR", "chain": "real + chain", "generator": "real + generator",
-          "both": "real + both (½ + ½)", "chain+generator": "real + ½ chain ½ gen"}
+          "both": "real + both (½ + ½)", "chain+generator": "real + ½ chain ½ gen",
+          "chain+vetted": "real + ½ chain ½ vetted gen"}
 
 Synthesize = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
 """(k per class, seed) → k samples of every class, class-major, in the data's units, and their labels."""
@@ -102,7 +104,8 @@ def _parts(kind: str, k: int, k_max: int, num_classes: int) -> list[tuple[str, n
 
 
 def _pools(seen: Sequence[np.ndarray], seen_labels: np.ndarray, num_classes: int, k_max: int, seed: int,
-           synthesize: Synthesize | None, variants: Mapping[str, Synthesize]) -> dict[str, tuple[Any, np.ndarray]]:
+           synthesize: Synthesize | None, variants: Mapping[str, Synthesize],
+           vetted: Synthesize | None = None) -> dict[str, tuple[Any, np.ndarray]]:
     """k_max added samples per class of every source, drawn for `seed`; GPSR first, so its draws stay those of
     earlier versions of the study."""
     rng = np.random.default_rng(seed)
@@ -110,6 +113,8 @@ def _pools(seen: Sequence[np.ndarray], seen_labels: np.ndarray, num_classes: int
             "chain": chain.per_class(seen, seen_labels, k_max, rng, num_classes)}
     if synthesize is not None:
         pool["generator"] = synthesize(k_max, seed)
+    if vetted is not None:
+        pool["vetted"] = vetted(k_max, seed)
     pool.update({name: make(k_max, seed) for name, make in variants.items()})
     return {name: (samples, np.asarray(labels, dtype=np.int64)) for name, (samples, labels) in pool.items()}
 
@@ -152,6 +157,7 @@ def study(
     counts: Sequence[int] = COUNTS,
     seeds: Sequence[int] = tuple(range(SEEDS)),
     variants: Mapping[str, Synthesize] | None = None,
+    vetted: Synthesize | None = None,
     learned: bool = True,
     learned_seeds: int | None = None,
     workers: int | None = None,
@@ -160,7 +166,9 @@ def study(
     """Errors on `test` of the recognisers trained on `seen` alone and with each kind of added samples.
 
     `synthesize` is the generator (None: only the simple rows, e.g. when the generator saw the test writers);
-    `variants` adds one row kind per named synthesizer, on the same seeds and draws. With `learned`, the learned
+    `variants` adds one row kind per named synthesizer, on the same seeds and draws; `vetted` (the generator's samples
+    vetted, `deepnag.evaluation.vetting`) the row kind "chain+vetted", half the chain's draws and half its (what
+    --synthesizer=vetted-chain-mix writes), with the generator only. With `learned`, the learned
     recogniser's study is under "learned": over the first `learned_seeds` seeds (`LEARNED_SEEDS`), fitted in
     `workers` processes (one per core) for `learned_steps` steps each (`gru_recognizer.STEPS`). Samples in data units.
     """
@@ -169,7 +177,8 @@ def study(
     if clash := set(variants) & set(LABELS):
         raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
     counts = sorted({int(k) for k in counts})
-    rows = _Rows((*(ADDED if synthesize is not None else SIMPLE), *variants), counts, num_classes)
+    own = (*ADDED, *("chain+vetted",) * (vetted is not None)) if synthesize is not None else SIMPLE
+    rows = _Rows((*own, *variants), counts, num_classes)
     recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
     real_block = (recognizer.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
     real_error = float(np.mean(_predict([real_block]) != test_labels))
@@ -184,7 +193,8 @@ def study(
     steps = len(seeds) + len(learned_seeds) * len(jobs)
     with fits as executor, Progress(steps, "held-out augmentation study", "steps", log, every=5.0) as progress:
         for seed in seeds:
-            pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, variants)
+            pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, variants,
+                          vetted if synthesize is not None else None)
             for key, error in _nearest_neighbour_errors(recognizer, test, test_labels, real_block, rows, pool).items():
                 errors[key].append(error)
             progress.update()

@@ -18,7 +18,7 @@ from deepnag.atomic import atomic_write
 from deepnag.config import Config, flag_or_saved
 from deepnag.data import RawGestures, load_raw, subjects
 from deepnag.errors import UserError
-from deepnag.evaluation import augmentation
+from deepnag.evaluation import augmentation, vetting
 from deepnag.evaluation.metrics import all_metrics, split_subjects
 from deepnag.evaluation.recognizers import accuracy
 from deepnag.generate.export import Generated, metrics_path
@@ -91,7 +91,8 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
     result = augmentation.study(training.sequences, training.labels, test_samples, test_labels, len(raw.class_names),
                                 lambda k, s: generate_per_class(state, generator, k, s), seeds=seeds,
                                 variants={name: make(training.sequences, training.labels)
-                                          for name, make in (variants or {}).items()}, **options)
+                                          for name, make in (variants or {}).items()},
+                                vetted=lambda k, s: vetting.vetted_half(state, generator, k, s, training), **options)
     result["leak"] = None
     result["seen_subjects"] = list(seen_names)
     result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))
