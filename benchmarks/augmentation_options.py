@@ -39,7 +39,8 @@ GPSR draws and real-alone error) with one more row kind per option:
   `[½ chain + ½ ]vetted generator R → chain`: the same with one chained variant of each vetted generator sample
   (the chain's transformations acting on the generator's shapes; the fill is chained already);
 - `spread S`: the generator's samples from a wider latent, N(0, S²) instead of
-  N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`).
+  N(0, 1) (`deepnag.generate.sampling.generate`'s `spread`); `½ chain + ½ spread S`: half of each class the
+  chain of the real samples, half that.
 
 - `ensemble with V`: half of each class this generator's samples, half those of
   variant V's generator (below): two generators trained from different seeds.
@@ -141,8 +142,14 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
     def draw(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         return once("generator", k, seed, lambda: generate_per_class(state, generator, k, seed))
 
-    def sampled(spread: float) -> Make:
-        return lambda seen, labels: lambda k, seed: generate_per_class(state, generator, k, seed, spread)
+    def sampled(spread: float, half_chain: bool = False) -> Make:
+        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+            def wider(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                return generate_per_class(state, generator, k, seed, spread)
+            if not half_chain:
+                return wider
+            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), wider(k, seed), k)
+        return make
 
     def near(spread: float, chained: bool = False, half_chain: bool = False) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
@@ -268,10 +275,10 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
             made[name] = near(float(match.group(2)), chained=bool(match.group(3)), half_chain=bool(match.group(1)))
         elif (match := re.fullmatch(r"(chain \+ )?generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
             made[name] = share(float(match.group(2)), real_chain if match.group(1) else real_gpsr)
-        elif match := re.fullmatch(r"spread (\d+(?:\.\d+)?)", name):
-            made[name] = sampled(float(match.group(1)))
+        elif match := re.fullmatch(r"(½ chain \+ ½ )?spread (\d+(?:\.\d+)?)", name):
+            made[name] = sampled(float(match.group(2)), half_chain=bool(match.group(1)))
         else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, [½ chain + ½ ]vetted generator R [→ chain], ensemble with VARIANT)")
+            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any [½ chain + ½ ]spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, [½ chain + ½ ]vetted generator R [→ chain], ensemble with VARIANT)")
     return made
 
 

@@ -256,9 +256,10 @@ def _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state,
     from deepnag.data import chain
     from deepnag.data.preprocessing import resample
     from deepnag.evaluation import vetting
+    from deepnag.generate.sampling import generate_per_class
 
     names = ["vetted generator 1", "vetted generator 0", "½ chain + ½ vetted generator 0.9", "vetted generator 1 → chain",
-             "vetted generator 0.9 → chain"]
+             "vetted generator 0.9 → chain", "½ chain + ½ spread 1.5"]
     made = {name: make(seen.sequences, seen.labels) for name, make in options.options_for(state, generator, names).items()}
     spare = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 3 * options.CHAIN_STREAM), 2)
     real, _ = chain.per_class(seen.sequences, seen.labels, 4, np.random.default_rng(3 + 2 * options.CHAIN_STREAM), 2)
@@ -276,6 +277,12 @@ def _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state,
         block = slice(4 * c, 4 * c + 4)
         assert np.array_equal(mixed[block][0::2], real[block][:2])
         assert np.allclose(mixed[block][1::2], resample(strict, real.shape[1])[block][:2], atol=1e-5)
+    wider, _ = made["½ chain + ½ spread 1.5"](4, 3)  # a wider latent's samples alternating with chained real ones
+    drawn, _ = generate_per_class(state, generator, 4, 3, 1.5)
+    for c in range(2):
+        block = slice(4 * c, 4 * c + 4)
+        assert np.array_equal(wider[block][0::2], real[block][:2])
+        assert np.allclose(wider[block][1::2], resample(drawn, real.shape[1])[block][:2], atol=1e-5)
     # `→ chain`: each vetted generator sample chained once (the generator-on-chain stream); the fill left as it was
     for margin, vetted_set in (("1", alone), ("0.9", strict)):
         samples, short = vetting.filled(vetting.vetted_per_class(state, generator, 4, 3, seen.sequences, seen.labels,

@@ -52,18 +52,20 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
     metrics["checkpoint"] = {"model": state["model"], "dataset": state["dataset"], "epoch": state.get("epoch")}
     metrics["num_per_class"] = int(len(labels) // max(len(state["class_names"]), 1))
     if generator is not None:
-        metrics["augmentation"] = held_out(state, every, saved.max_per_class, generator, samples, labels, seed)
+        metrics["augmentation"] = held_out(state, every, saved.max_per_class, generator, samples, labels, seed,
+                                           vetted=True)
     return metrics
 
 
 def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, generator: Generator,
              samples: np.ndarray, labels: np.ndarray, seed: int,
              variants: Mapping[str, Callable[[list[np.ndarray], np.ndarray], augmentation.Synthesize]] | None = None,
-             runs: int = augmentation.SEEDS, **options: Any) -> dict[str, Any]:
+             runs: int = augmentation.SEEDS, vetted: bool = False, **options: Any) -> dict[str, Any]:
     """The augmentation study on the writers the checkpoint did not see (`deepnag.evaluation.augmentation`).
 
     `variants`: more named ways of synthesising (rows of `study`), each made from the seen writers' real
-    samples and labels. `runs`: the sampling seeds, `seed`, `seed` + 1, …; `options` go to `augmentation.study`
+    samples and labels. `runs`: the sampling seeds, `seed`, `seed` + 1, …; `vetted`: also the row of
+    --synthesizer=vetted-chain-mix ("chain+vetted", `vetting.vetted_half`); `options` go to `augmentation.study`
     (learned, learned_seeds, workers, learned_steps).
 
     The seen writers' real samples are exactly the generator's training set. A
@@ -92,7 +94,8 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
                                 lambda k, s: generate_per_class(state, generator, k, s), seeds=seeds,
                                 variants={name: make(training.sequences, training.labels)
                                           for name, make in (variants or {}).items()},
-                                vetted=lambda k, s: vetting.vetted_half(state, generator, k, s, training), **options)
+                                vetted=(lambda k, s: vetting.vetted_half(state, generator, k, s, training)) if vetted
+                                else None, **options)
     result["leak"] = None
     result["seen_subjects"] = list(seen_names)
     result["heldout_subjects"] = sorted(set(raw.subjects[i] for i in test))
