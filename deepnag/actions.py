@@ -103,9 +103,8 @@ SYNTHESIZERS: Mapping[str, Synthesizer] = {s.name: s for s in (
     Synthesizer("vetted-chain-mix", "deepnag.evaluation.vetting:mix_command", "as chain-mix, the generator's half only "
                 "samples that a 1-NN recogniser of its training samples puts in their class "
                 "(deepnag/evaluation/vetting.py; a class short of them gets more chained variants)", True,
-                "num_per_class", "--metrics measures the generator (its '½ chain ½ gen' rows are chain-mix); "
-                "benchmarks/checkpoint_options.py measures this mix: drop --synthesizer=vetted-chain-mix to run "
-                "--metrics"),
+                "num_per_class", "--metrics measures the generator, and its '½ chain ½ vetted gen' rows are this "
+                "mix: drop --synthesizer=vetted-chain-mix to run it"),
 )}
 """`--synthesizer`: the options of `generate`."""
 

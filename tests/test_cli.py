@@ -61,6 +61,8 @@ def test_dataset_name_alias_and_case():
         (["--synthesizer", "mix", "--output", "x"], r"--synthesizer=mix needs --generate=CHECKPOINT \(per class half the generator\'s samples"),
         (["--synthesizer", "mix", "--generate", "g.pt", "--output", "x", "--metrics"],
          r"--metrics measures the generator, and its 'both \(½ \+ ½\)' rows are this mix"),
+        (["--synthesizer", "vetted-chain-mix", "--generate", "g.pt", "--output", "x", "--metrics"],
+         r"--metrics measures the generator, and its '½ chain ½ vetted gen' rows are this mix"),
         (["--synthesizer", "mix", "--generate", "g.pt"], r"--generate needs --output=PATH"),
         (["--synthesizer", "gpsr"], r"--synthesizer=gpsr needs --output=PATH"),
         (["--synthesizer", "gpsr", "--evaluate", "a.pt"], r"--synthesizer applies to --generate only, not to --evaluate"),
