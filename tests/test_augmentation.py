@@ -182,9 +182,10 @@ def test_a_variant_is_one_more_row_kind_on_the_same_seeds_and_gpsr_draws():
     for k in (1, 3):
         assert rows[("same", k)] == rows[("generator", k)] and rows[("gpsr again", k)] == rows[("gpsr", k)]
     assert "real + same" in augmentation.table(wider)
-    with pytest.raises(ValueError, match=r"variant names \['gpsr'\] are taken"):
-        augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1,), seeds=(0,),
-                           variants={"gpsr": synthesize})
+    for taken in ("gpsr", "vetted"):  # a row's name, or a pool the study's own mixes draw from
+        with pytest.raises(ValueError, match=rf"variant names \['{taken}'\] are taken"):
+            augmentation.study(seen, labels, test, test_labels, 3, synthesize, counts=(1,), seeds=(0,),
+                               variants={taken: synthesize})
 
 
 def _train_and_measure(tmp_path, shared_data, *flags: str) -> dict:

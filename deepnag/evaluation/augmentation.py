@@ -174,7 +174,7 @@ def study(
     """
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
     variants = dict(variants or {})
-    if clash := set(variants) & set(LABELS):
+    if clash := set(variants) & {*LABELS, *(source for pair in MIXES.values() for source in pair)}:
         raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
     counts = sorted({int(k) for k in counts})
     own = (*ADDED, *("chain+vetted",) * (vetted is not None)) if synthesize is not None else SIMPLE
