@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -91,6 +92,9 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
         assert r["differences"] == pytest.approx(np.array(by_key[(r["added"], r["per_class"])]["errors"])
                                                  - by_key[(best, r["per_class"])]["errors"])
     assert len(result["versus_best_simple"]) == 4 * len(counts)
+    lines = augmentation.table(result).splitlines()  # the longer label widens its column: errors stay aligned
+    ends = {re.search(r"\s([+-]?\d\.\d{4})\s", line).end(1) for line in lines if re.match(r"\d", line)}
+    assert len(ends) == 1 and any(line.startswith("4               real + ½ chain ½ vetted gen  ") for line in lines)
     plain = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, counts=counts, seeds=seeds,
                                learned=False)  # without `vetted`: no such row, the others as they were
     assert plain["rows"] == [row for row in result["rows"] if row["added"] != "chain+vetted"]

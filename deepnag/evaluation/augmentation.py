@@ -327,8 +327,12 @@ def label(kind: str) -> str:
 
 def _table(result: Mapping[str, Any]) -> list[str]:
     """One recogniser's study as lines: one per training set, then each kind paired with the best simple one."""
-    lines = [f"{'added per class':<16}{'training set':<22}{'error':>8}  {'vs real alone (mean ± sd, min…max)':<40}",
-             f"{0:<16}{LABELS['real']:<22}{result['real_error']:>8.4f}  {'—':<40}"]
+    paired = result.get("versus_best_simple") or versus_best_simple(result["rows"])
+    names = {(row["added"], row["baseline"]): f"{label(row['added']).removeprefix('real + ')} − "
+             f"{label(row['baseline']).removeprefix('real + ')}" for row in paired}
+    w = max(22, *(len(label(row["added"])) + 2 for row in result["rows"]), *(len(n) + 1 for n in names.values()))
+    lines = [f"{'added per class':<16}{'training set':<{w}}{'error':>8}  {'vs real alone (mean ± sd, min…max)':<40}",
+             f"{0:<16}{LABELS['real']:<{w}}{result['real_error']:>8.4f}  {'—':<40}"]
     order = [row["added"] for row in result["rows"]]
     for row in sorted(result["rows"], key=lambda r: (r["per_class"], order.index(r["added"]))):
         r, e = row["reduction"], row["error"]
@@ -337,15 +341,14 @@ def _table(result: Mapping[str, Any]) -> list[str]:
         else:
             change = (f"{0.0 - 100 * r['mean']:+.1f}% ± {100 * r['sd']:.1f}  "
                       f"({0.0 - 100 * r['max']:+.1f}…{0.0 - 100 * r['min']:+.1f}%)")
-        lines.append(f"{row['per_class']:<16}{label(row['added']):<22}{row['error']['mean']:>8.4f}  {change:<40}")
-    paired = result.get("versus_best_simple") or versus_best_simple(result["rows"])
+        lines.append(f"{row['per_class']:<16}{label(row['added']):<{w}}{row['error']['mean']:>8.4f}  {change:<40}")
     if paired:
-        lines.append(f"{'':<16}{'paired by seed':<22}{'Δ error':>8}  against the best simple augmentation at that "
+        lines.append(f"{'':<16}{'paired by seed':<{w}}{'Δ error':>8}  against the best simple augmentation at that "
                      "count, same seed (mean ± sd, min…max)")
     for row in sorted(paired, key=lambda r: (r["per_class"], order.index(r["added"]))):
         d = row["difference"]
-        name = f"{label(row['added']).removeprefix('real + ')} − {label(row['baseline']).removeprefix('real + ')}"
-        lines.append(f"{row['per_class']:<16}{name:<22}{d['mean']:>+8.4f}  ± {d['sd']:.4f}  ({d['min']:+.4f}…{d['max']:+.4f})")
+        name = names[(row["added"], row["baseline"])]
+        lines.append(f"{row['per_class']:<16}{name:<{w}}{d['mean']:>+8.4f}  ± {d['sd']:.4f}  ({d['min']:+.4f}…{d['max']:+.4f})")
     what = "sampling seeds" if len(result.get("real_errors", ())) < 2 else "seeds (sampling and training)"
     lines.append(f"error: 1 − accuracy of {result['recognizer']} on {result['samples']['test']} samples of the "
                  f"held-out writers (lower is better); changes over {len(result['seeds'])} {what}, negative = fewer errors")
