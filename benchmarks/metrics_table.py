@@ -55,10 +55,10 @@ def _name_of(path: Path, from_options: bool) -> str:
     return name
 
 
-def rows_of(path: Path, count: int, columns: tuple[str, ...], tally: bool = False) -> list[list[str]]:
-    """The table's rows of one metrics.json (or checkpoint_options result): one per recogniser (1-NN, then the
-    learned one when measured), a column per row kind in `columns`."""
-    study = study_of(path)
+def rows_of(path: Path, study: dict[str, Any], count: int, columns: tuple[str, ...],
+            tally: bool = False) -> list[list[str]]:
+    """The table's rows of one file's study (`study_of`): one per recogniser (1-NN, then the learned one when
+    measured), a column per row kind in `columns`."""
     name = study["name"]
     parts = [study] + ([study["learned"]] if study.get("learned") else [])
     table = []
@@ -95,12 +95,14 @@ def _cell(row: dict[str, Any] | None, real: list[float] | None = None) -> str:
 def table(paths: list[Path], count: int, options: tuple[str, ...] = (), tally: bool = False) -> str:
     """The Markdown table of `paths` at `count` added per class (a column per option after the study's kinds; the
     vetted mix's only where a file has it)."""
-    measured = {row["added"] for path in paths for part in (study_of(path), study_of(path).get("learned") or {})
+    studies = {path: study_of(path) for path in paths}  # each file read once
+    measured = {row["added"] for study in studies.values() for part in (study, study.get("learned") or {})
                 for row in part.get("rows", ())}
     kinds = tuple(kind for kind in KINDS if kind != "chain+vetted" or kind in measured)
     head = ["metrics", "recogniser", "real alone", *(KINDS[kind] for kind in kinds), *(f"+ {o}" for o in options)]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
-    lines += ["| " + " | ".join(row) + " |" for path in paths for row in rows_of(path, count, (*kinds, *options), tally)]
+    lines += ["| " + " | ".join(row) + " |" for path, study in studies.items()
+              for row in rows_of(path, study, count, (*kinds, *options), tally)]
     return "\n".join(lines)
 
 
