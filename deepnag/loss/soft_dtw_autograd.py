@@ -5,7 +5,8 @@
 
 The gradient with respect to the cost matrix is the expected alignment E of the
 backward recursion of the paper (never autograd through the recursion). The kernels
-(``soft_dtw_cpu`` in Numba, ``soft_dtw_cuda`` in Numba CUDA) are picked from the
+(``soft_dtw_cpu`` in Numba; on a GPU ``soft_dtw_cuda`` in Numba CUDA, or the torch
+wavefront where that does not compile, see ``soft_dtw_device``) are picked from the
 device of the tensors. E is computed right after the forward recursion, while its
 inputs are still in cache, and only when an input requires grad; the autograd
 backward then scales it by the upstream gradient.
@@ -31,6 +32,7 @@ from torch import Tensor, nn
 
 from deepnag.config import Config
 from deepnag.errors import UserError
+from deepnag.loss import soft_dtw_device
 from deepnag.loss.costs import (
     TERMS,
     check_sequences,
@@ -128,14 +130,12 @@ def _run(G: Tensor | None, alpha: Tensor, beta: Tensor, kappa: float, gamma: flo
     P, N, M = alpha.shape[0], alpha.shape[1], beta.shape[1]
     lo, hi, full = _band(N, M, bandwidth)
     if alpha.is_cuda:
-        from deepnag.loss import soft_dtw_cuda
-
         if G is None:
             G = torch.bmm(f, g.transpose(1, 2))
         cost = (alpha.unsqueeze(2) + beta.unsqueeze(1)).add_(G, alpha=kappa)
         if not bool(torch.isfinite(cost).all()):
             raise UserError("soft-DTW input contains NaN or inf values")
-        val, E = soft_dtw_cuda.soft_dtw_cuda(cost, lo, hi, gamma, want_grad)
+        val, E = soft_dtw_device.kernel_on(cost.device)(cost, lo, hi, gamma, want_grad)
         if E is None:
             return _Result(val)
         return _Result(val, E, rs=E.sum(2), cs=E.sum(1))

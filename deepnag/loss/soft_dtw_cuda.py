@@ -16,6 +16,7 @@ only the final rounding remains, and the kernels are bound by their N + M − 1
 barriers rather than by arithmetic.
 
 This module imports on machines without CUDA; the kernels compile on first launch.
+``soft_dtw_device`` checks that they do, and falls back to a torch wavefront if not.
 Tests run them under ``NUMBA_ENABLE_CUDASIM=1`` through ``soft_dtw_device_arrays``.
 """
 
@@ -23,13 +24,9 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import traceback
 
 import numpy as np
 from numba import cuda
-
-from deepnag.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -113,25 +110,6 @@ def soft_dtw_device_arrays(cost: np.ndarray, lo: np.ndarray, hi: np.ndarray, gam
 
 def soft_dtw_cuda(cost, lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad: bool):
     """Soft-DTW of a CUDA tensor (P,N,M) on the tensor's device and stream → (values, E or None), no host copies."""
-    try:
-        return _soft_dtw_cuda(cost, lo, hi, gamma, want_grad)
-    except (AttributeError, ImportError) as error:
-        if not _raised_in_numba(error):
-            raise
-        raise UserError(
-            f"Numba's CUDA target failed while compiling the soft-DTW kernels ({type(error).__name__}: {error}); "
-            f"this numba-cuda does not work with NumPy {np.__version__}: install the NumPy release numba-cuda "
-            "supports, or a newer numba-cuda"
-        ) from None
-
-
-def _raised_in_numba(error: BaseException) -> bool:
-    """Whether the innermost frame of `error` is Numba's own code (an install problem, not a bug here)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and f"{os.sep}numba" in frames[-1].filename
-
-
-def _soft_dtw_cuda(cost, lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad: bool):
     import torch
 
     cost = cost.detach().contiguous()
@@ -153,3 +131,17 @@ def _soft_dtw_cuda(cost, lo: np.ndarray, hi: np.ndarray, gamma: float, want_grad
         E = torch.zeros((P, N, M), dtype=torch.float64, device=dev)
         _backward_kernel[P, t, stream](args[0], args[1], args[2], g, cuda.as_cuda_array(R), cuda.as_cuda_array(E))
         return val, E.to(cost.dtype)
+
+
+def compile_ptx(cc: tuple[int, int] = (8, 0)) -> dict[str, str]:
+    """Both kernels compiled to PTX for compute capability `cc`, for float32 and float64 costs; needs no GPU.
+
+    Compiling is the step that fails when numba-cuda and NumPy disagree; the install test runs it on machines
+    without a GPU.
+    """
+    out = {}
+    for dtype in ("float32", "float64"):
+        common = f"{dtype}[:, :, ::1], int64[::1], int64[::1], float64, float64[:, :, ::1]"
+        out[f"forward {dtype}"] = cuda.compile_ptx(_forward_kernel.py_func, f"({common})", cc=cc)[0]
+        out[f"backward {dtype}"] = cuda.compile_ptx(_backward_kernel.py_func, f"({common}, float64[:, :, ::1])", cc=cc)[0]
+    return out

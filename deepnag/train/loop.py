@@ -30,6 +30,7 @@ from deepnag.actions import ACTIONS, MACHINE
 from deepnag.config import Config, flag_text
 from deepnag.data.batches import GestureData, training_data_for
 from deepnag.errors import UserError
+from deepnag.loss import soft_dtw_device
 from deepnag.models import sample_latent
 from deepnag.progress import Progress
 from deepnag.runtime import command, configure_threads, resolve_device
@@ -521,6 +522,8 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         device = resolve_device(config.device)
         if device.type == "cuda" and context.enabled:
             device = torch.device("cuda", context.local_rank)
+        if config.model == "DeepNAG":
+            soft_dtw_device.check(device)  # a kernel that does not run on this GPU fails now, not after loading data
         # The same run continues where its checkpoint lies in its run directory; a full checkpoint moved elsewhere,
         # like weights only, starts a new run directory under --logdir.
         same_run = state is not None and state["kind"] == "full" and run_dir.of_checkpoint(config.resume) is not None
