@@ -2,7 +2,7 @@
 
     python -m benchmarks.augmentation --datapath ../shared/data            # 3 data sets, 2 and 5 writers, 2 folds
     python -m benchmarks.augmentation --datasets dollar-gds --writers 2 --folds 2 --budget 2m
-    bash benchmarks/results/augmentation-learned/run.sh                   # the README's run (resumable)
+    bash benchmarks/augmentation_learned.sh                               # the README's run (resumable)
 
 For every data set, number of training writers w and fold f, it trains a
 DeepNAG generator with the project's command line on those w writers only
@@ -296,7 +296,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="--num-threads of training (0: all cores)")
     parser.add_argument("--train-flags", default="", metavar="FLAGS",
                         help="more training flags for every fold's generator, e.g. '--recipe=fast' (use another --out)")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "augmentation"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "augmentation" / "reference_schedule"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     results = [run_fold(args, dataset, int(w), fold)

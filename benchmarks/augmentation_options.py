@@ -1,6 +1,6 @@
 """Other ways of sampling a trained generator, measured on held-out writers beside GPSR (#22's post-hoc options).
 
-    python -m benchmarks.augmentation_options --out benchmarks/results/augmentation-fast
+    python -m benchmarks.augmentation_options --out benchmarks/results/augmentation/fast
     python -m benchmarks.augmentation_options --out OUT --options "generator → GPSR,spread 1.5"
 
 Takes the folds that `benchmarks/augmentation.py` trained in `--out` (each

@@ -1,7 +1,7 @@
 """The options of `benchmarks.augmentation_options`, measured on one checkpoint's held-out writers with both recognisers.
 
     python -m benchmarks.checkpoint_options pretrained_models/DeepNAG/dollar-gds-2-writers-chain4/generator.pt \\
-        --options "chain + generator share 0.25,½ chain + ½ generator → chain" --out benchmarks/results/checkpoint-options
+        --options "chain + generator share 0.25,½ chain + ½ generator → chain" --out benchmarks/results/checkpoint_options
 
 Where `augmentation_options` takes the benchmark's folds, this takes a checkpoint
 trained on some writers (a shipped two-writer model, say) and runs the study its
@@ -19,7 +19,7 @@ what a redraw alone moves, and each `chain + generator share P` is then also
 paired with it (the same chained draws in the places they share), as the
 study's ½ chain ½ gen is with its chain.
 
-    python -m benchmarks.checkpoint_options --summary benchmarks/results/checkpoint-options/*-seeds-12.json
+    python -m benchmarks.checkpoint_options --summary benchmarks/results/checkpoint_options/*-seeds-12.json
     python -m benchmarks.checkpoint_options --summary --versus "½ chain + ½ generator → chain" FILES
 
 prints the table of `PAIRS` for result files written before (the README's); `--versus` adds a column per option,

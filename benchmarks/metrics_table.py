@@ -1,6 +1,6 @@
 """The held-out table of `--metrics` files: every recogniser, real alone beside each kind of added samples.
 
-    python -m benchmarks.metrics_table benchmarks/results/metrics-shipped/*.metrics.json
+    python -m benchmarks.metrics_table benchmarks/results/metrics_table/shipped/*.metrics.json
     python -m benchmarks.metrics_table --count 32 A.metrics.json B.metrics.json
 
 Reads the `metrics.json` that `python main.py --generate=CKPT --metrics` wrote for
@@ -13,7 +13,7 @@ stands against real alone of the same seed: `▼` lower in every seed (it helps)
 `▲` higher in every seed (it harms), none: the seeds disagree.
 
     python -m benchmarks.metrics_table --options "½ chain + ½ vetted generator 0.8" --tally \
-        benchmarks/results/vetted/*/*.json
+        benchmarks/results/augmentation/vetted/*/*.json benchmarks/results/checkpoint_options/vetted_shipped/*.json
 
 also reads the result files of `benchmarks.checkpoint_options` (named for their
 folder where it names a fold, `<dataset>-w<w>-f<f>`), with a column for each

@@ -1,6 +1,6 @@
 """How widely a generator's samples spread, and how near they come to unseen writers, beside the chain (#37).
 
-    python -m benchmarks.sample_spread --out benchmarks/results/augmentation-learned --folds "*-w2-*"
+    python -m benchmarks.sample_spread --out benchmarks/results/augmentation/learned --folds "*-w2-*"
 
 For every fold of an `augmentation.py` --out folder and every generator it
 holds (the fold's own, and each variant under `variants/NAME`), with samples as

@@ -25,7 +25,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 "fast" buys quality per minute of CPU with a 30x learning rate, warmed up over its
 first steps, and samples from a moving average of the weights; benchmarks/time_to_quality.py
-measures it against the reference's schedule (README, "Training in minutes")."""
+measures it against the reference's schedule (docs/findings/time-to-quality.md)."""
 DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 

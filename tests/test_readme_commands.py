@@ -1,4 +1,4 @@
-"""Every command line the README shows parses into the action it describes (`deepnag.actions`)."""
+"""Every command line the README and the docs show parses into the action it describes (`deepnag.actions`), and runs."""
 
 from __future__ import annotations
 
@@ -14,16 +14,21 @@ from tests.conftest import ROOT
 ACTION_FLAGS = {"--evaluate": "evaluate", "--resume": "resume", "--generate": "generate", "--synthesizer": "generate"}
 
 
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+"""Where users read commands: the README and every page of the documentation site."""
+
+
 def readme_commands() -> list[str]:
-    """The commands of the README's bash blocks that run this project (main.py, deepnag, torchrun … main.py)."""
-    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
-    lines = "\n".join(blocks).replace("\\\n", " ").splitlines()
-    found = []
-    for line in lines:
-        line = line.split(" #")[0].strip()
-        if re.match(r"(python main\.py|deepnag |torchrun .*main\.py)", line):
-            found.append(line)
-    return found
+    """The commands of the README's and the docs' bash blocks that run this project (main.py, deepnag, torchrun …
+    main.py), each once."""
+    found: dict[str, None] = {}
+    for document in DOCUMENTS:
+        blocks = re.findall(r"```bash\n(.*?)```", document.read_text(), flags=re.S)
+        for line in "\n".join(blocks).replace("\\\n", " ").splitlines():
+            line = " ".join(line.split(" #")[0].split())
+            if re.match(r"(python main\.py|deepnag |torchrun .*main\.py)", line):
+                found[line] = None
+    return list(found)
 
 
 def _argv(command: str) -> list[str]:

@@ -4,8 +4,8 @@ Maslych, Aldilati, Taranta and LaViola ("Effective 2D Stroke-based Gesture
 Augmentation for RNNs", CHI 2023) found that chaining simple transformations
 beats any one of them. The default chain here is GPSR (`deepnag.data.gpsr`), then
 a rotation (±30°), then a stretch (±20% along each axis), chosen by measurement
-(`benchmarks/chain_choice.py`; the README's "Does synthetic data help your
-recogniser?" gives the chains tried):
+(`benchmarks/chain_choice.py`; docs/findings/chained-training.md gives the chains
+tried):
 
 - 2D strokes turn in their plane about the sample's centroid;
 - skeletons (frames of joints × xyz, 63 features for JK2017) turn about the

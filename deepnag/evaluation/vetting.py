@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 MARGIN = 1.0
 """Kept: nearest real of its own class within this share of the nearest real of another class (1: the 1-NN agrees).
-Measured at 0.8 and 1 (README, "Vetting the generator's samples"): level for 1-NN, 1 better for the GRU."""
+Measured at 0.8 and 1 (docs/findings/vetting.md): level for 1-NN, 1 better for the GRU."""
 POOL = 4
 """Candidates drawn per sample wanted."""
 

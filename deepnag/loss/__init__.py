@@ -1,7 +1,7 @@
 """The DeepNAG loss: frame costs → soft-DTW (Numba CPU / CUDA kernels) → class-aware Hausdorff → the objective.
 
 `soft_dtw` and the `SoftDTW` module are usable on their own, for any batch of
-sequences: see the README's "Use from Python".
+sequences: see docs/python.md.
 """
 
 from deepnag.loss.soft_dtw_autograd import SoftDTW, soft_dtw

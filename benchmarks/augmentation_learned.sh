@@ -1,10 +1,11 @@
 #!/bin/bash
-# The folds of this folder: --recipe fast generators, epoch caps = what about 2 idle minutes buy per data set and
+# The folds of OUT: --recipe fast generators, epoch caps = what about 2 idle minutes buy per data set and
 # writer count (so other work on the machine does not change what each fold trains; --budget is only a cap);
 # both recognisers (1-NN over 5 sampling seeds, the GRU over 2 training seeds per fold), 2 folds each.
 # Resumable: finished folds (result.json) are skipped.
-cd "$(dirname "$0")/../../.."
-OUT=benchmarks/results/augmentation-learned
+#   bash benchmarks/augmentation_learned.sh > benchmarks/results/augmentation/learned/run.log 2>&1
+cd "$(dirname "$0")/.."
+OUT=benchmarks/results/augmentation/learned
 DATA=${DATA:-../shared/data}
 for spec in "dollar-gds 2 28" "jk2017-kinect 2 180" "jk2017-leap 2 280" "dollar-gds 5 18" "jk2017-kinect 5 80" \
             "jk2017-leap 5 125"; do

@@ -3,8 +3,8 @@
 # epochs, not the clock, end the training: --time-limit=60m lifts the 4-minute budget), measured with both
 # recognisers (the GRU over 2 seeds) at 160 added per class beside real, GPSR and chain. Fold by fold: first the
 # fold's own rows with both recognisers (learned-options.json, no extra options), then the variant. Resumable.
-cd "$(dirname "$0")/../../.."
-OUT=benchmarks/results/augmentation-learned
+cd "$(dirname "$0")/.."
+OUT=benchmarks/results/augmentation/learned
 DATA=${DATA:-../shared/data}
 for spec in "jk2017-kinect 240" "dollar-gds 54" "jk2017-leap 372"; do
   set -- $spec

@@ -1,9 +1,10 @@
 #!/bin/bash
-# The folds of this folder: --recipe fast generators, epoch budgets = what 5 idle minutes buy
+# The folds of OUT: --recipe fast generators, epoch budgets = what 5 idle minutes buy
 # (so other work on the machine does not change what each fold trains; --budget is only a cap).
 # Resumable: finished folds (result.json) are skipped, and augmentation_options.py measures only missing options.
-cd "$(dirname "$0")/../../.."
-OUT=benchmarks/results/augmentation-fast
+#   bash benchmarks/augmentation_fast.sh > benchmarks/results/augmentation/fast/run.log 2>&1
+cd "$(dirname "$0")/.."
+OUT=benchmarks/results/augmentation/fast
 DATA=${DATA:-../shared/data}
 for spec in "dollar-gds 2 3 70" "jk2017-kinect 2 5 450" "jk2017-kinect 5 3 200" "dollar-gds 5 3 45"; do
   set -- $spec

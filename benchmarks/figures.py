@@ -1,0 +1,188 @@
+"""The findings' figures and the "Which samples for my recogniser?" table, drawn from the committed result files.
+
+    python -m benchmarks.figures            # writes docs/findings/figures/*.png, prints the table
+
+Every held-out study file (`--metrics`, `benchmarks/augmentation.py`, `benchmarks/checkpoint_options.py`) holds a
+`study` with rows of per-seed errors; one figure per findings page shows each option's held-out error (mean and sd
+over seeds, pooled over folds) per data set and recogniser, beside real data alone. The table reads the shipped
+two-writer models' 12-seed files: an option counts as better than the chain when its paired difference from the
+chain is below zero by more than two standard errors (2·sd/√seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+OUT = ROOT / "docs" / "findings" / "figures"
+
+STUDIES = {
+    "shipped-models": ["checkpoint_options/*-seeds-12.json"],
+    "held-out-writers": ["augmentation/reference_schedule/*/result.json"],
+    "learned-recogniser": ["augmentation/learned/*/result.json"],
+    "vetting": ["augmentation/vetted/*/*.json"],
+    "recipe-fast-folds": ["augmentation/fast/*/result.json"],
+}
+"""Findings page → the result files its figure pools (relative to benchmarks/results/)."""
+
+CLI_NAMES = {"gpsr": "gpsr", "chain": "chain", "generator": "generator", "both": "mix", "chain+generator": "chain-mix",
+             "½ chain + ½ vetted generator 1": "vetted-chain-mix"}
+"""The study's row names that a user can ask for with --synthesizer, and that name."""
+
+DATA_KINDS = {"dollar-gds": "pen strokes ($1-GDS)", "jk2017-kinect": "body (JK2017 Kinect)",
+              "jk2017-leap": "hands (JK2017 Leap Motion)"}
+
+
+def _studies(study: dict) -> list[tuple[str, dict]]:
+    """(recogniser kind, study) for the 1-NN study and its learned one, where present."""
+    out = [("1-NN", study)]
+    if study.get("learned"):
+        out.append(("learned (GRU)", study["learned"]))
+    return out
+
+
+def pooled(patterns: list[str]) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """(data set, recogniser) → option → every seed's held-out error at the largest count, over all files."""
+    table: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for pattern in patterns:
+        for path in sorted(RESULTS.glob(pattern)):
+            record = json.loads(path.read_text())
+            for kind, study in _studies(record["study"]):
+                if not study.get("rows"):
+                    continue
+                top = max(row["per_class"] for row in study["rows"])
+                cell = table[(record["dataset"], kind)]
+                cell["real alone"] += list(study.get("real_errors", [study["real_error"]]))
+                for row in study["rows"]:
+                    if row["per_class"] == top:
+                        cell[row["added"]] += list(row["errors"])
+    return table
+
+
+def draw(name: str, table: dict[tuple[str, str], dict[str, list[float]]]) -> Path:
+    """One panel per (data set, recogniser): mean held-out error ± sd of each option, real alone dashed."""
+    datasets = sorted({key[0] for key in table})
+    kinds = sorted({key[1] for key in table})
+    height = 0.3 * max(len(cell) for cell in table.values()) + 1.2
+    fig, axes = plt.subplots(len(kinds), len(datasets), figsize=(4.4 * len(datasets), height * len(kinds) + 0.4),
+                             squeeze=False)
+    for (row, kind), (column, dataset) in itertools.product(enumerate(kinds), enumerate(datasets)):
+        ax, key = axes[row][column], (dataset, kind)
+        if key not in table:
+            ax.axis("off")
+            continue
+        options = [o for o in table[key] if o != "real alone"]
+        means = np.array([np.mean(table[key][o]) for o in options])
+        sds = np.array([np.std(table[key][o], ddof=1) if len(table[key][o]) > 1 else 0.0 for o in options])
+        y = np.arange(len(options))
+        ax.barh(y, means, xerr=sds, color=["tab:green" if o in CLI_NAMES else "tab:gray" for o in options], alpha=0.8)
+        ax.axvline(np.mean(table[key]["real alone"]), color="k", linestyle="--", linewidth=1, label="real alone")
+        ax.set_yticks(y, [CLI_NAMES.get(o, o) for o in options], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("held-out error (lower is better)", fontsize=8)
+        ax.set_title(f"{dataset}, {kind}", fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"{name}: mean ± sd over seeds (and folds); green: a --synthesizer name", fontsize=9)
+    fig.tight_layout()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def draw_time_to_quality() -> Path:
+    """TSTR / yardstick against minutes of training, per data set and recipe (benchmarks/time_to_quality.py)."""
+    runs = sorted((RESULTS / "time_to_quality").glob("*/points.jsonl"))
+    datasets = sorted({p.parent.name.split("-")[0] + ("-" + p.parent.name.split("-")[1] if p.parent.name.startswith("jk")
+                                                       else "-gds") for p in runs})
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.2), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        for path in runs:
+            if not path.parent.name.startswith(dataset + "-"):
+                continue
+            points = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            minutes = [p["seconds"] / 60 for p in points]
+            ratio = [p["ratio"] for p in points]
+            ax.errorbar(minutes, ratio, yerr=[p["tstr_sd"] / p["yardstick"] for p in points], marker="o",
+                        label=path.parent.name[len(dataset) + 1:], capsize=2)
+        ax.set_title(dataset, fontsize=9)
+        ax.set_xlabel("minutes of training (2-core CPU)")
+        ax.set_ylabel("TSTR / yardstick")
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = OUT / "time-to-quality.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def draw_chain_choice() -> Path:
+    """Held-out GRU error of each chain tried (benchmarks/chain_choice.py), per data set, pooled over folds."""
+    table: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted((RESULTS / "chain_choice").glob("*.json")):
+        record = json.loads(path.read_text())
+        for option, errors in record["errors"].items():
+            table[(record["dataset"], "learned (GRU)")][option] += list(errors)
+    return draw("chained-training", table)
+
+
+def recommendations() -> list[tuple[str, str, str, str]]:
+    """(kind of data, recogniser, option, gain over real alone) from the shipped two-writer models' 12 seeds."""
+    out = []
+    for path in sorted(RESULTS.glob("checkpoint_options/*-seeds-12.json")):
+        record = json.loads(path.read_text())
+        for kind, study in _studies(record["study"]):
+            rows = {row["added"]: np.array(row["errors"]) for row in study["rows"] if row["per_class"] == 160}
+            chain = rows["chain"]
+            best, best_error = "chain", chain.mean()
+            for option, errors in rows.items():
+                diff = errors - chain
+                beats = diff.mean() + 2 * diff.std(ddof=1) / np.sqrt(len(diff)) < 0
+                if option in CLI_NAMES and beats and errors.mean() < best_error:
+                    best, best_error = option, errors.mean()
+            real = float(np.mean(study.get("real_errors", [study["real_error"]])))
+            gain = f"{(real - best_error) / real:+.0%} errors".replace("+", "−") if best_error < real else \
+                f"{(best_error - real) / real:+.0%} errors"
+            out.append((DATA_KINDS[record["dataset"]], kind, "the chain" if best == "chain" else CLI_NAMES[best],
+                        f"{real:.3f} → {best_error:.3f} ({gain})"))
+    return out
+
+
+def recommendation_table(link: str) -> str:
+    """The README's and the docs' table: data kind × recogniser → option, measured error, evidence link."""
+    lines = ["| your data | 1-NN template matcher | learned recogniser (GRU) |", "|---|---|---|"]
+    cells = defaultdict(dict)
+    for data, kind, option, gain in recommendations():
+        cells[data][kind] = f"`{option}`: {gain}" if option != "the chain" else f"the chain: {gain}"
+    for data, row in cells.items():
+        lines.append(f"| {data} | {row['1-NN']} | {row['learned (GRU)']} |")
+    return "\n".join(lines) + f"\n\nHeld-out error with 160 samples per class added, real alone → the option, mean over 12 " \
+                              f"seeds ([evidence]({link}))."
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    for name, patterns in STUDIES.items():
+        print(draw(name, pooled(patterns)).relative_to(ROOT))
+    print(draw_chain_choice().relative_to(ROOT))
+    print(draw_time_to_quality().relative_to(ROOT))
+    print()
+    print(recommendation_table("docs/findings/index.md"))
+
+
+if __name__ == "__main__":
+    main()
