@@ -64,3 +64,10 @@ def test_library_text_cites_docs_pages_not_readme_sections():
     for path in (ROOT / "deepnag").rglob("*.py"):
         text = path.read_text()
         assert not re.search(r"README's \"|\(README, \"|README\.md#", text), path
+
+
+def test_every_results_path_the_docs_name_exists():
+    for page in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]:
+        for path in re.findall(r"(benchmarks/results/[A-Za-z0-9_./-]*[A-Za-z0-9_/])", page.read_text()):
+            if "*" not in path:
+                assert (ROOT / path).exists(), f"{page.name}: {path}"
