@@ -33,7 +33,7 @@ GPSR draws and real-alone error) with one more row kind per option:
   alone on that stream, shows how much two draws of the chain differ);
   `½ chain + ½ generator → chain`: half of each class the chain of the real samples, half `generator → chain`;
 - `vetted generator R`: the generator's samples vetted by the seen writers' 1-NN recogniser
-  (`deepnag.evaluation.vetting`: of POOL times as many drawn, those nearer their own class's real samples than
+  (`deepnag.generate.vetting`: of POOL times as many drawn, those nearer their own class's real samples than
   R times any other class's; one draw and its margins shared by every R), a class left short filled with chained variants of its real samples (a stream of its
   own); `½ chain + ½ vetted generator R`: half of each class the chain of the real samples, half that;
   `[½ chain + ½ ]vetted generator R → chain`: the same with one chained variant of each vetted generator sample
@@ -82,10 +82,10 @@ from deepnag.atomic import atomic_write
 from deepnag.data import chain, gpsr, load_raw
 from deepnag.data.preprocessing import resample
 from deepnag.evaluation.augmentation import COUNTS, SIMPLE, Synthesize, versus_best_simple, versus_gpsr
-from deepnag.evaluation.gru_recognizer import GRURecognizer
 from deepnag.evaluation.report import held_out
-from deepnag.evaluation.vetting import filled, first_below, judged, margins
 from deepnag.generate.sampling import generate_per_class, load_generator, normalizer_from
+from deepnag.generate.vetting import filled, first_below, judged, margins
+from deepnag.recognition.gru_recognizer import GRURecognizer
 
 OPTIONS = ("generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5", "spread 2",
            "generator share 0.25", "generator share 0.75", "near seen 0.5",

@@ -1,5 +1,5 @@
 #!/bin/bash
-# #37: the generator's samples vetted by the seen writers' 1-NN (deepnag/evaluation/vetting.py), half of each class
+# #37: the generator's samples vetted by the seen writers' 1-NN (deepnag/generate/vetting.py), half of each class
 # beside half chained real samples, on the 5-writer folds' 3x-trained generators (the harmed dollar-gds folds first)
 # and the shipped chain-trained two-writer models; both recognisers, --metrics's seeds. Resumable.
 # The folds' files go to OUT, the shipped models' to benchmarks/results/checkpoint_options/vetted_shipped.

@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 from deepnag.data import chain, load_raw, subjects
-from deepnag.evaluation import gru_recognizer
+from deepnag.recognition import gru_recognizer
 
 
 def main() -> None:

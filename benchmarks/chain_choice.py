@@ -4,7 +4,7 @@
     python -m benchmarks.chain_choice --datasets dollar-gds --folds 1 --seeds 2
 
 For every data set and fold (the folds of `benchmarks/augmentation.py`), the
-learned recogniser (`deepnag.evaluation.gru_recognizer`) is trained on the
+learned recogniser (`deepnag.recognition.gru_recognizer`) is trained on the
 fold's writers' real samples plus `--per-class` variants per class from each
 candidate chain, and tested on every sample of the other writers; each seed
 draws both the variants and the network's weights. Real alone and GPSR alone are
@@ -31,7 +31,7 @@ from benchmarks.augmentation import fold_subjects  # the same folds
 from deepnag.atomic import atomic_write
 from deepnag.data import chain, load_raw
 from deepnag.evaluation.augmentation import default_workers
-from deepnag.evaluation.gru_recognizer import GRURecognizer, standardise
+from deepnag.recognition.gru_recognizer import GRURecognizer, standardise
 
 CANDIDATES: dict[str, dict[str, Any]] = {
     "gpsr": {"steps": ("gpsr",)},

@@ -32,8 +32,8 @@ import numpy as np
 from benchmarks.augmentation_options import best_of, fold_folders
 from deepnag import checkpoint
 from deepnag.data import RawGestures, chain, load_raw, subjects
-from deepnag.evaluation.gru_recognizer import standardise
 from deepnag.generate.sampling import generate_per_class, load_generator
+from deepnag.recognition.gru_recognizer import standardise
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDED = 160  # samples added per class, as in the study's largest count

@@ -38,8 +38,8 @@ from deepnag import checkpoint
 from deepnag.config import DURATION_UNITS
 from deepnag.data import load_raw
 from deepnag.evaluation.metrics import subject_disjoint_yardstick
-from deepnag.evaluation.recognizers import accuracy
 from deepnag.generate.sampling import generate_per_class, load_generator
+from deepnag.recognition.recognizers import accuracy
 
 RECIPES = {"reference": "", "lr3e-3": "--lr=3e-3", "lr3e-3+warm-up": "--lr=3e-3 --lr-warmup=100",
            "fast": "--recipe=fast"}

@@ -90,9 +90,9 @@ def augment(sequences: Sequence[np.ndarray], labels: Sequence[int] | np.ndarray,
     `sequences`: arrays (T_i, D) in any units (2D strokes, or skeleton frames of joints × xyz); returns samples
     (N·k, 32, D) float32 in the same units and their labels (variants of sample i are rows i·k … i·k + k − 1).
     """
-    from deepnag.data import chain, gpsr
+    from deepnag.generate.synthesizers import SYNTHESIZERS
 
-    makers = {"gpsr": gpsr.per_sample, "chain": chain.per_sample}
+    makers = {name: s.block.per_sample for name, s in SYNTHESIZERS.items() if s.count == "num_per_sample"}
     if method not in makers:
         raise UserError(f"augment's method must be one of {sorted(makers)}; got {method!r}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:

@@ -12,23 +12,13 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from deepnag._version import __version__
-from deepnag.actions import (
-    ACTIONS,
-    FLAG_GROUPS,
-    RUN_SETTINGS,
-    SYNTHESIZERS,
-    chosen,
-    flag,
-    missing,
-    refused,
-    synthesizer_refused,
-)
+from deepnag.actions import ACTIONS, FLAG_GROUPS, RUN_SETTINGS, chosen, flag, missing, refused
 from deepnag.config import BEST_BY, DATASETS, DEVICES, DOLLAR_GDS_SPEEDS, DURATION_UNITS, MODELS, RECIPES, Config
 from deepnag.errors import UserError
+from deepnag.generate.synthesizers import SYNTHESIZERS
 from deepnag.runtime import command, configure_openmp, end_process, launched_by_torchrun
 from deepnag.train.run_dir import FILE_ONLY
 
@@ -59,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_console_logging()
     try:
         config, explicit = parse_args(argv)
-        ACTIONS[action_of(config, explicit)].run(config, explicit)
+        from deepnag import commands  # here, not at the top: parsing flags and --help need none of what it imports
+
+        commands.run(action_of(config, explicit), config, explicit)
     except UserError as error:
         print(f"{error.label}: {error}", file=sys.stderr)
         return error.exit_code
@@ -78,14 +70,6 @@ def run() -> NoReturn:
     if launched_by_torchrun():
         end_process(code)
     sys.exit(code)
-
-
-def train_command(config: Config, explicit: set[str]) -> Path:
-    """train's entry: the training loop, measuring quality with `--eval-every` (the monitor lives above training)."""
-    from deepnag.evaluation.monitor import QualityMonitor
-    from deepnag.train.loop import train
-
-    return train(config, explicit, quality=QualityMonitor)
 
 
 def action_of(config: Config, explicit: set[str]) -> str:
@@ -445,7 +429,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
     except ValueError as error:
         raise UserError(str(error)) from None
     why = (refused(action, explicit) or missing(action, values)
-           or (synthesizer_refused(values, explicit) if action.name == "generate" else None)
+           or (SYNTHESIZERS[values["synthesizer"]].refused(values, explicit) if action.name == "generate" else None)
            or _value_refused(values, explicit, action.name))
     if why:
         raise UserError(why)
@@ -473,4 +457,4 @@ def _value_refused(values: dict[str, Any], explicit: set[str], action: str) -> s
     return None
 
 
-__all__ = ["action_of", "build_parser", "main", "parse_args", "train_command"]
+__all__ = ["action_of", "build_parser", "main", "parse_args"]

@@ -10,9 +10,10 @@ import pytest
 
 import main
 from deepnag.data import chain, gpsr
-from deepnag.evaluation import augmentation, gru_recognizer
-from deepnag.evaluation.gru_recognizer import GRURecognizer
-from deepnag.evaluation.recognizers import recognizer_for
+from deepnag.evaluation import augmentation
+from deepnag.recognition import gru_recognizer
+from deepnag.recognition.gru_recognizer import GRURecognizer
+from deepnag.recognition.recognizers import recognizer_for
 
 STEPS = 40
 """Optimiser steps of the learned recogniser in these tests: what is checked is bookkeeping, not accuracy."""

@@ -155,8 +155,8 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
 def _filtered_generator_keeps_what_the_seen_recogniser_gets_right(fold, shared_data):
     from deepnag import checkpoint
     from deepnag.data import load_raw, subjects
-    from deepnag.evaluation.recognizers import recognizer_for
     from deepnag.generate.sampling import generate_per_class, load_generator
+    from deepnag.recognition.recognizers import recognizer_for
 
     options = _import_benchmark("augmentation_options")
     path = next(fold.glob("logs/*/checkpoints/checkpoint-best.pt"))
@@ -182,8 +182,8 @@ def _the_learned_options_judge_with_the_gru_and_chain_the_generator(options, sta
     """`GRU-filtered generator` keeps what the seen writers' GRU (the sampling seed its training seed) gets right;
     `generator → chain` is one chained variant of each of the generator's samples."""
     from deepnag.data import chain
-    from deepnag.evaluation.gru_recognizer import GRURecognizer
     from deepnag.generate.sampling import generate_per_class
+    from deepnag.recognition.gru_recognizer import GRURecognizer
 
     k, pool_size = 6, 6 * options.FILTER_POOL
     made = options.options_for(state, generator, ["GRU-filtered generator", "generator → chain"])
@@ -255,7 +255,7 @@ def _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state,
     nothing: that stream alone); `½ chain + ½ vetted generator R`: chained real samples alternating with those."""
     from deepnag.data import chain
     from deepnag.data.preprocessing import resample
-    from deepnag.evaluation import vetting
+    from deepnag.generate import vetting
     from deepnag.generate.sampling import generate_per_class
 
     names = ["vetted generator 1", "vetted generator 0", "½ chain + ½ vetted generator 0.9", "vetted generator 1 → chain",

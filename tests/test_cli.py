@@ -236,19 +236,34 @@ def test_generate_chooses_its_synthesizer_from_the_synthesizer_table(argv, actio
             parse_args(argv)
 
 
-def test_each_synthesizer_of_the_table_either_measures_or_refuses_metrics_in_one_line():
-    """Walks generate's synthesizer table: its entry and measure resolve to functions, or --metrics is refused
-    with the row's own message (which may hold a colon: only `module:function` is a measure)."""
-    from deepnag.actions import SYNTHESIZERS, _function
+def test_each_synthesizer_of_the_registry_either_measures_or_refuses_metrics_in_one_line():
+    """Walks the synthesizer registry: --metrics either has a measure on the top floor (`deepnag.commands.MEASURES`)
+    or is refused with the synthesizer's own `why_not`, and never both."""
+    from deepnag import commands
+    from deepnag.generate.synthesizers import SYNTHESIZERS
 
     for synthesizer in SYNTHESIZERS.values():
-        assert callable(_function(synthesizer.entry)), synthesizer.name
         argv = [f"--synthesizer={synthesizer.name}", "--output=x", "--metrics"]
         argv += ["--generate=g.pt"] if synthesizer.needs_checkpoint else []
-        if synthesizer.measures:
-            assert callable(_function(synthesizer.measure)), synthesizer.name
-            assert parse_args(argv)[0].metrics
+        measure = commands.MEASURES.get(synthesizer.name)
+        assert (measure is None) == (synthesizer.why_not is not None), synthesizer.name
+        if measure is not None:
+            assert callable(measure) and parse_args(argv)[0].metrics
         else:
-            with pytest.raises(UserError, match=f"^{re.escape(synthesizer.measure)}$"):
+            with pytest.raises(UserError, match=f"^{re.escape(synthesizer.why_not)}$"):
                 parse_args(argv)
-    assert sum(s.measures for s in SYNTHESIZERS.values()) == 1  # the generator's samples; the rest refuse
+    assert set(commands.MEASURES) == {"generator"}  # the generator's samples; the rest refuse
+
+
+def test_every_action_has_a_function_on_the_top_floor():
+    from deepnag import commands
+    from deepnag.actions import ACTIONS
+
+    assert set(commands.HANDLERS) == set(ACTIONS) and all(callable(f) for f in commands.HANDLERS.values())
+
+
+def test_no_function_is_imported_by_its_name_as_a_string():
+    """Handlers are real callables: no "module:function" strings, no importlib, anywhere in the package."""
+    for path in (ROOT / "deepnag").rglob("*.py"):
+        text = path.read_text()
+        assert "importlib" not in text and not re.search(r"[\"']deepnag(\.\w+)+:\w+[\"']", text), path

@@ -96,7 +96,7 @@ def test_metrics_json_and_table(trained, tmp_path, shared_data, caplog, monkeypa
     import json
     import logging
 
-    from deepnag.evaluation import gru_recognizer
+    from deepnag.recognition import gru_recognizer
 
     monkeypatch.setattr(gru_recognizer, "STEPS", 40)
 
@@ -214,7 +214,7 @@ def test_vetted_chain_mix_writes_the_chain_then_the_vetted_generator_samples_fil
     from deepnag.data import chain
     from deepnag.data.batches import training_raw_for
     from deepnag.data.preprocessing import resample
-    from deepnag.evaluation import vetting
+    from deepnag.generate import vetting
     from deepnag.generate.sampling import load_generator
 
     path, per_class = trained["dollar-gds"], 6

@@ -1,4 +1,4 @@
-"""deepnag.evaluation.gru_recognizer: the learned recogniser learns, repeats itself, and refuses bad input."""
+"""deepnag.recognition.gru_recognizer: the learned recogniser learns, repeats itself, and refuses bad input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from deepnag.evaluation.gru_recognizer import GRURecognizer, Network, standardise
+from deepnag.recognition.gru_recognizer import GRURecognizer, Network, standardise
 
 STEPS = 120
 """Enough optimiser steps for the toy sets below (the default is for real data)."""

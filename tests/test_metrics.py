@@ -18,10 +18,10 @@ from deepnag.evaluation.metrics import (
     split_subjects,
     subject_disjoint_yardstick,
 )
-from deepnag.evaluation.recognizers import accuracy
 from deepnag.evaluation.report import table as report_table
 from deepnag.loss.hausdorff import class_aware_hausdorff
 from deepnag.loss.soft_dtw_autograd import soft_dtw, squared_euclidean_cost
+from deepnag.recognition.recognizers import accuracy
 
 DATASETS = ("dollar-gds", "jk2017-kinect")
 
@@ -206,8 +206,8 @@ def test_all_metrics_returns_plain_numbers_that_tell_noise_from_real_data(raw_se
 
 
 def test_the_learned_recognisers_tstr_and_yardstick_are_its_own_fits(raw_sets, monkeypatch):
-    from deepnag.evaluation import gru_recognizer
     from deepnag.evaluation.metrics import learned_metrics, split_subjects
+    from deepnag.recognition import gru_recognizer
 
     monkeypatch.setattr(gru_recognizer, "STEPS", 60)
     raw = raw_sets["dollar-gds"]

@@ -89,7 +89,7 @@ def test_each_readme_command_runs_with_tiny_settings(command, readme_run, shared
     """Each README command, small (few samples, one epoch), ends well; torchrun's run as one process here."""
     import main
     from deepnag import checkpoint
-    from deepnag.evaluation import gru_recognizer
+    from deepnag.recognition import gru_recognizer
 
     monkeypatch.chdir(tmp_path)  # outputs such as --output=synthetic land here
     monkeypatch.setattr(gru_recognizer, "STEPS", 20)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from deepnag.data import load_raw
-from deepnag.evaluation.recognizers import (
+from deepnag.recognition.recognizers import (
     JackknifeDTW,
     Protractor,
     accuracy,

@@ -19,7 +19,7 @@ TINY = tiny("--classes=arrow,star,circle", "--max-per-class=0", "--resample-n=16
 @pytest.fixture(autouse=True)
 def short_learned_fits(monkeypatch):
     """--metrics' learned recogniser fits a few steps here: these tests check what a release holds, not its quality."""
-    from deepnag.evaluation import gru_recognizer
+    from deepnag.recognition import gru_recognizer
 
     monkeypatch.setattr(gru_recognizer, "STEPS", 20)
 

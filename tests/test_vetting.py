@@ -1,4 +1,4 @@
-"""deepnag.evaluation.vetting: generated samples kept only where the seen samples' 1-NN puts them clearly in their class."""
+"""deepnag.generate.vetting: generated samples kept only where the seen samples' 1-NN puts them clearly in their class."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from deepnag.data.preprocessing import resample
-from deepnag.evaluation import vetting
-from deepnag.evaluation.recognizers import recognizer_for
+from deepnag.generate import vetting
+from deepnag.recognition.recognizers import recognizer_for
 from tests.test_augmentation import _strokes
 
 

@@ -1,1 +1,1 @@
-"""After training: sampling a checkpoint, figures, export, quality metrics, recognisers and reports."""
+"""After training: figures of a checkpoint, quality metrics, the held-out-writer study and their reports; it only measures."""

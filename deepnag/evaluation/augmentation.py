@@ -40,10 +40,10 @@ from typing import Any
 import numpy as np
 
 from deepnag.data import chain, gpsr
-from deepnag.evaluation import gru_recognizer
-from deepnag.evaluation.gru_recognizer import GRURecognizer, standardise
-from deepnag.evaluation.recognizers import Classifier, recognizer_for
 from deepnag.progress import Progress
+from deepnag.recognition import gru_recognizer
+from deepnag.recognition.gru_recognizer import GRURecognizer, standardise
+from deepnag.recognition.recognizers import Classifier, recognizer_for
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def study(
 
     `synthesize` is the generator (None: only the simple rows, e.g. when the generator saw the test writers);
     `variants` adds one row kind per named synthesizer, on the same seeds and draws; `vetted` (the generator's samples
-    vetted, `deepnag.evaluation.vetting`) the row kind "chain+vetted", half the chain's draws and half its (what
+    vetted, `deepnag.generate.vetting`) the row kind "chain+vetted", half the chain's draws and half its (what
     --synthesizer=vetted-chain-mix writes), with the generator only. With `learned`, the learned
     recogniser's study is under "learned": over the first `learned_seeds` seeds (`LEARNED_SEEDS`), fitted in
     `workers` processes (one per core) for `learned_steps` steps each (`gru_recognizer.STEPS`). Samples in data units.

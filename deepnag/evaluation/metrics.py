@@ -1,12 +1,12 @@
 """Measured quality of synthetic gestures: recognition accuracy, fidelity and diversity.
 
 - TSTR: train-on-synthetic, test-on-real accuracy of a standard recogniser
-  (`deepnag.evaluation.recognizers.accuracy` on synthetic training samples), the measure of the DeepNAG paper.
+  (`deepnag.recognition.recognizers.accuracy` on synthetic training samples), the measure of the DeepNAG paper.
 - `subject_disjoint_yardstick`: the same recogniser trained on the real samples
   of half the subjects and tested on the other half (both ways, averaged): what
   real data of unseen writers achieves, the number TSTR is read against.
   `all_metrics` gives both for the 1-NN recogniser and, under "learned", for the
-  learned one (`deepnag.evaluation.gru_recognizer`).
+  learned one (`deepnag.recognition.gru_recognizer`).
 - `fidelity_diversity`: soft-DTW numbers in normalised units. Fidelity is the
   class-aware average Hausdorff distance (METHOD.md §3) from a reference half of the real
   subjects to the synthetic set, beside the same distance to the other half of
@@ -28,9 +28,9 @@ import torch
 
 from deepnag.config import Config
 from deepnag.data.preprocessing import MinMaxNormalizer, resample
-from deepnag.evaluation import gru_recognizer
-from deepnag.evaluation.recognizers import Classifier, accuracy, recognizer_for
 from deepnag.loss.soft_dtw_autograd import soft_dtw_pairs
+from deepnag.recognition import gru_recognizer
+from deepnag.recognition.recognizers import Classifier, accuracy, recognizer_for
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from deepnag.config import Config
 from deepnag.data import load_raw
 from deepnag.data.batches import GestureData, real_part
 from deepnag.evaluation.metrics import intra_class_distance, subject_disjoint_yardstick
-from deepnag.evaluation.recognizers import accuracy
 from deepnag.generate.sampling import generate
 from deepnag.models import Generator
+from deepnag.recognition.recognizers import accuracy
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,13 @@ from deepnag.atomic import atomic_write
 from deepnag.config import Config, flag_or_saved
 from deepnag.data import RawGestures, load_raw, subjects
 from deepnag.errors import UserError
-from deepnag.evaluation import augmentation, vetting
+from deepnag.evaluation import augmentation
 from deepnag.evaluation.metrics import all_metrics, split_subjects
-from deepnag.evaluation.recognizers import accuracy
+from deepnag.generate import vetting
 from deepnag.generate.export import Generated, metrics_path
 from deepnag.generate.sampling import generate_per_class, normalizer_from
 from deepnag.models import Generator
+from deepnag.recognition.recognizers import accuracy
 
 log = logging.getLogger(__name__)
 

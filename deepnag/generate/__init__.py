@@ -1,1 +1,1 @@
-"""From a checkpoint or real samples to synthetic gestures on disk: sampling a generator, the synthesizers, npz and native files."""
+"""From a checkpoint or real samples to synthetic gestures on disk: sampling a generator, the synthesizers (vetting included), npz and native files."""

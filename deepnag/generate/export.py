@@ -1,10 +1,8 @@
 """Synthetic samples for real use (`python main.py --generate=CHECKPOINT --output=PATH`), or GPSR's of real ones.
 
-`--synthesizer=gpsr` writes GPSR variants (`deepnag.data.gpsr`), and `--synthesizer=chain` chained ones (GPSR, rotation, stretch: `deepnag.data.chain`), of the real samples
-a checkpoint trained on (with `--generate`), else of those the data flags select.
-`--synthesizer=mix` writes, per class, half the generator's samples and half GPSR
-variants of its training samples: the set `--metrics` measures as "both (½ + ½)";
-`--synthesizer=chain-mix` the same with chained variants ("½ chain ½ gen").
+`--synthesizer=NAME` writes the samples of a synthesizer of `deepnag.generate.synthesizers`: the simple ones (gpsr,
+chain) of the real samples a checkpoint trained on (with `--generate`), else of those the data flags select; the
+mixes per class from the checkpoint's generator and training samples.
 
 Always `PATH.npz` (`samples` float32 (N, n, D) in the data's units, `labels`
 int64 (N,), `class_names` unicode (C,); loads with `allow_pickle=False`). With
@@ -21,7 +19,6 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -30,11 +27,11 @@ import numpy as np
 from deepnag import checkpoint
 from deepnag.atomic import atomic_write, writable_folder
 from deepnag.config import Config, flag_or_saved
-from deepnag.data import RawGestures, chain, gpsr, native_file
+from deepnag.data import RawGestures, native_file
 from deepnag.data.batches import training_raw_for
-from deepnag.data.preprocessing import resample
 from deepnag.errors import UserError
 from deepnag.generate.sampling import generate_per_class, load_generator
+from deepnag.generate.synthesizers import GENERATOR, SYNTHESIZERS, Sources
 from deepnag.models import Generator
 from deepnag.runtime import resolve_device
 
@@ -156,47 +153,22 @@ def _training_raw_of(state: dict, config: Config, explicit: set[str]) -> tuple[C
     return source, raw
 
 
-MIXED = {"mix": ("GPSR", gpsr.per_class), "chain-mix": ("chained", chain.per_class),
-         "vetted-chain-mix": ("chained", chain.per_class)}
-"""The mixes of `--synthesizer`: what fills the other half of each class, named for the log, and its function."""
-
-Half = Callable[[dict[str, Any], Generator, int, int, RawGestures], tuple[np.ndarray, np.ndarray]]
-"""The generator's half of a mix: (state, generator, per class, seed, training samples) -> class-major samples, labels."""
-
-
-def drawn_half(state: dict[str, Any], generator: Generator, k: int, seed: int,
-               raw: RawGestures) -> tuple[np.ndarray, np.ndarray]:
-    """The generator's half of --synthesizer=mix and chain-mix: `k` of its samples per class, as drawn."""
-    return generate_per_class(state, generator, k, seed)
-
-
-def mix_command(config: Config, explicit: set[str], half: Half = drawn_half) -> list[Path]:
-    """The --synthesizer=mix and chain-mix actions: --num-per-class samples of every class, ⌊half⌋ the generator's
-    (`half`) and the rest GPSR (mix) or chained (chain-mix) variants of its training samples (resampled along their
-    path to the generator's length)."""
+def mix_command(config: Config, explicit: set[str]) -> list[Path]:
+    """The mixes of --synthesizer (mix, chain-mix, vetted-chain-mix): --num-per-class samples of every class, drawn by
+    the synthesizer's block (`deepnag.generate.synthesizers`) from the checkpoint's generator and training samples."""
+    synthesizer = SYNTHESIZERS[config.synthesizer]
     output = npz_path(config.output)
     _check_output(output)
     state = _checkpoint_of(config, explicit)
     source, raw = _training_raw_of(state, config, explicit)
     seed = flag_or_saved(config, explicit, source, "seed")
-    num_classes, k = len(raw.class_names), config.num_per_class
-    generated = k // 2
-    what, per_class = MIXED[config.synthesizer]
-    variants, _ = per_class(raw.sequences, raw.labels, k - generated, np.random.default_rng(seed), num_classes)
-    variants = resample(list(variants), int(state["seq_len"])).astype(np.float32).reshape(
-        num_classes, k - generated, int(state["seq_len"]), -1)
-    parts = [variants]
-    if generated:
-        generator = load_generator(state, config.generate, resolve_device(config.device))
-        samples, _ = half(state, generator, generated, seed, raw)
-        parts.append(samples.reshape(num_classes, generated, *samples.shape[1:]))
-    samples = np.concatenate(parts, axis=1).reshape(num_classes * k, *variants.shape[2:])  # class-major
-    labels = np.repeat(np.arange(num_classes), k)
+    generator = load_generator(state, config.generate, resolve_device(config.device))
+    sources = Sources(raw, int(state["seq_len"]), state, generator)
+    samples, labels = synthesizer.block(sources, config.num_per_class, seed)
     written = _write(output, config, source.dataset, samples, labels, raw.class_names)
     for path in written:
-        log.info("wrote %s (%d samples per class: %d %s variants of the %d training samples, then %d of the "
-                 "generator%s)", path, k, k - generated, what, len(raw.sequences), generated,
-                 "" if half is drawn_half else ", vetted as logged above")
+        log.info("wrote %s (%d samples per class, %s: %s, from the %d training samples and the generator)", path,
+                 config.num_per_class, synthesizer.name, synthesizer.block.name, len(raw.sequences))
     return written
 
 
@@ -213,7 +185,7 @@ def transform_command(config: Config, explicit: set[str]) -> list[Path]:
         seed = config.resolved_seed
         source = dataclasses.replace(config, seed=seed)
         raw = training_raw_for(source)
-    transform = {"gpsr": gpsr.per_sample, "chain": chain.per_sample}[config.synthesizer]
+    transform = SYNTHESIZERS[config.synthesizer].block.per_sample
     samples, labels = transform(raw.sequences, raw.labels, config.num_per_sample, np.random.default_rng(seed))
     written = _write(output, config, source.dataset, samples, labels, raw.class_names)
     what = "GPSR" if config.synthesizer == "gpsr" else "chained (GPSR, rotation, stretch)"
@@ -221,3 +193,14 @@ def transform_command(config: Config, explicit: set[str]) -> list[Path]:
         log.info("wrote %s (%d %s variants: %d of each of %d real samples from %d subjects)", path, len(samples),
                  what, config.num_per_sample, len(raw.sequences), len(set(raw.subjects)))
     return written
+
+
+def synthesize_command(config: Config, explicit: set[str]) -> Generated | list[Path]:
+    """generate's samples, by the --synthesizer's kind: the generator itself, a simple block applied to every real
+    sample (--num-per-sample), or a composition per class (--num-per-class)."""
+    synthesizer = SYNTHESIZERS[config.synthesizer]
+    if synthesizer.block is GENERATOR:
+        return generate_command(config, explicit)
+    if synthesizer.count == "num_per_sample":
+        return transform_command(config, explicit)
+    return mix_command(config, explicit)

@@ -40,17 +40,21 @@ def _flag_tables(parser: argparse.ArgumentParser) -> list[str]:
 def render() -> str:
     """The reference's Markdown: the actions, the synthesizers, then every flag by group."""
     sys.path.insert(0, str(ROOT))
-    from deepnag.actions import ACTIONS, SYNTHESIZERS
+    from deepnag.actions import ACTIONS
     from deepnag.cli import build_parser
+    from deepnag.generate.synthesizers import SYNTHESIZERS
 
     lines = ["## Actions", "", "A command runs one action; a flag that the action does not take is refused.", "",
              "| action | started by | what it does |", "|---|---|---|"]
     for action in ACTIONS.values():
         called = f"`{action.called}`" if action.called.startswith("--") else "no action flag"
         lines.append(f"| {action.name} | {called} | {_cell(action.help)} |")
-    lines += ["", "## Synthesizers (`--synthesizer`)", "", "| name | needs a checkpoint | what it writes |", "|---|---|---|"]
+    lines += ["", "## Synthesizers (`--synthesizer`)", "", "Each is one composition of the building blocks of "
+              "`deepnag.generate.synthesizers`.", "", "| name | composed of | needs a checkpoint | what it writes |",
+              "|---|---|---|---|"]
     for synth in SYNTHESIZERS.values():
-        lines.append(f"| `{synth.name}` | {'yes' if synth.needs_checkpoint else 'no'} | {_cell(synth.help)} |")
+        lines.append(f"| `{synth.name}` | `{synth.block.name}` | {'yes' if synth.needs_checkpoint else 'no'} | "
+                     f"{_cell(synth.help)} |")
     lines += ["", "## Flags", ""] + _flag_tables(build_parser())
     return "\n".join(lines) + "\n"
 

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from deepnag.config import Config
 from deepnag.data import RawGestures, chain
 from deepnag.data.preprocessing import resample
-from deepnag.evaluation.recognizers import recognizer_for
-from deepnag.generate import export
 from deepnag.generate.sampling import generate_per_class
 from deepnag.models import Generator
+from deepnag.recognition.recognizers import recognizer_for
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +110,4 @@ def vetted_half(state: dict[str, Any], generator: Generator, k: int, seed: int,
     return samples, labels
 
 
-def mix_command(config: Config, explicit: set[str]) -> list[Path]:
-    """The --synthesizer=vetted-chain-mix action: chain-mix with the generator's half vetted (`vetted_half`)."""
-    return export.mix_command(config, explicit, vetted_half)
-
-
-__all__ = ["MARGIN", "POOL", "filled", "first_below", "judged", "margins", "mix_command", "vetted_half", "vetted_per_class"]
+__all__ = ["MARGIN", "POOL", "filled", "first_below", "judged", "margins", "vetted_half", "vetted_per_class"]
