@@ -84,7 +84,8 @@ def run_fold(args: argparse.Namespace, dataset: str, writers: int, fold: int) ->
     folder = Path(args.out) / f"{dataset}-w{writers}-f{fold}"
     result_path = folder / "result.json"
     if result_path.is_file():
-        return json.loads(result_path.read_text())
+        result = json.loads(result_path.read_text())
+        return {**result, "study": augmentation.with_current_names(result["study"])}
     folder.mkdir(parents=True, exist_ok=True)
     every = load_raw(dataset, args.datapath)
     subjects = fold_subjects(list(every.subjects), writers, fold)

@@ -121,116 +121,103 @@ def interleave(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, n
     return np.where(np.tile(~from_second, classes)[:, None, None], a[rows], b[rows]), labels
 
 
-def options_for(state: dict[str, Any], generator: Any, names: list[str],
-                others: Callable[[str], tuple[dict[str, Any], Any]] | None = None) -> dict[str, Make]:
-    """The named options as study variants (each built from the seen writers' real samples).
+class _Options:
+    """The makers of the named options for one checkpoint, built from the seen writers' real samples.
 
-    `others(V)`: the checkpoint state and generator of the fold's variant V (for `ensemble with V`).
-
-    Generating is the slow part (a few thousand sequences through the GRU per seed), so the options share
-    one draw of the generator per (count, seed) and one filtered set, keeping only the current seed's.
+    Generating is the slow part (a few thousand sequences through the GRU per seed), so the options share one draw
+    of the generator per (kind, count, seed) and one filtered set, keeping only the current seed's.
     """
-    drawn: dict[tuple[str, int, int], tuple[np.ndarray, ...]] = {}
 
-    def once(kind: str, k: int, seed: int, make: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
-        for key in [key for key in drawn if key[2] != seed]:
-            del drawn[key]  # the study goes seed by seed: earlier seeds' samples are not asked for again
-        if (kind, k, seed) not in drawn:
-            drawn[(kind, k, seed)] = make()
-        return drawn[(kind, k, seed)]
+    def __init__(self, state: dict[str, Any], generator: Any,
+                 others: Callable[[str], tuple[dict[str, Any], Any]] | None) -> None:
+        self.state, self.generator, self.others = state, generator, others
+        self.classes = len(state["class_names"])
+        self.drawn: dict[tuple[str, int, int], tuple[np.ndarray, ...]] = {}
 
-    def draw(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        return once("generator", k, seed, lambda: generate_per_class(state, generator, k, seed))
+    def once(self, kind: str, k: int, seed: int, make: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+        for key in [key for key in self.drawn if key[2] != seed]:
+            del self.drawn[key]  # the study goes seed by seed: earlier seeds' samples are not asked for again
+        if (kind, k, seed) not in self.drawn:
+            self.drawn[(kind, k, seed)] = make()
+        return self.drawn[(kind, k, seed)]
 
-    def sampled(spread: float, half_chain: bool = False) -> Make:
+    def draw(self, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.once("generator", k, seed, lambda: generate_per_class(self.state, self.generator, k, seed))
+
+    def real_gpsr(self, seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return gpsr.per_class(seen, labels, k, np.random.default_rng(seed + 2 * GPSR_STREAM), self.classes)
+
+    def real_chain(self, seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return chain.per_class(seen, labels, k, np.random.default_rng(seed + 2 * CHAIN_STREAM), self.classes)
+
+    def half_chain(self, synthesize: Synthesize) -> Make:
+        """½ chain of the real samples + ½ `synthesize`, interleaved."""
+        return lambda seen, labels: lambda k, seed: interleave(self.real_chain(seen, labels, k, seed),
+                                                               synthesize(k, seed), k)
+
+    def through(self, module: Any, stream: int) -> Synthesize:
+        """The generator's samples, each once through GPSR or the chain (`module`), on a stream of their own."""
+        def drawn(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            samples, labels = self.draw(k, seed)
+            return module.variants(list(samples), np.random.default_rng(seed + stream)), labels
+        return drawn
+
+    def sampled(self, spread: float, half_chain: bool = False) -> Make:
+        def wider(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            return generate_per_class(self.state, self.generator, k, seed, spread)
+        return self.half_chain(wider) if half_chain else lambda seen, labels: wider
+
+    def near(self, spread: float, chained: bool = False, half_chain: bool = False) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            def wider(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-                return generate_per_class(state, generator, k, seed, spread)
-            if not half_chain:
-                return wider
-            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), wider(k, seed), k)
-        return make
-
-    def near(spread: float, chained: bool = False, half_chain: bool = False) -> Make:
-        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            found = Neighbourhood(generator, normalizer_from(state), seen, labels, len(state["class_names"]),
-                                  int(state["seq_len"]))
+            found = Neighbourhood(self.generator, normalizer_from(self.state), seen, labels, self.classes,
+                                  int(self.state["seq_len"]))
 
             def neighbours(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-                samples, classes = once(f"near seen {spread}", k, seed, lambda: found.per_class(k, seed, spread))
+                samples, classes = self.once(f"near seen {spread}", k, seed, lambda: found.per_class(k, seed, spread))
                 if not chained:
                     return samples, classes
                 return chain.variants(list(samples), np.random.default_rng(seed + CHAIN_STREAM)), classes
 
-            if not half_chain:
-                return neighbours
-            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), neighbours(k, seed), k)
+            return self.half_chain(neighbours)(seen, labels) if half_chain else neighbours
         return make
 
-    def through_gpsr(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        samples, labels = draw(k, seed)
-        return gpsr.variants(list(samples), np.random.default_rng(seed + GPSR_STREAM)), labels
+    def share(self, fraction: float, real: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Make:
+        return lambda seen, labels: lambda k, seed: interleave(real(seen, labels, k, seed), self.draw(k, seed), k,
+                                                               fraction)
 
-    def real_gpsr(seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        return gpsr.per_class(seen, labels, k, np.random.default_rng(seed + 2 * GPSR_STREAM), len(state["class_names"]))
-
-    def real_chain(seen: list[np.ndarray], labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        return chain.per_class(seen, labels, k, np.random.default_rng(seed + 2 * CHAIN_STREAM), len(state["class_names"]))
-
-    def mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-        return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), through_gpsr(k, seed), k)
-
-    def share(fraction: float, real: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Make:
-        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            return lambda k, seed: interleave(real(seen, labels, k, seed), draw(k, seed), k, fraction)
-        return make
-
-    def kept(seen: list[np.ndarray], labels: np.ndarray, judge: str = "1-NN") -> Synthesize:
-        classes = len(state["class_names"])
-
+    def kept(self, seen: list[np.ndarray], labels: np.ndarray, judge: str = "1-NN") -> Synthesize:
+        """The generator's samples its judge puts in their class first (`FILTER_POOL` drawn per sample kept)."""
         def rejected(pool: np.ndarray, pool_labels: np.ndarray, seed: int) -> np.ndarray:
             if judge == "GRU":
                 return GRURecognizer(seed=seed).fit(seen, labels).predict(list(pool)) != pool_labels
-            return margins(list(pool), pool_labels, seen, labels, classes) >= 1  # the 1-NN puts it in another class
+            return margins(list(pool), pool_labels, seen, labels, self.classes) >= 1  # the 1-NN puts it elsewhere
 
         def filtered(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-            pool, pool_labels = generate_per_class(state, generator, FILTER_POOL * k, seed)
-            wrong = rejected(pool, pool_labels, seed).reshape(classes, FILTER_POOL * k)
+            pool, pool_labels = generate_per_class(self.state, self.generator, FILTER_POOL * k, seed)
+            wrong = rejected(pool, pool_labels, seed).reshape(self.classes, FILTER_POOL * k)
             order = np.argsort(wrong, axis=1, kind="stable")[:, :k]  # the right ones first, in the order drawn
-            rows = (np.arange(classes)[:, None] * FILTER_POOL * k + order).reshape(-1)
+            rows = (np.arange(self.classes)[:, None] * FILTER_POOL * k + order).reshape(-1)
             return pool[rows], pool_labels[rows]
-        return lambda k, seed: once(f"filtered by {judge}", k, seed, lambda: filtered(k, seed))
+        return lambda k, seed: self.once(f"filtered by {judge}", k, seed, lambda: filtered(k, seed))
 
-    def kept_mixed(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-        filtered = kept(seen, labels)
-        return lambda k, seed: interleave(real_gpsr(seen, labels, k, seed), filtered(k, seed), k)
+    def kept_mixed(self, seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
+        filtered = self.kept(seen, labels)
+        return lambda k, seed: interleave(self.real_gpsr(seen, labels, k, seed), filtered(k, seed), k)
 
-    def through_chain(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        samples, labels = draw(k, seed)
-        return chain.variants(list(samples), np.random.default_rng(seed + CHAIN_STREAM)), labels
+    def chain_mixed(self, judge: str) -> Make:
+        return lambda seen, labels: self.half_chain(self.kept(seen, labels, judge))(seen, labels)
 
-    def chain_mixed_through(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-        return lambda k, seed: interleave(real_chain(seen, labels, k, seed), through_chain(k, seed), k)
-
-    def chain_mixed(judge: str) -> Make:
+    def vetted(self, margin: float, half_chain: bool, chained: bool = False) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            filtered = kept(seen, labels, judge)
-            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), filtered(k, seed), k)
-        return make
-
-    def vetted(margin: float, half_chain: bool, chained: bool = False) -> Make:
-        def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            classes = len(state["class_names"])
-
             def kept(k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-                pool, pool_labels, found = once(f"vetting pool {id(seen)}", k, seed,
-                                                lambda: judged(state, generator, k, seed, seen, labels))
-                chosen = first_below(found, k, margin, classes)
-                spare = chain.per_class(seen, labels, k, np.random.default_rng(seed + 3 * CHAIN_STREAM), classes)
-                return filled((pool[chosen], pool_labels[chosen]), spare, k, classes)
+                pool, pool_labels, found = self.once(f"vetting pool {id(seen)}", k, seed,
+                                                     lambda: judged(self.state, self.generator, k, seed, seen, labels))
+                chosen = first_below(found, k, margin, self.classes)
+                spare = chain.per_class(seen, labels, k, np.random.default_rng(seed + 3 * CHAIN_STREAM), self.classes)
+                return filled((pool[chosen], pool_labels[chosen]), spare, k, self.classes)
 
             def drawn(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-                samples, kinds, short = once(f"vetted {margin}", k, seed, lambda: kept(k, seed))
+                samples, kinds, short = self.once(f"vetted {margin}", k, seed, lambda: kept(k, seed))
                 if not chained:
                     return samples, kinds
                 through = chain.variants(list(samples), np.random.default_rng(seed + CHAIN_STREAM))
@@ -238,51 +225,68 @@ def options_for(state: dict[str, Any], generator: Any, names: list[str],
                 if through.shape[1] != samples.shape[1]:
                     samples = resample(list(samples), through.shape[1])
                 return np.where(generated[:, None, None], through, samples), kinds
-            if not half_chain:
-                return drawn
-            return lambda k, seed: interleave(real_chain(seen, labels, k, seed), drawn(k, seed), k)
+            return self.half_chain(drawn)(seen, labels) if half_chain else drawn
         return make
 
-    def ensemble(other_state: dict[str, Any], other: Any) -> Make:
+    def ensemble(self, variant: str) -> Make:
+        other_state, other = self.others(variant)
+
         def pair(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-            return interleave(draw(k, seed), once("other", k, seed,
-                                                  lambda: generate_per_class(other_state, other, k, seed)), k)
+            return interleave(self.draw(k, seed), self.once("other", k, seed,
+                                                            lambda: generate_per_class(other_state, other, k, seed)), k)
         return lambda seen, labels: pair
 
+
+NAMED: dict[str, Callable[[_Options], Make]] = {
+    "generator → GPSR": lambda o: lambda seen, labels: o.through(gpsr, GPSR_STREAM),
+    "½ GPSR + ½ generator → GPSR": lambda o: lambda seen, labels: lambda k, seed: interleave(
+        o.real_gpsr(seen, labels, k, seed), o.through(gpsr, GPSR_STREAM)(k, seed), k),
+    "filtered generator": lambda o: o.kept,
+    "½ GPSR + ½ filtered generator": lambda o: o.kept_mixed,
+    "generator → chain": lambda o: lambda seen, labels: o.through(chain, CHAIN_STREAM),
+    "½ chain + ½ generator → chain": lambda o: o.half_chain(o.through(chain, CHAIN_STREAM)),
+    "GRU-filtered generator": lambda o: lambda seen, labels: o.kept(seen, labels, "GRU"),
+}
+"""The options with one name: option → its maker, for one checkpoint's `_Options`."""
+
+FAMILIES: list[tuple[str, Callable[[_Options, re.Match], Make]]] = [
+    (r"½ chain \+ ½ (GRU-)?filtered generator", lambda o, m: o.chain_mixed("GRU" if m.group(1) else "1-NN")),
+    (r"(½ chain \+ ½ )?vetted generator (\d+(?:\.\d+)?)( → chain)?",
+     lambda o, m: o.vetted(float(m.group(2)), half_chain=bool(m.group(1)), chained=bool(m.group(3)))),
+    (r"ensemble with (\S+)", lambda o, m: o.ensemble(m.group(1))),
+    (r"(½ chain \+ ½ )?near seen (\d+(?:\.\d+)?)( → chain)?",
+     lambda o, m: o.near(float(m.group(2)), chained=bool(m.group(3)), half_chain=bool(m.group(1)))),
+    (r"(chain \+ )?generator share (0(?:\.\d+)?|1(?:\.0*)?)",
+     lambda o, m: o.share(float(m.group(2)), o.real_chain if m.group(1) else o.real_gpsr)),
+    (r"(½ chain \+ ½ )?spread (\d+(?:\.\d+)?)", lambda o, m: o.sampled(float(m.group(2)), half_chain=bool(m.group(1)))),
+]
+"""The options with a parameter: a pattern of names → its maker."""
+
+UNKNOWN = ("(any [½ chain + ½ ]spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator "
+           "share P in [0, 1], ½ chain + ½ generator → chain, [½ chain + ½ ]vetted generator R [→ chain], ensemble with "
+           "VARIANT)")
+
+
+def options_for(state: dict[str, Any], generator: Any, names: list[str],
+                others: Callable[[str], tuple[dict[str, Any], Any]] | None = None) -> dict[str, Make]:
+    """The named options as study variants (each built from the seen writers' real samples), looked up in `NAMED`
+    and `FAMILIES`. `others(V)`: the checkpoint state and generator of the fold's variant V (for `ensemble with V`)."""
+    options = _Options(state, generator, others)
     made: dict[str, Make] = {}
     for name in names:
-        if name == "generator → GPSR":
-            made[name] = lambda seen, labels: through_gpsr
-        elif name == "½ GPSR + ½ generator → GPSR":
-            made[name] = mixed
-        elif name == "filtered generator":
-            made[name] = kept
-        elif name == "½ GPSR + ½ filtered generator":
-            made[name] = kept_mixed
-        elif name == "generator → chain":
-            made[name] = lambda seen, labels: through_chain
-        elif name == "½ chain + ½ generator → chain":
-            made[name] = chain_mixed_through
-        elif name == "GRU-filtered generator":
-            made[name] = lambda seen, labels: kept(seen, labels, "GRU")
-        elif match := re.fullmatch(r"½ chain \+ ½ (GRU-)?filtered generator", name):
-            made[name] = chain_mixed("GRU" if match.group(1) else "1-NN")
-        elif match := re.fullmatch(r"(½ chain \+ ½ )?vetted generator (\d+(?:\.\d+)?)( → chain)?", name):
-            made[name] = vetted(float(match.group(2)), half_chain=bool(match.group(1)), chained=bool(match.group(3)))
-        elif (match := re.fullmatch(r"ensemble with (\S+)", name)) and others is not None:
-            made[name] = ensemble(*others(match.group(1)))
-        elif match := re.fullmatch(r"(½ chain \+ ½ )?near seen (\d+(?:\.\d+)?)( → chain)?", name):
-            made[name] = near(float(match.group(2)), chained=bool(match.group(3)), half_chain=bool(match.group(1)))
-        elif (match := re.fullmatch(r"(chain \+ )?generator share (0(?:\.\d+)?|1(?:\.0*)?)", name)):
-            made[name] = share(float(match.group(2)), real_chain if match.group(1) else real_gpsr)
-        elif match := re.fullmatch(r"(½ chain \+ ½ )?spread (\d+(?:\.\d+)?)", name):
-            made[name] = sampled(float(match.group(2)), half_chain=bool(match.group(1)))
-        else:
-            raise SystemExit(f"--options: unknown option {name!r}; known: {', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} (any [½ chain + ½ ]spread S, near seen S [→ chain], ½ chain + ½ near seen S → chain, [chain + ]generator share P in [0, 1], ½ chain + ½ generator → chain, [½ chain + ½ ]vetted generator R [→ chain], ensemble with VARIANT)")
+        if name in NAMED:
+            made[name] = NAMED[name](options)
+            continue
+        found = [(build, m) for pattern, build in FAMILIES if (m := re.fullmatch(pattern, name))
+                 and (others is not None or not pattern.startswith("ensemble"))]
+        if not found:
+            raise SystemExit(f"--options: unknown option {name!r}; known: "
+                             f"{', '.join(dict.fromkeys(OPTIONS + LEARNED_OPTIONS))} {UNKNOWN}")
+        made[name] = found[0][0](options, found[0][1])
     return made
 
 
-STUDY_NAMES = {"generator": "generator", "both": "both (½ + ½)", "chain+generator": "½ chain ½ gen"}  # the study's own rows, as a variant's rows name them
+STUDY_NAMES = {"generator": "generator", "mix": "both (½ + ½)", "chain-mix": "½ chain ½ gen"}  # the study's own rows, as a variant's rows name them
 
 
 def best_of(logs: Path) -> Path | None:

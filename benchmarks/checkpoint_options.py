@@ -45,6 +45,7 @@ from deepnag import checkpoint
 from deepnag.atomic import atomic_write
 from deepnag.data import load_raw
 from deepnag.errors import UserError
+from deepnag.evaluation.augmentation import with_current_names
 from deepnag.evaluation.report import held_out
 from deepnag.generate.sampling import generate_per_class, load_generator
 
@@ -90,6 +91,7 @@ def run(path: Path, datapath: str, names: list[str], counts: tuple[int, ...], ou
     learned = "" if learned_seeds is None or learned_seeds == seeds else f"-learned-{learned_seeds}"
     done = out / f"{name_of(path)}{'' if seeds is None else f'-seeds-{seeds}'}{learned}.json"
     result = json.loads(done.read_text()) if done.is_file() else None
+    result = {**result, "study": with_current_names(result["study"])} if result else None
     have = {r["added"] for r in (result["study"]["learned"] or result["study"])["rows"]} if result else set()
     if result and (measured := sorted({r["per_class"] for r in result["study"]["rows"]})) != list(counts):
         raise SystemExit(f"{done}: measured at --counts={','.join(map(str, measured))}; ask for those, or give "
@@ -126,7 +128,7 @@ def versus_chain(result: dict[str, Any], count: int) -> list[str]:
     return lines
 
 
-PAIRS = (("chain+generator", "chain", "½ chain ½ gen − chain"),
+PAIRS = (("chain-mix", "chain", "chain-mix − chain"),
          ("chain + generator share 0.5", "chain + generator share 0", "the same, second draws"),
          ("chain + generator share 0.25", "chain + generator share 0", "¾ chain ¼ gen − chain, second draws"),
          ("chain + generator share 0", "chain", "chain redrawn − chain"))
@@ -164,6 +166,22 @@ def against_own_chain(results: list[dict[str, Any]], count: int | None = None, v
     return lines
 
 
+def summary(args: argparse.Namespace, versus: list[str]) -> None:
+    """--summary: the paired table of result files written before (files of the mixes' former names included)."""
+    missing = [str(p) for p in args.checkpoints if not p.is_file()]
+    if missing:
+        raise SystemExit(f"{missing[0]}: no such result file")
+    if args.counts and not args.counts.split(",")[-1].strip().isdigit():
+        raise SystemExit(f"--counts takes positive whole numbers, got {args.counts!r}")
+    count = int(args.counts.split(",")[-1]) if args.counts else None
+    try:
+        results = [json.loads(p.read_text()) for p in args.checkpoints]
+        results = [{**r, "study": with_current_names(r["study"])} for r in results]
+        print("\n".join(against_own_chain(results, count, versus)))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SystemExit(f"--summary: not a result file of this benchmark ({type(error).__name__}: {error})") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -191,17 +209,7 @@ def main() -> None:
     args = parser.parse_args()
     versus = [n.strip() for n in (args.versus or "").split(",") if n.strip()]
     if args.summary:
-        missing = [str(p) for p in args.checkpoints if not p.is_file()]
-        if missing:
-            raise SystemExit(f"{missing[0]}: no such result file")
-        if args.counts and not args.counts.split(",")[-1].strip().isdigit():
-            raise SystemExit(f"--counts takes positive whole numbers, got {args.counts!r}")
-        count = int(args.counts.split(",")[-1]) if args.counts else None
-        try:
-            results = [json.loads(p.read_text()) for p in args.checkpoints]
-            print("\n".join(against_own_chain(results, count, versus)))
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise SystemExit(f"--summary: not a result file of this benchmark ({type(error).__name__}: {error})") from None
+        summary(args, versus)
         return
     if not args.options or args.out is None:
         raise SystemExit("give --options and --out (or --summary with result files)")

@@ -23,6 +23,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from deepnag.evaluation.augmentation import with_current_names  # noqa: E402
+from deepnag.generate.synthesizers import SYNTHESIZERS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 OUT = ROOT / "docs" / "findings" / "figures"
@@ -36,8 +39,7 @@ STUDIES = {
 }
 """Findings page → the result files its figure pools (relative to benchmarks/results/)."""
 
-CLI_NAMES = {"gpsr": "gpsr", "chain": "chain", "generator": "generator", "both": "mix", "chain+generator": "chain-mix",
-             "½ chain + ½ vetted generator 1": "vetted-chain-mix"}
+CLI_NAMES = {**{name: name for name in SYNTHESIZERS}, "½ chain + ½ vetted generator 1": "vetted-chain-mix"}
 """The study's row names that a user can ask for with --synthesizer, and that name."""
 
 DATA_KINDS = {"dollar-gds": "pen strokes ($1-GDS)", "jk2017-kinect": "body (JK2017 Kinect)",
@@ -58,7 +60,7 @@ def pooled(patterns: list[str]) -> dict[tuple[str, str], dict[str, list[float]]]
     for pattern in patterns:
         for path in sorted(RESULTS.glob(pattern)):
             record = json.loads(path.read_text())
-            for kind, study in _studies(record["study"]):
+            for kind, study in _studies(with_current_names(record["study"])):
                 if not study.get("rows"):
                     continue
                 top = max(row["per_class"] for row in study["rows"])
@@ -144,7 +146,7 @@ def recommendations() -> list[tuple[str, str, str, str]]:
     out = []
     for path in sorted(RESULTS.glob("checkpoint_options/*-seeds-12.json")):
         record = json.loads(path.read_text())
-        for kind, study in _studies(record["study"]):
+        for kind, study in _studies(with_current_names(record["study"])):
             rows = {row["added"]: np.array(row["errors"]) for row in study["rows"] if row["per_class"] == 160}
             chain = rows["chain"]
             best, best_error = "chain", chain.mean()

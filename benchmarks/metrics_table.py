@@ -30,9 +30,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-KINDS = {"gpsr": "+ GPSR", "chain": "+ chain", "generator": "+ generator", "both": "+ ½ GPSR ½ gen",
-         "chain+generator": "+ ½ chain ½ gen", "chain+vetted": "+ ½ chain ½ vetted gen"}
-"""The study's row kinds (as metrics.json names them) and their column titles."""
+from deepnag.evaluation.augmentation import with_current_names
+
+KINDS = {"gpsr": "+ GPSR", "chain": "+ chain", "generator": "+ generator", "mix": "+ mix", "chain-mix": "+ chain-mix",
+         "vetted-chain-mix": "+ vetted-chain-mix"}
+"""The study's row kinds (the synthesizers' names; files written before they had one are renamed on reading) and
+their column titles."""
 
 
 def study_of(path: Path) -> dict[str, Any]:
@@ -44,7 +47,7 @@ def study_of(path: Path) -> dict[str, Any]:
                          "checkpoint of some writers only)")
     if study.get("leak"):
         raise SystemExit(f"{path}: its generator saw every writer, so it has no held-out rows")
-    return {**study, "name": _name_of(path, "study" in report)}
+    return {**with_current_names(study), "name": _name_of(path, "study" in report)}
 
 
 def _name_of(path: Path, from_options: bool) -> str:
@@ -98,7 +101,7 @@ def table(paths: list[Path], count: int, options: tuple[str, ...] = (), tally: b
     studies = {path: study_of(path) for path in paths}  # each file read once
     measured = {row["added"] for study in studies.values() for part in (study, study.get("learned") or {})
                 for row in part.get("rows", ())}
-    kinds = tuple(kind for kind in KINDS if kind != "chain+vetted" or kind in measured)
+    kinds = tuple(kind for kind in KINDS if kind != "vetted-chain-mix" or kind in measured)
     head = ["metrics", "recogniser", "real alone", *(KINDS[kind] for kind in kinds), *(f"+ {o}" for o in options)]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
     lines += ["| " + " | ".join(row) + " |" for path, study in studies.items()

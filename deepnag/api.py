@@ -38,6 +38,7 @@ class GestureGenerator:
         self.device = resolve_device(device)
         self._network = _network_from(state, source, self.device)
         self._normalizer = normalizer_from(state)
+        self._state = state
 
     def labels_of(self, classes: str | Sequence[str] | None) -> list[int]:
         """Class indices of `classes` (names); None means every class. Unknown names are a one-line error."""
@@ -67,6 +68,38 @@ class GestureGenerator:
         samples = generate_in_units(self._network, self._normalizer, labels, self.seq_len, int(seed))
         samples = samples.reshape(len(indices), int(n), self.seq_len, self.num_features)
         return samples[0] if isinstance(classes, str) else samples
+
+    def synthesize(self, name: str, sequences: Sequence[np.ndarray], labels: Sequence[int] | np.ndarray, n: int = 1,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """`n` samples of every class by the synthesizer `name` (any of `--synthesizer`'s), drawn from this generator
+        and the real `sequences` (data units, labelled with this generator's class indices).
+
+        Returns class-major samples (classes · n, seq_len, num_features) float32 and their labels. Given the
+        checkpoint's training samples and its seed, a mix is what `--generate --synthesizer=NAME` writes.
+        """
+        from deepnag.data import RawGestures
+        from deepnag.generate.synthesizers import SYNTHESIZERS, Sources
+
+        if name not in SYNTHESIZERS:
+            raise UserError(f"synthesize() has no synthesizer {name!r}; known: {', '.join(SYNTHESIZERS)}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise UserError(f"synthesize() needs n >= 1 samples per class, got {n!r}")
+        arrays = tuple(np.asarray(s) for s in sequences)  # as given: the CLI's mixes draw from the loaders' arrays
+        labels = np.asarray(labels, dtype=np.int64)
+        if any(a.ndim != 2 or a.shape[1] != self.num_features or a.dtype.kind != "f" for a in arrays):
+            raise UserError(f"synthesize() needs float sequences of shape (T, {self.num_features})")
+        if labels.shape != (len(arrays),) or not len(arrays) or not set(labels) <= set(range(len(self.class_names))):
+            raise UserError(f"synthesize() needs one label per sequence, each a class index below "
+                            f"{len(self.class_names)}")
+        raw = RawGestures(arrays, labels, self.class_names, self.class_names, ("real",) * len(arrays))
+        sources = Sources(raw, self.seq_len, self._state, self._network)
+        block = SYNTHESIZERS[name].block
+        samples, out_labels = block(sources, int(n), int(seed))
+        if block.real:  # drawn from the real samples: along their path to the generator's length, as a mix has them
+            from deepnag.data.preprocessing import resample
+
+            samples = resample(list(samples), self.seq_len)
+        return np.asarray(samples, dtype=np.float32), np.asarray(out_labels, dtype=np.int64)
 
     def __repr__(self) -> str:
         return (f"GestureGenerator({self.model} on {self.dataset}: {len(self.class_names)} classes, "

@@ -43,7 +43,7 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     synthesize = _fake_generator(3)
     counts, seeds = (1, 4), (0, 1)
 
-    def vetted(k: int, seed: int):  # another source of each class's samples, for the "chain+vetted" mix
+    def vetted(k: int, seed: int):  # another source of each class's samples, for the "vetted-chain-mix" mix
         labels = np.repeat(np.arange(3), k)
         return np.stack(_strokes(np.random.default_rng(2000 + seed), labels, 0.2)), labels
 
@@ -58,7 +58,7 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     assert result["real_error"] == error(seen, seen_labels)
     assert result["real_error"] > 0  # the study has something to improve
     by_key = {(row["added"], row["per_class"]): row for row in result["rows"]}
-    assert set(by_key) == {(kind, k) for kind in (*augmentation.ADDED, "chain+vetted") for k in counts}
+    assert set(by_key) == {(kind, k) for kind in (*augmentation.ADDED, "vetted-chain-mix") for k in counts}
     for i, seed in enumerate(seeds):
         draws = np.random.default_rng(seed)  # GPSR first, then the chain, from one stream
         g, g_labels = gpsr.per_class(seen, seen_labels, 4, draws, 3)
@@ -70,11 +70,11 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
             parts = {"gpsr": (list(g[first < k]), g_labels[first < k]),
                      "chain": (list(c[first < k]), c_labels[first < k]),
                      "generator": (list(s[first < k]), s_labels[first < k]),
-                     "both": (list(g[first < k - k // 2]) + list(s[first < k // 2]),
+                     "mix": (list(g[first < k - k // 2]) + list(s[first < k // 2]),
                               np.concatenate([g_labels[first < k - k // 2], s_labels[first < k // 2]])),
-                     "chain+generator": (list(c[first < k - k // 2]) + list(s[first < k // 2]),
+                     "chain-mix": (list(c[first < k - k // 2]) + list(s[first < k // 2]),
                                          np.concatenate([c_labels[first < k - k // 2], s_labels[first < k // 2]])),
-                     "chain+vetted": (list(c[first < k - k // 2]) + list(v[first < k // 2]),
+                     "vetted-chain-mix": (list(c[first < k - k // 2]) + list(v[first < k // 2]),
                                       np.concatenate([c_labels[first < k - k // 2], v_labels[first < k // 2]]))}
             for kind, (extra, extra_labels) in parts.items():
                 expected = error(list(seen) + extra, np.concatenate([seen_labels, extra_labels]))
@@ -85,8 +85,8 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     assert row["error"]["sd"] == pytest.approx(errors.std(ddof=1))
     assert row["reduction"]["mean"] == pytest.approx(np.mean((result["real_error"] - errors) / result["real_error"]))
     paired = {(r["added"], r["per_class"]): r["differences"] for r in result["versus_gpsr"]}
-    assert set(paired) == {(kind, k) for kind in ("generator", "both", "chain+generator", "chain+vetted") for k in counts}
-    assert paired[("both", 4)] == pytest.approx(np.array(by_key[("both", 4)]["errors"]) - errors)
+    assert set(paired) == {(kind, k) for kind in ("generator", "mix", "chain-mix", "vetted-chain-mix") for k in counts}
+    assert paired[("mix", 4)] == pytest.approx(np.array(by_key[("mix", 4)]["errors"]) - errors)
     for r in result["versus_best_simple"]:  # the baseline is the simple kind with the lower mean error at that count
         best = min(augmentation.SIMPLE, key=lambda kind: (by_key[(kind, r["per_class"])]["error"]["mean"], kind))
         assert r["baseline"] == best
@@ -95,10 +95,10 @@ def test_every_row_equals_one_nearest_neighbour_refitted_on_its_training_set():
     assert len(result["versus_best_simple"]) == 4 * len(counts)
     lines = augmentation.table(result).splitlines()  # the longer label widens its column: errors stay aligned
     ends = {re.search(r"\s([+-]?\d\.\d{4})\s", line).end(1) for line in lines if re.match(r"\d", line)}
-    assert len(ends) == 1 and any(line.startswith("4               real + ½ chain ½ vetted gen  ") for line in lines)
+    assert len(ends) == 1 and any(line.startswith("4               real + vetted-chain-mix  ") for line in lines)
     plain = augmentation.study(seen, seen_labels, test, test_labels, 3, synthesize, counts=counts, seeds=seeds,
                                learned=False)  # without `vetted`: no such row, the others as they were
-    assert plain["rows"] == [row for row in result["rows"] if row["added"] != "chain+vetted"]
+    assert plain["rows"] == [row for row in result["rows"] if row["added"] != "vetted-chain-mix"]
     simple = augmentation.study(seen, seen_labels, test, test_labels, 3, None, counts=counts, seeds=seeds, learned=False,
                                 vetted=vetted)  # nor without the generator (whose rows would leak)
     assert {row["added"] for row in simple["rows"]} == set(augmentation.SIMPLE)
@@ -129,7 +129,7 @@ def test_the_learned_rows_equal_the_recogniser_refitted_on_each_training_set_in_
     rows = {r["added"]: r for r in learned["rows"]}
     assert rows["chain"]["errors"][0] == error(seen + list(c), np.concatenate([seen_labels, c_labels]))
     mixed = seen + list(c[first]) + list(s[first])
-    assert rows["chain+generator"]["errors"][0] == error(
+    assert rows["chain-mix"]["errors"][0] == error(
         mixed, np.concatenate([seen_labels, c_labels[first], s_labels[first]]))
     real = np.array(learned["real_errors"])
     if (real > 0).all():  # each seed against real alone of the same seed
@@ -142,18 +142,18 @@ def test_every_other_kind_is_compared_with_gpsr_seed_by_seed_at_the_same_count()
     rows = [{"added": "gpsr", "per_class": 8, "errors": [0.10, 0.20, 0.30]},
             {"added": "generator", "per_class": 8, "errors": [0.05, 0.25, 0.20]},
             {"added": "gpsr", "per_class": 32, "errors": [0.10, 0.10, 0.10]},
-            {"added": "both", "per_class": 32, "errors": [0.00, 0.05, 0.10]}]
+            {"added": "mix", "per_class": 32, "errors": [0.00, 0.05, 0.10]}]
     paired = {(r["added"], r["per_class"]): r for r in augmentation.versus_gpsr(rows)}
-    assert set(paired) == {("generator", 8), ("both", 32)}
+    assert set(paired) == {("generator", 8), ("mix", 32)}
     assert paired[("generator", 8)]["differences"] == pytest.approx([-0.05, 0.05, -0.10])
-    d = paired[("both", 32)]["difference"]
+    d = paired[("mix", 32)]["difference"]
     assert (d["mean"], d["min"], d["max"]) == pytest.approx((-0.05, -0.10, 0.0))
     assert d["sd"] == pytest.approx(np.std([-0.10, -0.05, 0.0], ddof=1))
     text = augmentation.table({"recognizer": "Protractor", "real_error": 0.2, "rows": [
         {**r, "error": {"mean": float(np.mean(r["errors"])), "sd": 0.0}, "reduction": None} for r in rows],
         "seeds": [0, 1, 2], "samples": {"test": 10}})
     assert "generator − GPSR       -0.0333  ± 0.0764  (-0.1000…+0.0500)" in text
-    assert "both (½ + ½) − GPSR    -0.0500  ± 0.0500  (-0.1000…+0.0000)" in text
+    assert "mix − GPSR             -0.0500  ± 0.0500  (-0.1000…+0.0000)" in text
     assert "whole min…max is below zero" in text
 
 
@@ -211,14 +211,14 @@ def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path,
     assert study["leak"] is None and study["seen_subjects"] == ["s02", "s03"]
     assert study["heldout_subjects"] == [f"s{i:02d}" for i in range(4, 12)]
     assert study["samples"] == {"seen": 2 * 2 * 10, "test": 8 * 2 * 10}
-    assert {row["added"] for row in study["rows"]} == {*augmentation.ADDED, "chain+vetted"}
+    assert {row["added"] for row in study["rows"]} == {*augmentation.ADDED, "vetted-chain-mix"}
     assert len(study["rows"][0]["errors"]) == augmentation.SEEDS
     learned = study["learned"]
     assert learned["recognizer"] == "GRURecognizer" and len(learned["real_errors"]) == 1  # LEARNED_SEEDS, patched
-    assert {row["added"] for row in learned["rows"]} == {*augmentation.ADDED, "chain+vetted"}
+    assert {row["added"] for row in learned["rows"]} == {*augmentation.ADDED, "vetted-chain-mix"}
     assert 0.0 <= study["tstr_heldout_accuracy"] <= 1.0
     err = capsys.readouterr().err
-    assert "real + ½ chain ½ vetted gen" in err  # --synthesizer=vetted-chain-mix's row, vetted once per seed:
+    assert "real + vetted-chain-mix" in err  # --synthesizer=vetted-chain-mix's row, vetted once per seed:
     assert err.count("vetted: ") == augmentation.SEEDS and "(160 per class wanted, 640 drawn per class" in err
     assert "augmentation: recogniser trained on 2 writers (s02, s03), tested on the held-out 8 writers" in err
     assert "real + generator" in err

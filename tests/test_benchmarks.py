@@ -122,7 +122,7 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
     assert done.returncode == 0, done.stderr[-2000:]
     study = json.loads((fold / "options.json").read_text())["study"]
     kinds = list(dict.fromkeys(row["added"] for row in study["rows"]))
-    assert kinds == ["gpsr", "chain", "generator", "both", "chain+generator", "generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5"]
+    assert kinds == ["gpsr", "chain", "generator", "mix", "chain-mix", "generator → GPSR", "½ GPSR + ½ generator → GPSR", "spread 1.5"]
     assert study["seen_subjects"] == ["s02", "s03"] and "s04" in study["heldout_subjects"]
     summary = (tmp_path / "options.md").read_text()
     assert "| 8 | real + spread 1.5 |" in summary and "+ generator → GPSR (32 / 160)" in summary
@@ -315,14 +315,14 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((out / f"{name}.json").read_text())
     for part in (result["study"], result["study"]["learned"]):
-        assert [r["added"] for r in part["rows"]] == ["gpsr", "chain", "generator", "both", "chain+generator",
+        assert [r["added"] for r in part["rows"]] == ["gpsr", "chain", "generator", "mix", "chain-mix",
                                                       "chain + generator share 0"]
         assert all(r["per_class"] == 4 for r in part["rows"])
     assert result["study"]["seen_subjects"] == ["s02", "s03"] and "s04" in result["study"]["heldout_subjects"]
     assert len(result["study"]["learned"]["real_errors"]) == 3  # the learned recogniser over its three seeds
     chain = [r for r in result["study"]["learned"]["rows"] if r["added"] == "chain"][0]["errors"]
     assert f"| GRURecognizer | chain | {sum(chain) / 3:.3f} | +0.0000 (+0.0000…+0.0000) | 0 / 3 |" in done.stdout
-    mix = [r for r in result["study"]["learned"]["rows"] if r["added"] == "chain+generator"][0]["errors"]
+    mix = [r for r in result["study"]["learned"]["rows"] if r["added"] == "chain-mix"][0]["errors"]
     diff = np.subtract(mix, chain)
     se2 = 2 * diff.std(ddof=1) / np.sqrt(3)
     mark = " ▼" if diff.mean() + se2 < 0 else " ▲" if diff.mean() - se2 > 0 else ""
@@ -523,10 +523,10 @@ def test_the_metrics_table_reads_every_recogniser_and_marks_what_every_seed_agre
                                ).splitlines()[2:] == [
         "| dollar-gds-w5-f1 | Protractor | 0.040 | — | — | 0.020 ▼ (1↓ 0↑) | — | — | — |",
         "| dollar-gds-w5-f1 | GRURecognizer | 0.150 ± 0.071 | — | — | — | — | — | 0.200 ± 0.141 (1↓ 1↑) |"]
-    study["rows"].append(row("chain+vetted", [0.03], [0.04]))  # --metrics of this version: the vetted mix's column
+    study["rows"].append(row("chain+vetted", [0.03], [0.04]))  # a file of the former names: the vetted mix's column
     path.write_text(json.dumps({"augmentation": study}))
     lines = metrics_table.table([path], 160).splitlines()
-    assert lines[0].endswith("| + ½ chain ½ gen | + ½ chain ½ vetted gen |")
+    assert lines[0].endswith("| + chain-mix | + vetted-chain-mix |")  # read from files of the former names
     assert lines[2] == "| dollar-gds-2-writers | Protractor | 0.040 | — | — | 0.020 ▼ | — | — | 0.030 ▼ |"
     path.write_text(json.dumps({"augmentation": {**study, "leak": "every writer"}}))
     with pytest.raises(SystemExit, match="saw every writer"):

@@ -9,11 +9,11 @@ held-out writers:
 - the learned one (`gru_recognizer.GRURecognizer`), over `LEARNED_SEEDS` seeds,
   each seed drawing both the added samples and the network's weights and batches.
 
-The added samples: GPSR variants of the seen writers' real samples, a chain of
-simple transformations of them (`deepnag.data.chain`: GPSR → rotate → stretch),
-the generator's samples, and two mixes, half of each class from a simple
-augmentation and half from the generator ("both": GPSR; "chain+generator":
-chain), so every row adds the same number. Rows are reported as a mean and
+The added samples, each row under its synthesizer's name (`deepnag.generate.synthesizers`): GPSR variants of the
+seen writers' real samples, a chain of simple transformations of them (`deepnag.data.chain`: GPSR → rotate →
+stretch), the generator's samples, and the mixes, half of each class from a simple augmentation and half from the
+generator ("mix": GPSR; "chain-mix": chain; "vetted-chain-mix": chain and the vetted generator), so every row adds
+the same number. Rows are reported as a mean and
 spread of the error and of the error reduction against real alone (for the
 learned recogniser against real alone of the same seed). Each other kind is
 also compared seed by seed with GPSR (`versus_gpsr`) and with the best simple
@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from deepnag.data import chain, gpsr
+from deepnag.generate.synthesizers import FORMER_NAMES, SYNTHESIZERS
 from deepnag.progress import Progress
 from deepnag.recognition import gru_recognizer
 from deepnag.recognition.gru_recognizer import GRURecognizer, standardise
@@ -55,13 +56,14 @@ LEARNED_SEEDS = 3
 """Seeds (sampling and training) each row of the learned recogniser is repeated over: the first of the 1-NN's."""
 SIMPLE = ("gpsr", "chain")
 """The simple augmentations: the best of them at each count is the baseline every other kind is paired with."""
-MIXES = {"both": ("gpsr", "generator"), "chain+generator": ("chain", "generator"), "chain+vetted": ("chain", "vetted")}
-"""Half of each class from the first source, half from the second ("vetted": the generator's samples vetted by the
-seen writers' 1-NN recogniser, `study`'s `vetted`)."""
-ADDED = ("gpsr", "chain", "generator", "both", "chain+generator")
-LABELS = {"real": "real alone", "gpsr": "real + GPSR", "chain": "real + chain", "generator": "real + generator",
-          "both": "real + both (½ + ½)", "chain+generator": "real + ½ chain ½ gen",
-          "chain+vetted": "real + ½ chain ½ vetted gen"}
+MIXES = {name: (s.block.parts[0].name, s.block.parts[1].name) for name, s in SYNTHESIZERS.items() if s.block.parts}
+"""The registry's mixes, each half of each class from its first block's pool, half from its second's ("vetted": the
+generator's samples vetted by the seen writers' 1-NN recogniser, `study`'s `vetted`)."""
+VETTED_ROW = "vetted-chain-mix"
+"""The row of the vetted pool, measured when `study` gets one."""
+ADDED = ("gpsr", "chain", "generator", *(name for name in MIXES if name != VETTED_ROW))
+LABELS = {"real": "real alone", "gpsr": "real + GPSR"}
+"""Row names in tables, where they are not "real + <name>"."""
 
 Synthesize = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
 """(k per class, seed) → k samples of every class, class-major, in the data's units, and their labels."""
@@ -97,7 +99,7 @@ def _parts(kind: str, k: int, k_max: int, num_classes: int) -> list[tuple[str, n
     """The (pool, columns) a row of `kind` with k per class adds to the real samples."""
     if kind in MIXES:
         simple, added = MIXES[kind]
-        half = k // 2
+        half = int(SYNTHESIZERS[kind].block.share * k)
         return [(simple, _first_per_class(num_classes, k_max, k - half)),
                 (added, _first_per_class(num_classes, k_max, half))]
     return [(kind, _first_per_class(num_classes, k_max, k))]
@@ -167,18 +169,14 @@ def study(
 
     `synthesize` is the generator (None: only the simple rows, e.g. when the generator saw the test writers);
     `variants` adds one row kind per named synthesizer, on the same seeds and draws; `vetted` (the generator's samples
-    vetted, `deepnag.generate.vetting`) the row kind "chain+vetted", half the chain's draws and half its (what
-    --synthesizer=vetted-chain-mix writes), with the generator only. With `learned`, the learned
+    vetted, `deepnag.generate.vetting`) the row kind "vetted-chain-mix", with the generator only. With `learned`, the learned
     recogniser's study is under "learned": over the first `learned_seeds` seeds (`LEARNED_SEEDS`), fitted in
     `workers` processes (one per core) for `learned_steps` steps each (`gru_recognizer.STEPS`). Samples in data units.
     """
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
     variants = dict(variants or {})
-    if clash := set(variants) & {*LABELS, *(source for pair in MIXES.values() for source in pair)}:
-        raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
     counts = sorted({int(k) for k in counts})
-    own = (*ADDED, *("chain+vetted",) * (vetted is not None)) if synthesize is not None else SIMPLE
-    rows = _Rows((*own, *variants), counts, num_classes)
+    rows = _Rows(_kinds(synthesize is not None, vetted is not None, variants), counts, num_classes)
     recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
     real_block = (recognizer.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
     real_error = float(np.mean(_predict([real_block]) != test_labels))
@@ -210,6 +208,14 @@ def study(
         {key: [job.result() for job in found] for key, found in jobs.items()}, learned_seeds, counts, len(seen),
         len(test))
     return one_nn
+
+
+def _kinds(generator: bool, vetted: bool, variants: Mapping[str, Synthesize]) -> tuple[str, ...]:
+    """The study's row kinds: its own (the simple ones alone without a generator), then the variants'."""
+    if clash := set(variants) & {*LABELS, *MIXES, *ADDED, *(source for pair in MIXES.values() for source in pair)}:
+        raise ValueError(f"variant names {sorted(clash)} are taken by the study's own rows")
+    own = (*ADDED, *(VETTED_ROW,) * vetted) if generator else SIMPLE
+    return (*own, *variants)
 
 
 def _nearest_neighbour_errors(recognizer: Classifier, test: Sequence[np.ndarray], test_labels: np.ndarray,
@@ -320,6 +326,20 @@ def versus_best_simple(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
     return _paired(rows, {k: kind for k, (_, kind) in best.items()})
 
 
+def with_current_names(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A study read from a file, its rows renamed from `FORMER_NAMES` to the registry's (values unchanged)."""
+
+    def renamed(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, **{key: FORMER_NAMES.get(row[key], row[key]) for key in ("added", "baseline") if key in row}}
+                for row in rows]
+
+    out = {**result, **{key: renamed(result[key]) for key in ("rows", "versus_gpsr", "versus_best_simple")
+                        if result.get(key) is not None}}
+    if result.get("learned"):
+        out["learned"] = with_current_names(result["learned"])
+    return out
+
+
 def label(kind: str) -> str:
     """A row kind's name in tables: the study's own, or "real + <variant>"."""
     return LABELS.get(kind, f"real + {kind}")
@@ -365,5 +385,6 @@ def table(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["COUNTS", "SEEDS", "LEARNED_SEEDS", "SIMPLE", "MIXES", "ADDED", "LABELS", "default_workers", "label",
+__all__ = ["COUNTS", "SEEDS", "LEARNED_SEEDS", "SIMPLE", "MIXES", "ADDED", "LABELS", "VETTED_ROW", "default_workers", "label",
+           "with_current_names",
            "study", "table", "versus_best_simple", "versus_gpsr"]

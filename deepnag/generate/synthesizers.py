@@ -55,6 +55,8 @@ class Block:
     real: bool  # drawn from the real samples: resampled along its path to the set's length when mixed
     per_sample: Callable[..., Any] | None = None  # (sequences, labels, k, rng) → k variants of every sample
     variants: Callable[..., Any] | None = None  # (sequences, rng) → one variant of every sample (for `then`)
+    parts: tuple[Block, Block] | None = None  # a mix's two blocks (the held-out study draws each once and shares)
+    share: float = 0.0  # a mix's share of its second block
 
     def __call__(self, sources: Sources, k: int, seed: int) -> Any:
         return self.draw(sources, k, seed)
@@ -116,7 +118,8 @@ def mix(a: Block, b: Block, share: float = 0.5) -> Block:
         samples = np.concatenate(parts, axis=1)
         return samples.reshape(-1, *samples.shape[2:]), np.repeat(np.arange(sources.num_classes), k)
 
-    return Block(f"mix({a.name}, {b.name}, {share:g})", draw, a.uses_generator or b.uses_generator, real=False)
+    return Block(f"mix({a.name}, {b.name}, {share:g})", draw, a.uses_generator or b.uses_generator, real=False,
+                 parts=(a, b), share=share)
 
 
 def then(a: Block, b: Block) -> Block:
@@ -165,8 +168,8 @@ class Synthesizer:
         return None
 
 
-def _rows_instead(name: str, rows: str) -> str:
-    return (f"--metrics measures the generator, and its '{rows}' rows are this mix: drop --synthesizer={name} "
+def _rows_instead(name: str) -> str:
+    return (f"--metrics measures the generator, and its '{name}' rows are this mix: drop --synthesizer={name} "
             "to run it")
 
 
@@ -178,15 +181,19 @@ SYNTHESIZERS: Mapping[str, Synthesizer] = {s.name: s for s in (
     Synthesizer("chain", CHAIN, "GPSR, then a random rotation and stretch (deepnag/data/chain.py)", "num_per_sample",
                 "--metrics measures a generator; --generate=CHECKPOINT --metrics reports the chain beside it"),
     Synthesizer("mix", mix(GPSR, GENERATOR), "per class half the generator's samples, half GPSR of its training "
-                "samples", "num_per_class", _rows_instead("mix", "both (½ + ½)")),
+                "samples", "num_per_class", _rows_instead("mix")),
     Synthesizer("chain-mix", mix(CHAIN, GENERATOR), "per class half the generator's samples, half chained variants "
-                "of its training samples", "num_per_class", _rows_instead("chain-mix", "½ chain ½ gen")),
+                "of its training samples", "num_per_class", _rows_instead("chain-mix")),
     Synthesizer("vetted-chain-mix", mix(CHAIN, VETTED), "as chain-mix, the generator's half only samples that a "
                 "1-NN recogniser of its training samples puts in their class (deepnag/generate/vetting.py; a class "
                 "short of them gets more chained variants)", "num_per_class",
-                _rows_instead("vetted-chain-mix", "½ chain ½ vetted gen")),
+                _rows_instead("vetted-chain-mix")),
 )}
-"""`--synthesizer`, `deepnag.augment`'s methods (those without a generator) and the docs: each name once."""
+"""`--synthesizer`, `deepnag.augment`'s methods (those without a generator), the held-out study's rows and the docs:
+each name once."""
 
-__all__ = ["CHAIN", "COUNTS", "GENERATOR", "GPSR", "SYNTHESIZERS", "VETTED", "Block", "Sources", "Synthesizer", "mix",
+FORMER_NAMES = {"both": "mix", "chain+generator": "chain-mix", "chain+vetted": "vetted-chain-mix"}
+"""What the held-out study called the mixes before they had one name; its readers map results written then."""
+
+__all__ = ["CHAIN", "COUNTS", "FORMER_NAMES", "GENERATOR", "GPSR", "SYNTHESIZERS", "VETTED", "Block", "Sources", "Synthesizer", "mix",
            "then"]
