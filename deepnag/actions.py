@@ -18,20 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-FLAG_GROUPS: dict[str, tuple[str, ...]] = {
-    "data": ("dataset", "datapath", "download_url", "speeds", "subject_pattern", "classes", "subjects",
-             "holdout_subjects", "train_subject_count", "max_per_class", "chain_variants"),
-    "model and optimisation": ("model", "seed", "latent_dim", "gamma", "diversity_weight", "resample_n", "recipe", "lr",
-                               "lr_warmup", "ema", "beta0", "beta1", "batch_size", "epochs", "time_limit",
-                               "deepgan_critic_iters", "deepgan_lambda"),
-    "runtime": ("device", "amp", "skip_nonfinite", "num_threads"),
-    "training outputs": ("logdir", "experiment_name", "use_tensorboard", "vis_frequency", "checkpoint_frequency",
-                         "restart_every", "eval_every", "best_by"),
-    "output and measurements": ("output", "num_per_class", "metrics"),
-    "samples to write": ("synthesizer", "num_per_sample", "format"),
-    "figures": ("show",),
-}
-"""Every flag but the actions' own, in the groups of `--help` (Config field names)."""
+from deepnag.config import flag_groups
+
+FLAG_GROUPS: dict[str, tuple[str, ...]] = flag_groups()
+"""Every flag but the actions' own, in the groups of `--help` (Config field names), from their declarations."""
 
 RUN_SETTINGS = (*FLAG_GROUPS["data"], *FLAG_GROUPS["model and optimisation"], *FLAG_GROUPS["runtime"],
                 *FLAG_GROUPS["training outputs"])

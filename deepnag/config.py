@@ -1,7 +1,7 @@
-"""The run configuration: one dataclass holding every flag and its default.
+"""The run configuration: one dataclass holding every flag, declared once with its default, help, group and parsing.
 
-`deepnag.cli` builds it from the command line; everything else reads it. Flag
-names follow the reference DeepNAG implementation.
+`deepnag.cli` builds the parser from the declarations and the `Config` from the command line; everything else
+reads it. Flag names follow the reference DeepNAG implementation.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from deepnag import flag_types as ft
+from deepnag.flag_types import DOLLAR_GDS_SPEEDS, DURATION_UNITS
+
 MODELS = ("DeepNAG", "DeepGAN")
 DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "folder")
-DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
 BEST_BY = ("loss", "tstr")
@@ -26,69 +28,141 @@ RECIPES: dict[str, dict[str, Any]] = {
 "fast" buys quality per minute of CPU with a 30x learning rate, warmed up over its
 first steps, and samples from a moving average of the weights; benchmarks/time_to_quality.py
 measures it against the reference's schedule (docs/findings/time-to-quality.md)."""
-DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+WHAT_TO_RUN = "what to run"
+"""The help group of the actions' own flags; the other groups are those of `Config`'s flag declarations."""
+
+
+def _flag(default: Any, help: str, group: str = WHAT_TO_RUN, *, names: tuple[str, ...] = (), **argparse: Any) -> Any:
+    """A field of `Config` declared as its flag: default, help, help group, and how argparse parses it (`names`: the
+    flag's spellings, default --field-name; `argparse`: type, choices, metavar, action)."""
+    return dataclasses.field(default=default, metadata={"help": help, "group": group, "names": names,
+                                                       "argparse": argparse})
+
+
+def _recipe_flags(name: str) -> str:
+    """A recipe as the flags it stands for, e.g. `--lr=0.001 --ema=0.999`."""
+    return " ".join(f"--{k.replace('_', '-')}={v}" for k, v in RECIPES[name].items())
+
+
+DATA, MODEL, RUNTIME, OUTPUTS = "data", "model and optimisation", "runtime", "training outputs"
+MEASURES, SAMPLES, FIGURES = "output and measurements", "samples to write", "figures"
 
 
 @dataclass(frozen=True)
 class Config:
-    """Every setting of a run; the single source of truth for flags and defaults."""
+    """Every setting of a run, each declared once as its flag (default, help, group, parsing): the command line,
+    the action table's groups and the docs' CLI page are generated from these declarations."""
 
-    # What to run.
-    model: str = "DeepNAG"
-    dataset: str = "dollar-gds"
-    evaluate: str | None = None
-    resume: str | None = None
-    fresh_critic: bool = False
-    generate: str | None = None
-    # Data.
-    datapath: str = "data"
-    download_url: str | None = None
-    speeds: tuple[str, ...] = ("medium",)
-    subject_pattern: str = ""
-    classes: tuple[str, ...] = ()
-    max_per_class: int = 0
-    subjects: tuple[str, ...] = ()  # the writers to train on (default: all) ...
-    holdout_subjects: tuple[str, ...] = ()  # ... minus these ...
-    train_subject_count: int = 0  # ... then a seeded choice of this many (0: all of them)
-    chain_variants: int = 0  # chained variants of each training sample trained on beside it (0: none, the reference)
-    # Model and optimisation.
-    seed: int = 1234
-    latent_dim: int = 32
-    resample_n: int = 64
-    gamma: float = 0.1  # soft-DTW smoothing of the loss and of the metrics (METHOD.md §3)
-    diversity_weight: float = 1.0  # weight of the loss's diversity term against its fidelity term (the reference's: 1)
-    recipe: str = "reference"  # a named set of defaults for the settings below (RECIPES)
-    lr: float = 1e-4
-    lr_warmup: int = 0  # optimiser steps of linear learning-rate warm-up (0: none)
-    ema: float = 0.0  # decay of the moving average of the generator's weights that sampling uses (0: none)
-    beta0: float = 0.5
-    beta1: float = 0.9
-    batch_size: int = 64
-    epochs: int | None = None
-    time_limit: float = 0.0  # seconds of training in this process, then a resumable checkpoint (0: no limit)
-    deepgan_critic_iters: int = 5
-    deepgan_lambda: float = 10.0
-    # Runtime.
-    device: str = "auto"
-    num_threads: int = 0
-    skip_nonfinite: bool = False
-    amp: str = "none"
-    # Monitoring and outputs.
-    logdir: str = "logs"
-    experiment_name: str = ""
-    use_tensorboard: int = 1
-    vis_frequency: int = 100
-    checkpoint_frequency: int = 10_000
-    restart_every: int = 1  # under torchrun: epochs between the checkpoint-last.pt a restarted worker group resumes from
-    output: str | None = None
-    show: bool = False
-    num_per_class: int = 10
-    synthesizer: str = "generator"  # what --generate samples: the checkpoint's generator, GPSR of real samples, or half of each
-    num_per_sample: int = 8  # GPSR variants of every real sample
-    format: str = "npz"
-    metrics: bool = False
-    eval_every: str = ""  # quality while training: "N" epochs or a duration ("10m"); "" never
-    best_by: str = "loss"  # what checkpoint-best.pt is best at: the lowest loss, or the highest TSTR (--eval-every)
+    model: str = _flag("DeepNAG", f"generator training method: {' | '.join(MODELS)}", MODEL,
+                       type=ft.choice("model", MODELS))
+    dataset: str = _flag("dollar-gds", f"data set: {' | '.join(DATASETS)}", DATA, names=("--dataset", "--dataset-name"),
+                         type=ft.choice("data set", DATASETS))
+    evaluate: str | None = _flag(None, "visualise a trained checkpoint instead of training "
+                                 "(model and data set come from the checkpoint)", metavar="CHECKPOINT")
+    resume: str | None = _flag(None, "continue the run that wrote CHECKPOINT, in its run directory", metavar="CHECKPOINT")
+    fresh_critic: bool = _flag(False, "with --resume of a generator-only DeepGAN checkpoint: train a new critic against "
+                               "it", action="store_true")
+    generate: str | None = _flag(None, "write synthetic samples of a trained checkpoint to --output (see "
+                                 "--num-per-class, --format)", metavar="CHECKPOINT")
+    datapath: str = _flag("data", "folder holding (or receiving) the data sets; data found there is used "
+                          "without any network access. The default, data, is the project's data/ folder from any "
+                          "working directory ($DEEPNAG_DATA overrides it; an installed package uses "
+                          "~/.cache/deepnag/data). With --dataset=folder: your folder of class subfolders", DATA)
+    download_url: str | None = _flag(None, "mirror to download from: for dollar-gds the URL of xml.zip, for "
+                                     "jk2017-kinect and jk2017-leap the URL of the training folder (also "
+                                     "DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL / DEEPNAG_JK2017_LEAP_URL); default: "
+                                     "the publishers' addresses", DATA)
+    speeds: tuple[str, ...] = _flag(("medium",), "dollar-gds only: comma-separated writing speeds to load "
+                                    f"({', '.join(DOLLAR_GDS_SPEEDS)})", DATA, type=ft.speeds)
+    subject_pattern: str = _flag("", "folder only: regular expression whose first group, found in a file name, is its "
+                                 "subject (used when DIR/subjects.csv is absent)", DATA)
+    classes: tuple[str, ...] = _flag((), "comma-separated class names to keep (default: all classes)", DATA,
+                                     type=ft.names)
+    subjects: tuple[str, ...] = _flag((), "comma-separated subjects (writers) to train on (default: all); the others "
+                                      "are held out, and --metrics measures on them what synthetic data adds for "
+                                      "unseen writers", DATA, type=ft.names)
+    holdout_subjects: tuple[str, ...] = _flag((), "comma-separated subjects to keep out of training", DATA,
+                                              type=ft.names)
+    train_subject_count: int = _flag(0, "train on this many subjects, drawn with --seed from those left by the two "
+                                     "flags above (0: all of them)", DATA,
+                                     type=ft.non_negative_int("--train-subject-count"))
+    max_per_class: int = _flag(0, "keep at most this many samples per class (0: all); for quick experiments", DATA,
+                               type=ft.non_negative_int("--max-per-class"))
+    chain_variants: int = _flag(0, "train on K chained variants (GPSR, rotation, stretch: deepnag/data/chain.py) of "
+                                "every training sample beside it, drawn once with --seed: a generator of a wider "
+                                "distribution than its few writers (0: none, the reference's)", DATA,
+                                type=ft.non_negative_int("--chain-variants"), metavar="K")
+    seed: int = _flag(1234, "random seed; -1 draws a random one", MODEL, type=int)
+    latent_dim: int = _flag(32, "size of the latent noise per time step", MODEL, type=ft.positive_int("--latent-dim"))
+    gamma: float = _flag(0.1, "soft-DTW smoothing (gamma) of the loss; the reference uses 0.1", MODEL,
+                         type=ft.positive_float("--gamma"))
+    diversity_weight: float = _flag(1.0, "weight of the loss's diversity term against its fidelity term (DeepNAG; the "
+                                    "reference's: 1; 0 drops it)", MODEL,
+                                    type=ft.non_negative_float("--diversity-weight"), metavar="W")
+    resample_n: int = _flag(64, "points per gesture after spatial resampling (at least 2)", MODEL,
+                            type=ft.positive_int("--resample-n"))
+    recipe: str = _flag("reference", "a set of training defaults: 'reference' (the paper's) or 'fast' "
+                        f"({_recipe_flags('fast')}: good generators in minutes of CPU); flags given win "
+                        "(default: reference)", MODEL, type=ft.choice("recipe", tuple(RECIPES)))
+    lr: float = _flag(1e-4, "Adam learning rate", MODEL, type=ft.positive_float("--lr"))
+    lr_warmup: int = _flag(0, "raise the learning rate linearly over the first STEPS optimiser steps (0: none)", MODEL,
+                           type=ft.non_negative_int("--lr-warmup"), metavar="STEPS")
+    ema: float = _flag(0.0, "sample from an exponential moving average of the generator's weights with this decay "
+                       "per step, e.g. 0.999 (0: the trained weights themselves)", MODEL, type=ft.beta("--ema"),
+                       metavar="DECAY")
+    beta0: float = _flag(0.5, "Adam beta 1", MODEL, type=ft.beta("--beta0"))
+    beta1: float = _flag(0.9, "Adam beta 2", MODEL, type=ft.beta("--beta1"))
+    batch_size: int = _flag(64, "samples per batch", MODEL, type=ft.positive_int("--batch-size"))
+    epochs: int | None = _flag(None, "training length; default: 25000 for DeepNAG (epochs), 150000 for DeepGAN "
+                               "(generator steps)", MODEL, type=ft.positive_int("--epochs"))
+    time_limit: float = _flag(0.0, "stop training cleanly after this much wall-clock time (e.g. 90s, 30m, 2h), "
+                              "writing checkpoint-last.pt and the command that continues it (default: no limit)",
+                              MODEL, type=ft.duration)
+    deepgan_critic_iters: int = _flag(5, "DeepGAN: critic steps per generator step", MODEL,
+                                      type=ft.positive_int("--deepgan-critic-iters"))
+    deepgan_lambda: float = _flag(10.0, "DeepGAN: gradient-penalty weight", MODEL,
+                                  type=ft.positive_float("--deepgan-lambda"))
+    device: str = _flag("auto", "where to train: auto picks CUDA when available", RUNTIME,
+                        type=ft.choice("device", DEVICES))
+    amp: str = _flag("none", "run the generator under bfloat16 autocast (CPU and CUDA); the loss stays float32",
+                     RUNTIME, choices=("none", "bf16"))
+    skip_nonfinite: bool = _flag(False, "skip an optimiser step whose loss or gradient is NaN/inf instead of stopping "
+                                 "the run", RUNTIME, action="store_true")
+    num_threads: int = _flag(0, "CPU threads for torch and Numba (0: the cores available)", RUNTIME,
+                             type=ft.non_negative_int("--num-threads"))
+    logdir: str = _flag("logs", "parent folder of the run directories", OUTPUTS)
+    experiment_name: str = _flag("", "suffix of the run directory's name", OUTPUTS)
+    use_tensorboard: int = _flag(1, "write TensorBoard logs (1) or not (0)", OUTPUTS, type=int, choices=(0, 1))
+    vis_frequency: int = _flag(100, "epochs between sample figures in TensorBoard (0 disables)", OUTPUTS,
+                               type=ft.non_negative_int("--vis-frequency"))
+    checkpoint_frequency: int = _flag(10_000, "epochs between periodic checkpoints (0 disables; best and final are "
+                                      "always kept)", OUTPUTS, type=ft.non_negative_int("--checkpoint-frequency"))
+    restart_every: int = _flag(1, "under torchrun: epochs between the checkpoint-last.pt that a worker group "
+                               "restarted by torchrun --max-restarts resumes from, so a lost worker costs at most "
+                               "that many epochs (0: never; a single-process run ignores it)", OUTPUTS,
+                               type=ft.non_negative_int("--restart-every"))
+    output: str | None = _flag(None, "with --evaluate: folder for the figures (default: evaluation/ in the run "
+                               "directory); with --generate: the output path, PATH.npz (and PATH/ with --format "
+                               "native)", MEASURES)
+    show: bool = _flag(False, "with --evaluate: also open a window (needs a display)", FIGURES, action="store_true")
+    num_per_class: int = _flag(10, "synthetic samples per class: what --generate writes, and what --metrics measures",
+                               MEASURES, type=ft.positive_int("--num-per-class"))
+    synthesizer: str = _flag("generator", "what writes the samples: {synthesizers}. The simple ones transform the "
+                             "--generate checkpoint's training samples, else those the data flags select; the mixes "
+                             "need --generate", SAMPLES)  # {synthesizers}: filled from deepnag.generate.synthesizers
+    num_per_sample: int = _flag(8, "with --synthesizer=gpsr or chain: variants of every real sample", SAMPLES,
+                                type=ft.positive_int("--num-per-sample"))
+    format: str = _flag("npz", "with --generate: npz only, or also a folder in the data set's own file format",
+                        SAMPLES, choices=("npz", "native"))
+    eval_every: str = _flag("", "while training, every N epochs (50) or so much time (10m): TSTR against the "
+                            "real-data yardstick and diversity, to TensorBoard and the console (on held-out writers "
+                            "when there are)", OUTPUTS, type=ft.interval, metavar="EPOCHS|DURATION")
+    best_by: str = _flag("loss", "checkpoint-best.pt is the lowest loss (the reference) or, with --eval-every, the "
+                         "highest TSTR", OUTPUTS, type=ft.choice("--best-by", BEST_BY))
+    metrics: bool = _flag(False, "with --evaluate or --generate: measure quality (recognition accuracy, fidelity, "
+                          "diversity) into metrics.json", MEASURES, action="store_true")
 
     @property
     def resolved_seed(self) -> int:
@@ -121,6 +195,20 @@ class Config:
         return cls(**kept)
 
 
+def flag_names(field: dataclasses.Field) -> tuple[str, ...]:
+    """A field's spellings on the command line: its declared names, else --field-name."""
+    return field.metadata["names"] or (f"--{field.name.replace('_', '-')}",)
+
+
+def flag_groups() -> dict[str, tuple[str, ...]]:
+    """The help groups of the flags (all but the actions' own), each with its fields in declaration order."""
+    groups: dict[str, list[str]] = {group: [] for group in (DATA, MODEL, RUNTIME, OUTPUTS, MEASURES, SAMPLES, FIGURES)}
+    for field in dataclasses.fields(Config):
+        if field.metadata["group"] != WHAT_TO_RUN:
+            groups[field.metadata["group"]].append(field.name)
+    return {group: tuple(names) for group, names in groups.items()}
+
+
 def flag_text(value: Any) -> str:
     """A setting as it is written on the command line: `s02,s03` for a list, else str()."""
     return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
@@ -131,4 +219,4 @@ def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) 
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]
+__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]

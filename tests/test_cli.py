@@ -267,3 +267,28 @@ def test_no_function_is_imported_by_its_name_as_a_string():
     for path in (ROOT / "deepnag").rglob("*.py"):
         text = path.read_text()
         assert "importlib" not in text and not re.search(r"[\"']deepnag(\.\w+)+:\w+[\"']", text), path
+
+
+def test_every_flag_is_declared_once_on_its_config_field():
+    """The parser, the help groups and the docs' page all come from `Config`'s declarations: no flag is written
+    anywhere else."""
+    import dataclasses
+
+    from deepnag.actions import FLAG_GROUPS
+    from deepnag.cli import build_parser
+    from deepnag.config import WHAT_TO_RUN, flag_groups, flag_names
+
+    parser = build_parser()
+    declared = {a.dest: a for a in parser._actions if a.dest not in ("help", "version")}
+    fields = dataclasses.fields(Config)
+    assert set(declared) == {f.name for f in fields}
+    for field in fields:
+        action = declared[field.name]
+        assert tuple(action.option_strings) == flag_names(field)
+        assert action.help.startswith(field.metadata["help"].split("{")[0]), field.name
+        group = next(g for g in parser._action_groups if action in g._group_actions)
+        assert group.title == field.metadata["group"] and (field.metadata["group"] == WHAT_TO_RUN or
+                                                         field.name in FLAG_GROUPS[group.title])
+    assert FLAG_GROUPS == flag_groups()
+    source = (ROOT / "deepnag" / "cli.py").read_text()
+    assert source.count("add_argument(") == 2  # --version, and the loop over the declarations
