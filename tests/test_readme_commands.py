@@ -67,6 +67,8 @@ def _tiny_argv(command: str, run: Path, shipped_epochs: dict[str, int]) -> list[
         return [*argv, *(f for f in TINY_TRAINING if f.split("=", 1)[0] not in names or f.startswith("--epochs"))]
     if action == "resume":  # one epoch more than the checkpoint holds
         return [w if not w.startswith("--epochs=") else f"--epochs={shipped_epochs[config.resume] + 1}" for w in argv]
+    if action == "generate":  # a few samples per class (or per sample) are enough to show the command runs
+        return [f"{w.split('=')[0]}={min(int(w.split('=')[1]), 8)}" if w.startswith("--num-per-") else w for w in argv]
     return argv
 
 
