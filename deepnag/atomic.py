@@ -3,7 +3,9 @@ the target, renamed over it only when complete)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -58,7 +60,10 @@ def atomic_write_path(path: str | Path, write: Callable[[str], None], suffix: st
     """Call `write(name)` with the name of a temporary file beside `path` (for writers that want a file name, such
     as an animation's), make it durable, then rename it over `path`; the same guarantees as `atomic_write`."""
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as error:
+        raise cannot_write(path, error) from None
     try:
         os.fchmod(handle, 0o644)  # as a plain open() would leave it, not mkstemp's 0600
         os.close(handle)
@@ -66,7 +71,45 @@ def atomic_write_path(path: str | Path, write: Callable[[str], None], suffix: st
         with open(temporary, "rb") as done:
             os.fsync(done.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
+        written = _size(temporary)
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError) or _disk_full(error, path):
+            raise cannot_write(path, error, written) from None
         raise
     return path
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""The errors of a file system with no room left (disk, quota, file size)."""
+LOW_SPACE = 1 << 20
+"""Free bytes below which a writer's own error (torch.save's "unexpected pos") is read as a full disk."""
+
+
+def _size(name: str) -> int:
+    try:
+        return os.path.getsize(name)
+    except OSError:
+        return 0
+
+
+def _disk_full(error: BaseException, path: Path) -> bool:
+    """Whether a writer's non-OSError failure (torch.save raises RuntimeError) came from a file system without room."""
+    if not isinstance(error, RuntimeError):
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < LOW_SPACE
+    except OSError:
+        return False
+
+
+def cannot_write(path: Path, error: BaseException, written: int = 0) -> UserError:
+    """The one-line error of a failed write: which file, why, how far it got, that nothing older was touched, and
+    what to do."""
+    full = getattr(error, "errno", None) in FULL or not isinstance(error, OSError)
+    why = "no space left on its disk" if full else (getattr(error, "strerror", None) or str(error).splitlines()[0])
+    needed = f" after writing {written / 2**20:.1f} MB of it" if written else ""
+    kept = f"the previous {path.name} is intact" if path.exists() else "nothing was left behind"
+    advice = ("free some space there, or write elsewhere (--logdir for runs, --output for samples and figures)" if full
+              else "choose a folder you can write to (--logdir for runs, --output for samples and figures)")
+    return UserError(f"cannot write {path}: {why}{needed}; {kept}; {advice}")

@@ -271,3 +271,22 @@ def test_native_folders_get_the_permissions_of_their_parent(trained, tmp_path):
     assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--num-per-class=1",
                       "--format=native"]) == 0
     assert (tmp_path / "synth").stat().st_mode & 0o777 == 0o755
+
+
+def test_a_full_disk_or_a_refused_output_while_generating_is_one_line(shared_data, tmp_path, monkeypatch, capsys):
+    """`--output` where the system refuses to write, then a disk that fills while the samples are written."""
+    flags = ["--synthesizer=gpsr", "--dataset=dollar-gds", "--subjects=s06", "--num-per-sample=1",
+             f"--datapath={shared_data}"]
+    assert main.main([*flags, "--output=/proc/synth"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot write /proc/synth.npz: "), err
+
+    def fills_the_disk(out, **arrays):
+        out.write(b"PK half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", fills_the_disk)
+    assert main.main([*flags, f"--output={tmp_path / 'gpsr'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "gpsr.npz: no space left on its disk" in err[0], err
+    assert list(tmp_path.iterdir()) == []

@@ -144,3 +144,32 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
 
 
 
+
+
+def test_a_full_disk_while_training_is_one_line_and_keeps_the_last_good_checkpoint(tmp_path, shared_data,
+                                                                                   monkeypatch, capsys):
+    """The second checkpoint write finds the disk full: one line naming the file, the earlier checkpoint intact."""
+    import torch
+
+    from deepnag import checkpoint
+
+    real_save, saves = torch.save, []
+
+    def fills_the_disk(obj, f, *args, **kwargs):
+        saves.append(1)
+        if len(saves) > 1:
+            f.write(b"PK half")
+            raise OSError(28, "No space left on device")
+        real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", fills_the_disk)
+    logdir = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, "--epochs=3",
+                      "--checkpoint-frequency=1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: cannot write ") and ": no space left on its disk after writing" in err, err
+    assert "free some space there, or write elsewhere (--logdir for runs" in err
+    kept = sorted(p.name for p in (_run_dir(logdir) / "checkpoints").iterdir())
+    assert kept and all(not name.startswith(".") for name in kept)  # no temporary file left
+    monkeypatch.setattr(torch, "save", real_save)
+    assert checkpoint.load(_run_dir(logdir) / "checkpoints" / kept[0])["epoch"] >= 1

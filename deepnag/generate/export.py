@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from deepnag import checkpoint
-from deepnag.atomic import atomic_write, writable_folder
+from deepnag.atomic import atomic_write, cannot_write, writable_folder
 from deepnag.config import Config, flag_or_saved
 from deepnag.data import RawGestures, native_file
 from deepnag.data.batches import training_raw_for
@@ -54,7 +54,10 @@ def write_npz(path: Path, samples: np.ndarray, labels: np.ndarray, class_names: 
 
 def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> Path:
     """The data set's own file layout under `folder`, written to a staging folder then renamed into place."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as error:
+        raise cannot_write(folder, error) from None
     staging.chmod(folder.parent.stat().st_mode & 0o777)  # the permissions of the folder it lies in, not mkdtemp's 0700
     try:
         counters = np.zeros(len(class_names), dtype=int)
@@ -68,6 +71,8 @@ def write_native(folder: Path, dataset: str, samples: np.ndarray, labels: np.nda
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)
+    except OSError as error:
+        raise cannot_write(folder, error) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
