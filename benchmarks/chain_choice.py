@@ -19,7 +19,6 @@ import argparse
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 from benchmarks.augmentation import fold_subjects  # the same folds
+from deepnag import workers
 from deepnag.atomic import atomic_write
 from deepnag.data import chain, load_raw
 from deepnag.evaluation.augmentation import default_workers
@@ -109,7 +109,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
-    with ProcessPoolExecutor(default_workers(), mp_context=get_context("spawn")) as executor:
+    with workers.pool(default_workers()) as executor, workers.terminate_on_sigterm(executor):
         for dataset in args.datasets.split(","):
             for fold in range(args.folds):
                 path = out / f"{dataset}-w{args.writers}-f{fold}.json"

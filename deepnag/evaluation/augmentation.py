@@ -32,13 +32,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 
+from deepnag import workers as workers_module
 from deepnag.data import chain, gpsr
 from deepnag.generate.synthesizers import FORMER_NAMES, SYNTHESIZERS
 from deepnag.progress import Progress
@@ -186,10 +186,9 @@ def study(
     learner = _Learner(standardise(seen), seen_labels, standardise(test), test_labels,
                        gru_recognizer.STEPS if learned_steps is None else int(learned_steps)) if learned_seeds else None
     workers = default_workers() if workers is None else workers
-    fits = (ProcessPoolExecutor(min(workers, 8), mp_context=get_context("spawn"))
-            if learned_seeds and workers > 1 else _Inline())
+    fits = workers_module.pool(min(workers, 8)) if learned_seeds and workers > 1 else _Inline()
     steps = len(seeds) + len(learned_seeds) * len(jobs)
-    with fits as executor, Progress(steps, "held-out augmentation study", "steps", log, every=5.0) as progress:
+    with fits as executor, workers_module.terminate_on_sigterm(executor), Progress(steps, "held-out augmentation study", "steps", log, every=5.0) as progress:
         for seed in seeds:
             pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, variants,
                           vetted if synthesize is not None else None)
