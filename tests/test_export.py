@@ -290,3 +290,19 @@ def test_a_full_disk_or_a_refused_output_while_generating_is_one_line(shared_dat
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "gpsr.npz: no space left on its disk" in err[0], err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_file_this_program_did_not_write_is_never_replaced(shared_data, tmp_path, capsys):
+    """A set written here before is replaced as a whole; a file of the user's with that name is refused, untouched."""
+    flags = ["--synthesizer=gpsr", "--dataset=dollar-gds", "--subjects=s06", "--num-per-sample=1",
+             f"--datapath={shared_data}"]
+    mine = tmp_path / "mine.npz"
+    np.savez(mine, results=np.arange(3))
+    before = mine.read_bytes()
+    assert main.main([*flags, f"--output={tmp_path / 'mine'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --output={tmp_path / 'mine'} would replace {mine}, which this program did not write; "
+                   f"give a new name such as {tmp_path / 'mine-synthetic'}"]
+    assert mine.read_bytes() == before
+    assert main.main([*flags, f"--output={tmp_path / 'ours'}"]) == 0
+    assert main.main([*flags, f"--output={tmp_path / 'ours'}"]) == 0  # its own set: replaced

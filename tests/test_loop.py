@@ -122,7 +122,7 @@ def test_resume_says_how_many_epochs_it_ran_and_refuses_to_run_none(tmp_path, sh
                        "give --epochs greater than 2 (e.g. --epochs=1002)"]
     assert torch.load(final, weights_only=True)["epoch"] == 2  # nothing was written
     assert main.main([f"--resume={final}", "--epochs=3"]) == 0
-    assert "done: 1 epochs in this run (3 of 3 in all)" in (first / "logs" / "train.log").read_text()
+    assert "done: 1 epoch in this run (3 of 3 in all)" in (first / "logs" / "train.log").read_text()
 
 
 def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_data, capsys):

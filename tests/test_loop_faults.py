@@ -173,3 +173,18 @@ def test_a_full_disk_while_training_is_one_line_and_keeps_the_last_good_checkpoi
     assert kept and all(not name.startswith(".") for name in kept)  # no temporary file left
     monkeypatch.setattr(torch, "save", real_save)
     assert checkpoint.load(_run_dir(logdir) / "checkpoints" / kept[0])["epoch"] >= 1
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_the_compile_notice_shows_only_when_numbas_cache_lacks_the_kernel(tmp_path, shared_data, monkeypatch, caplog,
+                                                                          cached):
+    import logging
+
+    from deepnag.loss import soft_dtw_cpu
+
+    monkeypatch.setattr(soft_dtw_cpu, "kernels_cached", lambda: cached)
+    with caplog.at_level(logging.INFO, logger="deepnag"):
+        assert main.main([f"--datapath={shared_data}", f"--logdir={tmp_path / 'logs'}", *TINY, "--epochs=1"]) == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("compiles the soft-DTW kernels" in m for m in messages) is not cached
+    assert any(m.startswith("done: 1 epoch in this run (1 of 1 in all)") for m in messages), messages

@@ -83,8 +83,20 @@ def metrics_path(output: Path) -> Path:
     return output.with_name(output.stem + ".metrics.json")
 
 
+def _ours(path: Path) -> bool:
+    """Whether `path` is a set this program wrote (an npz of exactly samples, labels and class_names)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return set(archive.files) == {"samples", "labels", "class_names"}
+    except Exception:  # not an npz at all, or unreadable: not ours either way
+        return False
+
+
 def _check_output(path: Path) -> None:
     writable_folder(path.parent, "create it or choose another --output", target=path)
+    if path.exists() and not (path.is_file() and _ours(path)):  # replace only a set written here before
+        raise UserError(f"--output={path.with_suffix('')} would replace {path}, which this program did not write; "
+                        f"give a new name such as {path.with_name(path.stem + '-synthetic')}")
     folder = path.with_suffix("")
     if folder.is_dir() and not path.is_file():  # a folder of the user's, not the native files of an earlier set
         raise UserError(f"--output={folder} is an existing folder; --output names the set to write ({folder}.npz, "

@@ -536,3 +536,21 @@ def soft_dtw_cpu(G: np.ndarray | None, alpha: np.ndarray, beta: np.ndarray, kapp
     if D:
         return KernelResult(val, bad, None, gf, gg, rs, cs)
     return KernelResult(val, bad, E, None, None, rs, cs)
+
+
+def kernels_cached() -> bool:
+    """Whether Numba's on-disk cache already holds the soft-DTW kernel (so the first epoch compiles nothing).
+
+    Numba keeps its index files (`*.nbi`) in the module's `__pycache__`, or under NUMBA_CACHE_DIR when that is set.
+    """
+    import glob
+    import os
+
+    from numba.core import config
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    folders = [os.path.join(here, "__pycache__")]
+    if config.CACHE_DIR:
+        folders.append(config.CACHE_DIR)
+    return any(glob.glob(os.path.join(folder, "**", "soft_dtw_cpu._sdtw_kernel_py-*.nbi"), recursive=True)
+               for folder in folders)

@@ -30,7 +30,7 @@ from deepnag.actions import ACTIONS, MACHINE
 from deepnag.config import Config, flag_text
 from deepnag.data.batches import GestureData, training_data_for
 from deepnag.errors import UserError
-from deepnag.loss import soft_dtw_device
+from deepnag.loss import soft_dtw_cpu, soft_dtw_device
 from deepnag.models import sample_latent
 from deepnag.progress import Progress
 from deepnag.runtime import command, configure_threads, resolve_device
@@ -281,9 +281,8 @@ class Trainer:
         self.clock = _Clock(process_start=self.started, start=self.started - self.time_spent, first_epoch=self.epoch,
                             last_quality=self.started)
         writer = self._tensorboard()
-        if self.device.type == "cpu":
-            log.info("the first epoch also compiles the soft-DTW kernels unless Numba's cache holds them "
-                     "(up to a minute, once per machine)")
+        if self.device.type == "cpu" and self.config.model == "DeepNAG" and not soft_dtw_cpu.kernels_cached():
+            log.info("the first epoch also compiles the soft-DTW kernels (up to a minute, once per machine)")
         try:
             with stop_requests() as stops, logging_redirect_tqdm(), tqdm(
                 total=self.config.num_epochs, initial=self.epoch, unit="epoch", disable=None if self.context.is_main
@@ -440,8 +439,9 @@ class Trainer:
             self.restart_checkpoint.unlink(missing_ok=True)
         key = self.method.selection_metric
         best = f"best TSTR {self.best_quality:.4f}" if self.config.best_by == "tstr" else f"best {key} {self.best:.4f}"
-        log.info("done: %d epochs in this run (%d of %d in all), %s; final checkpoint %s",
-                 self.epoch - self.clock.first_epoch, self.epoch, self.config.num_epochs, best, path)
+        trained = self.epoch - self.clock.first_epoch
+        log.info("done: %d epoch%s in this run (%d of %d in all), %s; final checkpoint %s",
+                 trained, "" if trained == 1 else "s", self.epoch, self.config.num_epochs, best, path)
 
     def _quality_due(self, last: float) -> bool:
         """Whether --eval-every asks for a measurement after this epoch (`last`: when the previous one ended)."""
