@@ -136,8 +136,15 @@ def test_jk2017_interrupted_download_resumes_keeping_complete_files(shared_data,
         raw = load_raw("jk2017-kinect", tmp_path, download_url=server.url)
     assert len(raw.sequences) == 560
     assert len(server.requests) == 560 - 50  # complete files are kept, not fetched again
-    assert not any("non-commercial" in r.message for r in caplog.records)  # the notice is shown once
     assert f"downloaded 510 JK2017 Kinect files to {tmp_path / jk2017.KINECT.FOLDER}" in [r.getMessage() for r in caplog.records]
+    # the notice again (the first attempt did not finish), then never: a finished download marks it shown
+    assert sum("non-commercial" in r.message for r in caplog.records) == 1
+    assert (tmp_path / "jk2017" / ".license-notice-shown").is_file()
+    caplog.clear()
+    (folder / "Sub_U104" / "cartwheel_left" / "ex_1.txt").unlink()
+    with caplog.at_level(logging.INFO, logger="deepnag"):
+        load_raw("jk2017-kinect", tmp_path, download_url=server.url)
+    assert not any("non-commercial" in r.message for r in caplog.records)
     assert all(re.fullmatch(r"/Sub_U\d{3}/[a-z_]+/ex_[12]\.txt", r) for r in server.requests)  # the publisher's URL layout
 
 
@@ -266,3 +273,17 @@ def test_a_missing_local_mirror_is_one_line_and_leaves_no_folder(tmp_path):
     assert str(caught.value) == (f"the mirror file {missing} (from {missing}) does not exist; check the path given with "
                                  "--download-url or the data set's environment variable")
     assert not (tmp_path / "new").exists()  # the failed first download removed every folder it made
+
+
+def test_a_jk2017_download_that_fails_at_once_leaves_nothing_behind(shared_data, serve, tmp_path):
+    """Not even the licence notice's marker: the next attempt shows the notice again."""
+    server = serve(shared_data / "jk2017" / "kinect" / "training")
+
+    def down(handler) -> bool:
+        handler.send_error(503, "maintenance")
+        return True
+
+    server.set_fault(down)
+    with pytest.raises(DownloadError):
+        load_raw("jk2017-kinect", tmp_path, download_url=server.url)
+    assert list(tmp_path.iterdir()) == []

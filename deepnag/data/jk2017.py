@@ -76,8 +76,7 @@ class SkeletonSet:
             raise UserError(f"cannot create {folder} ({error.strerror}); choose a writable --datapath") from None
         marker = Path(datapath) / "jk2017" / _NOTICE_MARKER
         if not marker.exists():
-            log.warning(LICENSE_NOTICE)
-            marker.touch()
+            log.warning(LICENSE_NOTICE)  # marked shown once a download succeeds: a failed one leaves nothing behind
         log.info("downloading %d %s files from %s", len(missing), self.TITLE, base)
         try:
             download_many(
@@ -88,7 +87,8 @@ class SkeletonSet:
             )
         finally:
             for path in {folder / p.parent for p in missing}:
-                remove_empty_folders(path, Path(datapath) / "jk2017")
+                remove_empty_folders(path, Path(datapath))
+        marker.touch()
         log.info("downloaded %d %s files to %s", len(missing), self.TITLE, folder)
         return folder
 
