@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from deepnag._version import __version__
@@ -159,6 +160,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
     if why:
         raise UserError(why)
     values.update({name: value for name, value in RECIPES[args.recipe].items() if name not in explicit})
+    if "datapath" in explicit and values["datapath"] != Config.datapath:  # as a checkpoint records it: from anywhere
+        values["datapath"] = str(Path(values["datapath"]).expanduser().resolve())
     return Config(**values), explicit
 
 

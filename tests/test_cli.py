@@ -298,3 +298,11 @@ def test_every_flag_is_declared_once_on_its_config_field():
     assert FLAG_GROUPS == flag_groups()
     source = (ROOT / "deepnag" / "cli.py").read_text()
     assert source.count("add_argument(") == 2  # --version, and the loop over the declarations
+
+
+def test_a_relative_datapath_is_kept_as_an_absolute_one(tmp_path, monkeypatch):
+    """A checkpoint records where its data was: an --evaluate from another folder must find the same place."""
+    monkeypatch.chdir(tmp_path)
+    assert parse_args(["--datapath=mydata"])[0].datapath == str(tmp_path / "mydata")
+    assert parse_args(["--datapath=data"])[0].datapath == "data"  # the default's name: the project's data folder
+    assert parse_args([])[0].datapath == "data"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
 from deepnag.config import Config
 from deepnag.data import dollar_gds, folder, jk2017, subjects
 from deepnag.data.base import DataFormatError, RawGestures
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DATAPATH = Config.datapath
 """The --datapath default (the reference's): it names the default data folder below, from any working directory."""
@@ -56,8 +59,10 @@ def load_raw(
     """
     reader = READERS[name]
     if reader is folder:
+        log.debug("reading your gestures from %s", Path(datapath).resolve())
         return folder.load(Path(datapath), subject_pattern)
     datapath = resolve_datapath(datapath)
+    log.debug("reading %s from %s", name, Path(datapath).resolve())
     url = download_url or os.environ.get(reader.URL_ENV) or None
     if reader is dollar_gds:
         return dollar_gds.load(Path(datapath), speeds=speeds, url=url)

@@ -28,6 +28,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from deepnag import checkpoint
 from deepnag.actions import ACTIONS, MACHINE
 from deepnag.config import Config, flag_text
+from deepnag.data import resolve_datapath
 from deepnag.data.batches import GestureData, training_data_for
 from deepnag.errors import UserError
 from deepnag.loss import soft_dtw_cpu, soft_dtw_device
@@ -532,8 +533,9 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         logs = run_dir.log_to_file(path / "logs" / "train.log") if context.is_main else contextlib.nullcontext()
         with logs:
             _say_where(config, explicit, state, path, same_run, restart, context)
-            log.info("%s: %d samples, %d classes, %d features, %d points each; %s on %s, %d threads%s",
+            log.info("%s: %d samples, %d classes, %d features, %d points each (from %s); %s on %s, %d threads%s",
                      config.dataset, len(data), data.num_classes, data.num_features, data.seq_len,
+                     resolve_datapath(config.datapath).resolve(),
                      config.model, device, threads,
                      f", {context.world_size} processes (batch {config.batch_size} per process)" if context.enabled else "")
             try:
