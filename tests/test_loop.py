@@ -383,7 +383,7 @@ def test_a_time_limit_between_two_steps_continues_exactly_as_a_run_never_stopped
     assert not (run / "checkpoints" / "checkpoint-final.pt").exists()
     _a_method_that_cannot_stop_between_steps_starts_the_epoch_over(last, monkeypatch, capsys)
     assert main.main([f"--resume={last}"]) == 0
-    assert "epoch 2 goes on after its step 2, where the time limit stopped it" in capsys.readouterr().err
+    assert "epoch 2 goes on after its step 2, where it was stopped" in capsys.readouterr().err
     final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
     assert "unfinished_epoch" not in final and final["epoch"] == 3
     assert final["best_loss"] == straight["best_loss"]  # the epochs' mean losses too
@@ -486,3 +486,39 @@ def test_seeded_runs_with_the_default_threads_are_identical(tmp_path, shared_dat
     assert all(torch.equal(a[k], b[k]) for k in a)
     losses = [re.findall(r"loss (\S+)", (r / "logs" / "train.log").read_text()) for r in runs]
     assert losses[0] == losses[1] and len(losses[0]) >= 3
+
+
+def test_a_signal_stops_between_two_steps_and_the_run_continues_exactly(tmp_path, shared_data, monkeypatch, capsys):
+    """SIGTERM in the middle of epoch 2 stops after the step under way (not at the epoch's end, which a scheduler's
+    grace period may not wait for); the message is the log's last line too, and resumed the run ends as one never
+    stopped."""
+    import signal
+
+    from deepnag.train.loop import Trainer
+
+    flags = [*DOLLAR, "--epochs=3", "--batch-size=4", "--use-tensorboard=0", "--checkpoint-frequency=0"]  # 3 steps an epoch
+    straight = checkpoint.load(_train(tmp_path / "straight", shared_data, *flags) / "checkpoints" / "checkpoint-final.pt")
+    original, asked = Trainer._over_time, []
+
+    def sigterm_in_epoch_2(self, stops):
+        asked.append(self.epoch)
+        if len(asked) == 4:  # what stop_requests' handler does on SIGTERM
+            stops.append(signal.SIGTERM)
+        return original(self, stops)
+
+    monkeypatch.setattr(Trainer, "_over_time", sigterm_in_epoch_2)
+    logdir = tmp_path / "stopped"
+    assert main.main([f"--datapath={shared_data}", f"--logdir={logdir}", *TINY, *flags]) == 128 + signal.SIGTERM
+    monkeypatch.undo()
+    (run,) = logdir.iterdir()
+    last = run / "checkpoints" / "checkpoint-last.pt"
+    line = (f"stopped: SIGTERM in epoch 2, after step 2 of 3, checkpoint written; resume with: python main.py "
+            f"--resume={last}")
+    assert capsys.readouterr().err.strip().splitlines()[-1] == line
+    assert line in (run / "logs" / "train.log").read_text()
+    assert checkpoint.load(last)["unfinished_epoch"]["steps"] == 2
+    assert main.main([f"--resume={last}"]) == 0
+    final = checkpoint.load(run / "checkpoints" / "checkpoint-final.pt")
+    assert final["epoch"] == 3 and final["best_loss"] == straight["best_loss"]
+    for key in ("generator", "optimizers", "rng"):
+        assert _same(final[key], straight[key]), key

@@ -45,9 +45,13 @@ def test_signal_writes_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, s
     _, err = process.communicate(timeout=240)
     assert process.returncode == 128 + signum
     last = err.strip().splitlines()[-1]
-    match = re.fullmatch(rf"stopped: {signal.Signals(signum).name} after epoch (\d+), checkpoint written; resume with: python main.py --resume=(\S+)", last)
+    # between two steps, as the time limit stops (or between epochs, when the signal came there)
+    match = re.fullmatch(rf"stopped: {signal.Signals(signum).name} (?:after epoch (\d+)|in epoch (\d+), after step "
+                         rf"\d+ of \d+), checkpoint written; resume with: python main.py --resume=(\S+)", last)
     assert match, err
-    stopped_at, resume_path = int(match.group(1)), Path(match.group(2))
+    stopped_at = int(match.group(1)) if match.group(1) else int(match.group(2)) - 1  # epochs done
+    resume_path = Path(match.group(3))
+    assert last in (_run_dir(logdir) / "logs" / "train.log").read_text()  # the last line in the log too
     assert resume_path.name == "checkpoint-last.pt" and resume_path.is_file()
 
     target = stopped_at + 2

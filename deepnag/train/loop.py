@@ -109,15 +109,16 @@ def resolve_config(config: Config, explicit: set[str]) -> tuple[Config, dict[str
 
 @contextlib.contextmanager
 def stop_requests() -> Iterator[list[int]]:
-    """Collect SIGINT/SIGTERM instead of dying mid-step; the loop checks the list after each epoch."""
+    """Collect SIGINT/SIGTERM instead of dying mid-step; the loop checks the list after each step (DeepNAG in one
+    process) or each epoch."""
     received: list[int] = []
 
     def handler(signum, frame) -> None:  # noqa: ARG001 (signal API)
         if received:  # a second signal: give up at once
             raise KeyboardInterrupt
         received.append(signum)
-        log.warning("%s received: finishing this epoch, then writing a checkpoint (again to quit now)",
-                    signal.Signals(signum).name)
+        log.warning("%s received: stopping after this step (or this epoch), then writing a checkpoint (again to "
+                    "quit now)", signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -213,7 +214,7 @@ class Trainer:
             return
         if "unfinished_epoch" in state and self.method.stops_within_epochs:
             self.unfinished = UnfinishedEpoch.from_state(state["unfinished_epoch"])
-            log.info("epoch %d goes on after its step %d, where the time limit stopped it", self.epoch + 1,
+            log.info("epoch %d goes on after its step %d, where it was stopped", self.epoch + 1,
                      self.unfinished.steps)
         elif "unfinished_epoch" in state:  # several ranks shard the epoch otherwise: its steps done are not theirs
             log.warning("epoch %d, which a time limit stopped after step %d, starts over with new batches",
@@ -292,8 +293,8 @@ class Trainer:
                 while self.epoch < self.config.num_epochs:
                     tick = time.perf_counter()
                     done = self._train_epoch(stops)
-                    if done is None:  # the time limit came between two steps
-                        self._stop_within_epoch()
+                    if done is None:  # a signal or the time limit came between two steps
+                        self._stop_within_epoch(stops)
                         return
                     metrics, per_rank = done
                     improved = self._keep_best(metrics)
@@ -345,9 +346,12 @@ class Trainer:
         return metrics, per_rank
 
     def _over_time(self, stops: list[int]) -> bool:
-        """Whether the time limit ends the run between two steps (a signal instead ends it after the epoch)."""
-        limit = self.config.time_limit if self.method.stops_within_epochs else 0.0
-        return bool(limit) and not stops and time.perf_counter() - self.clock.start >= limit
+        """Whether a signal or the time limit ends the run between two steps (for a method that can stop there; the
+        others stop after the epoch)."""
+        if not self.method.stops_within_epochs:
+            return False
+        limit = self.config.time_limit
+        return bool(stops) or (bool(limit) and time.perf_counter() - self.clock.start >= limit)
 
     def _keep_best(self, metrics: dict[str, float]) -> bool:
         """Whether the epoch's selection metric is the best yet; with --best-by loss its checkpoint is kept."""
@@ -421,9 +425,15 @@ class Trainer:
             )
         return False
 
-    def _stop_within_epoch(self) -> None:
-        """The time limit came between two steps: the checkpoint holds where the epoch stands, to go on from."""
+    def _stop_within_epoch(self, stops: list[int]) -> None:
+        """A signal or the time limit came between two steps: the checkpoint holds where the epoch stands, to go on
+        from; a signal then raises TrainingInterrupted."""
         path = self.save("checkpoint-last.pt")
+        if stops:
+            raise TrainingInterrupted(
+                f"{signal.Signals(stops[0]).name} in epoch {self.epoch + 1}, after step "
+                f"{self.unfinished.steps} of {self.method.steps_per_epoch(self.data)}, checkpoint "  # type: ignore[union-attr]
+                f"written; resume with: {command()} --resume={path}", stops[0])
         log.info("time limit %s reached in epoch %d of %d, after step %d of %d (%d epochs done in this run); "
                  "checkpoint %s; continue with: %s --resume=%s", _format_duration(self.config.time_limit),
                  self.epoch + 1, self.config.num_epochs, self.unfinished.steps,  # type: ignore[union-attr]
@@ -545,7 +555,11 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
                 if not same_run and context.is_main:  # nothing trained yet: leave no empty run directory
                     shutil.rmtree(path, ignore_errors=True)
                 raise
-            trainer.fit()
+            try:
+                trainer.fit()
+            except TrainingInterrupted as stopped:  # the console's last line, in the log too (`| tee` dies first)
+                log.info("stopped: %s", stopped, extra={FILE_ONLY: True})
+                raise
             if context.enabled and context.is_main:  # the job is done: no restart will look for its run any more
                 run_dir.forget_job(config.logdir, distributed.job_id())
         finished = True
