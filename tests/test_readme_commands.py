@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,8 @@ def readme_run(tmp_path_factory, shared_data):
                       "--max-per-class=20",
                       f"--datapath={shared_data}", f"--logdir={logdir}"]) == 0
     (run,) = logdir.iterdir()
+    # what a stopped run (Ctrl-C, --time-limit) leaves to resume from, for the commands that name it
+    shutil.copy(run / "checkpoints" / "checkpoint-final.pt", run / "checkpoints" / "checkpoint-last.pt")
     return run
 
 
