@@ -522,3 +522,16 @@ def test_a_signal_stops_between_two_steps_and_the_run_continues_exactly(tmp_path
     assert final["epoch"] == 3 and final["best_loss"] == straight["best_loss"]
     for key in ("generator", "optimizers", "rng"):
         assert _same(final[key], straight[key]), key
+
+
+def test_resuming_an_older_checkpoint_than_the_runs_final_one_warns(tmp_path, shared_data, caplog):
+    import logging
+
+    run = _train(tmp_path, shared_data, *DOLLAR, "--epochs=2", "--checkpoint-frequency=1")
+    older = run / "checkpoints" / "checkpoint-epoch-1.pt"
+    with caplog.at_level(logging.WARNING, logger="deepnag.train.loop"):
+        assert main.main([f"--resume={older}", "--epochs=3"]) == 0
+    final = run / "checkpoints" / "checkpoint-final.pt"
+    assert [r.getMessage() for r in caplog.records if "newer than" in r.getMessage()] == [
+        f"{final} beside it holds epoch 2, newer than this checkpoint's 1: resume that one to go on from where the run "
+        "ended"]

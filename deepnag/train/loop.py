@@ -530,6 +530,7 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
             if found:
                 config, explicit = dataclasses.replace(config, resume=found), explicit | {"resume"}
         config, state = resolve_config(config, explicit)
+        _warn_if_superseded(config.resume, state)
         device = resolve_device(config.device)
         if device.type == "cuda" and context.enabled:
             device = torch.device("cuda", context.local_rank)
@@ -566,6 +567,18 @@ def train(config: Config, explicit: set[str], quality: Callable[[Config, Gesture
         return path
     finally:
         distributed.teardown(context, finished)
+
+
+def _warn_if_superseded(resume: str | None, state: dict[str, Any] | None) -> None:
+    """A warning when the checkpoint resumed is older than the run's own final checkpoint beside it."""
+    if not resume or state is None or Path(resume).name == "checkpoint-final.pt":
+        return
+    final = Path(resume).with_name("checkpoint-final.pt")
+    if final.is_file():
+        newer = checkpoint.load(final).get("epoch", 0)
+        if newer > state.get("epoch", 0):
+            log.warning("%s beside it holds epoch %d, newer than this checkpoint's %d: resume that one to go on from "
+                        "where the run ended", final, newer, state["epoch"])
 
 
 def _run_directory(config: Config, same_run: bool, restart: int, context: Context) -> Path:
