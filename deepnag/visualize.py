@@ -209,6 +209,7 @@ def _draw_overlay(ax: Axes, samples: np.ndarray, color: str) -> None:
 
 GRID_LEGEND = f"{REAL_2D_COLOR}: real samples  ·  {GENERATED_2D_COLOR}: generated samples"
 SKELETON_LEGEND = "black: a real skeleton  ·  colours: generated skeletons"
+PATHS_LEGEND = "black: a real path (the dot: its start)  ·  colours: generated paths"
 LABEL_FONT = 9  # points: readable at the figures' 100 dpi
 
 
@@ -423,7 +424,7 @@ def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequen
     fig = _new_figure(0.3 + cols * 3.0, 0.3 + rows * 3.0)
     colors = _distinct_colors(k)
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title, fontsize=9, y=1 - 0.3 / fig.get_figheight())
     for c in range(num_classes):
         ax = fig.add_subplot(rows, cols, c + 1, projection="3d")
         for g in range(k):
@@ -432,6 +433,7 @@ def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequen
         ax.scatter(*real[c, 0, 0], color="black", s=8)
         ax.set_title(class_names[c], fontsize=9)
         ax.tick_params(labelsize=6)
+    _legend(fig, PATHS_LEGEND)
     return fig
 
 

@@ -237,6 +237,14 @@ def test_samples_figure_for_other_data_draws_feature_curves(tmp_path):
     assert png_pixels(vis.save_figure(fig, tmp_path / "d5.png")).shape[1] > 300
 
 
+def test_samples_figure_for_3d_paths_says_which_are_real(tmp_path):
+    generated = random_walks((2, 3, N, 3))
+    fig = vis.samples_figure(generated, generated[:, :1], ["a", "b"], title="run · epoch 1")
+    assert {t.get_text() for t in fig.texts} == {"run · epoch 1", vis.PATHS_LEGEND}
+    assert all(ax.lines[-1].get_color() == "black" for ax in fig.axes)  # the real path drawn last, in black
+    assert png_pixels(vis.save_figure(fig, tmp_path / "paths.png")).shape[1] > 300
+
+
 def test_samples_figure_rejects_mismatched_real():
     with pytest.raises(ValueError, match="does not match"):
         vis.samples_figure(np.zeros((2, 3, N, 5)), np.zeros((2, 1, N, 4)), ["a", "b"])
