@@ -107,8 +107,7 @@ def draw(name: str, table: dict[tuple[str, str], dict[str, list[float]]]) -> Pat
 def draw_time_to_quality() -> Path:
     """TSTR / yardstick against minutes of training, per data set and recipe (benchmarks/time_to_quality.py)."""
     runs = sorted((RESULTS / "time_to_quality").glob("*/points.jsonl"))
-    datasets = sorted({p.parent.name.split("-")[0] + ("-" + p.parent.name.split("-")[1] if p.parent.name.startswith("jk")
-                                                       else "-gds") for p in runs})
+    datasets = [d for d in DATA_KINDS if any(p.parent.name.startswith(d + "-") for p in runs)]  # folders: <data set>-<recipe>
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.2), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         for path in runs:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
 
+from tests.test_install import venv_seeing_these_packages
 from tests.test_soft_dtw_device import ROOT, run_planted
 
 pytestmark = pytest.mark.install
@@ -41,13 +40,7 @@ def test_the_gpu_requirements_resolve_to_a_numpy_numba_cuda_can_compile_with(tmp
 def gpu_env(tmp_path_factory) -> Path:
     """A virtual environment with requirements-cuda.txt installed from the index; this interpreter's packages
     (torch, NumPy, Numba) seen through a .pth file, so that only the GPU additions are downloaded."""
-    env_dir = tmp_path_factory.mktemp("gpu") / "env"
-    venv.create(env_dir, with_pip=False)
-    python = env_dir / "bin" / "python"
-    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    Path(inner, "outer-site-packages.pth").write_text("\n".join(sorted(outer)) + "\n")
+    python = venv_seeing_these_packages(tmp_path_factory.mktemp("gpu") / "env")
     done = _pip(python, "install", "--quiet", "-r", "requirements-cuda.txt")
     assert done.returncode == 0, done.stderr[-3000:]
     return python

@@ -22,6 +22,22 @@ SHIPPED = ROOT / "pretrained_models" / "DeepNAG" / "dollar-gds" / "generator.pt"
 pytestmark = pytest.mark.install
 
 
+def venv_seeing_these_packages(env_dir: Path) -> Path:
+    """A virtual environment at `env_dir` (its python returned) that sees this interpreter's packages.
+
+    No pip of its own: the bundled pip and setuptools are older than what a build needs. This interpreter's
+    packages (pip and setuptools included) are seen through a .pth file: `system_site_packages` would show the
+    *base* interpreter's instead when the tests run inside a virtual environment.
+    """
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(inner, "outer-site-packages.pth").write_text("\n".join(sorted(outer)) + "\n")
+    return python
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """A virtual environment with the package built from a copy of the tree (the checkout stays clean)."""
@@ -35,15 +51,7 @@ def installed(tmp_path_factory) -> Path:
 
     shutil.copytree(ROOT, source, ignore=ignore)
     env_dir = base / "env"
-    # No pip of its own: the bundled pip and setuptools are older than what the build needs. This interpreter's
-    # packages (pip and setuptools included) are seen through a .pth file: `system_site_packages` would show the
-    # *base* interpreter's instead when the tests run inside a virtual environment.
-    venv.create(env_dir, with_pip=False)
-    python = env_dir / "bin" / "python"
-    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    Path(inner, "outer-site-packages.pth").write_text("\n".join(sorted(outer)) + "\n")
+    python = venv_seeing_these_packages(env_dir)
     result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-index", "--no-build-isolation",
                              str(source)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
