@@ -3,7 +3,7 @@
     python -m benchmarks.metrics_table benchmarks/results/metrics_table/shipped/*.metrics.json
     python -m benchmarks.metrics_table --count 32 A.metrics.json B.metrics.json
 
-Reads the `metrics.json` that `python main.py --generate=CKPT --metrics` wrote for
+Reads the `metrics.json` that `python main.py --generate=CKPT --metrics=study` wrote for
 a generator of some writers (its "augmentation" part: the held-out study) and
 prints one Markdown row per file and recogniser: the held-out error at `--count`
 added per class, mean ± sd over the study's seeds, for real alone, + GPSR,
@@ -43,7 +43,7 @@ def study_of(path: Path) -> dict[str, Any]:
     report = json.loads(path.read_text())
     study = report.get("augmentation") or report.get("study")
     if not study:
-        raise SystemExit(f"{path}: no held-out study in it (write it with --generate=CHECKPOINT --metrics on a "
+        raise SystemExit(f"{path}: no held-out study in it (write it with --generate=CHECKPOINT --metrics=study on a "
                          "checkpoint of some writers only)")
     if study.get("leak"):
         raise SystemExit(f"{path}: its generator saw every writer, so it has no held-out rows")

@@ -199,7 +199,7 @@ def _train_and_measure(tmp_path, shared_data, *flags: str) -> dict:
     assert main.main([*common, f"--logdir={logdir}", "--use-tensorboard=0", "--epochs=1", *flags]) == 0
     (path,) = logdir.glob("*/checkpoints/checkpoint-final.pt")
     out = tmp_path / "synthetic"
-    assert main.main([f"--generate={path}", f"--datapath={shared_data}", f"--output={out}", "--metrics"]) == 0
+    assert main.main([f"--generate={path}", f"--datapath={shared_data}", f"--output={out}", "--metrics=study"]) == 0
     return json.loads((tmp_path / "synthetic.metrics.json").read_text())
 
 
@@ -222,6 +222,10 @@ def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path,
     assert err.count("vetted: ") == augmentation.SEEDS and "(160 per class wanted, 640 drawn per class" in err
     assert "augmentation: recogniser trained on 2 writers (s02, s03), tested on the held-out 8 writers" in err
     assert "real + generator" in err
+    eta = next(line for line in err.splitlines() if "held-out augmentation study: 1-NN over 5 seeds" in line)
+    fits = (1 + 3 * len(study["rows"]) // 3) * 1  # real alone and every row, one learned seed (patched)
+    assert f"{fits} fits of the learned recogniser" in eta and "ETA about" in eta
+    assert f"one fit took {metrics['learned']['fit_seconds']:.1f} s here" in eta
 
 
 def test_metrics_of_a_checkpoint_that_saw_everyone_say_the_generator_rows_would_leak(tmp_path, shared_data, capsys,

@@ -107,6 +107,7 @@ def test_metrics_json_and_table(trained, tmp_path, shared_data, caplog, monkeypa
     assert 0.0 <= metrics["tstr_accuracy"] <= 1.0 and metrics["yardstick_accuracy"] > 0.9
     assert metrics["counts"]["synthetic"] == 10 and metrics["counts"]["real"] == 24  # 2 classes x 12 samples, 2 subjects
     assert metrics["recognizer"] == "Protractor" and metrics["checkpoint"]["model"] == "DeepNAG"
+    assert "augmentation" not in metrics and "held-out augmentation study" not in caplog.text  # --metrics=study's
     assert "recognition (TSTR)" in caplog.text and "fidelity AHD (ed)" in caplog.text
     table = next(r.getMessage() for r in caplog.records if "recognition (TSTR)" in r.getMessage()).splitlines()
     assert table[1].split()[:1] == ["metric"] and "better" in table[1]

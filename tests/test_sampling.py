@@ -59,3 +59,16 @@ def test_a_spread_scales_the_latent_the_generator_is_given(state):
     wide, _ = generate_per_class(state, generator, 6, seed=1, spread=2.0)
     narrow, _ = generate_per_class(state, generator, 6, seed=1, spread=0.5)
     assert wide.std(axis=0).mean() > narrow.std(axis=0).mean()  # a wider latent, more varied samples
+
+
+def test_samples_do_not_depend_on_the_block_they_are_generated_in(state, monkeypatch):
+    """Generation runs in blocks (bounded memory); the latent is drawn whole first, so each sample is the same (to
+    float32 rounding: matrix products of another batch size may round differently)."""
+    from deepnag.generate import sampling
+
+    generator = load_generator(state, str(SHIPPED))
+    labels = torch.arange(16).repeat_interleave(4)
+    whole = generate(generator, labels, 64, seed=2)
+    monkeypatch.setattr(sampling, "GENERATE_BLOCK", 5)  # 13 blocks, the last one short
+    np.testing.assert_allclose(generate(generator, labels, 64, seed=2), whole, rtol=0, atol=2e-6)
+    assert not np.allclose(generate(generator, labels, 64, seed=3), whole, atol=1e-2)

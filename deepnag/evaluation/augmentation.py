@@ -164,6 +164,7 @@ def study(
     learned_seeds: int | None = None,
     workers: int | None = None,
     learned_steps: int | None = None,
+    fit_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Errors on `test` of the recognisers trained on `seen` alone and with each kind of added samples.
 
@@ -172,6 +173,7 @@ def study(
     vetted, `deepnag.generate.vetting`) the row kind "vetted-chain-mix", with the generator only. With `learned`, the learned
     recogniser's study is under "learned": over the first `learned_seeds` seeds (`LEARNED_SEEDS`), fitted in
     `workers` processes (one per core) for `learned_steps` steps each (`gru_recognizer.STEPS`). Samples in data units.
+    `fit_seconds`: what one such fit took on this machine, for the ETA logged at the start.
     """
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
     variants = dict(variants or {})
@@ -188,6 +190,7 @@ def study(
     workers = default_workers() if workers is None else workers
     fits = workers_module.pool(min(workers, 8)) if learned_seeds and workers > 1 else _Inline()
     steps = len(seeds) + len(learned_seeds) * len(jobs)
+    _log_plan(len(seeds), len(learned_seeds) * len(jobs), min(workers, 8), fit_seconds)
     with fits as executor, workers_module.terminate_on_sigterm(executor), Progress(steps, "held-out augmentation study", "steps", log, every=5.0) as progress:
         for seed in seeds:
             pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, variants,
@@ -207,6 +210,16 @@ def study(
         {key: [job.result() for job in found] for key, found in jobs.items()}, learned_seeds, counts, len(seen),
         len(test))
     return one_nn
+
+
+def _log_plan(seeds: int, fits: int, workers: int, fit_seconds: float | None) -> None:
+    """Say at the start what the study will do and, from one fit's measured time, about how long it will take."""
+    plan = f"held-out augmentation study: 1-NN over {seeds} seeds, {fits} fits of the learned recogniser"
+    if fits and fit_seconds:
+        eta = fits * fit_seconds / max(1, workers)
+        plan += (f" on {workers} worker{'s' * (workers > 1)}; ETA about {eta / 60:.0f} min "
+                 f"(one fit took {fit_seconds:.1f} s here)")
+    log.info(plan)
 
 
 def _kinds(generator: bool, vetted: bool, variants: Mapping[str, Synthesize]) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
             generator: Generator | None = None) -> dict[str, Any]:
     """Quality metrics of `samples` (data units) against the checkpoint's real data set.
 
-    With `generator`, also the held-out-writer augmentation study (`held_out`).
+    With `--metrics=study` and a `generator`, also the held-out-writer augmentation study (`held_out`).
     """
     saved = checkpoint.config_of(state)
     datapath = flag_or_saved(config, explicit, saved, "datapath")
@@ -52,9 +52,10 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
                           gamma=saved.gamma)
     metrics["checkpoint"] = {"model": state["model"], "dataset": state["dataset"], "epoch": state.get("epoch")}
     metrics["num_per_class"] = int(len(labels) // max(len(state["class_names"]), 1))
-    if generator is not None:
+    if generator is not None and config.metrics == "study":
+        learned = metrics.get("learned") or {}
         metrics["augmentation"] = held_out(state, every, saved.max_per_class, generator, samples, labels, seed,
-                                           vetted=True)
+                                           vetted=True, fit_seconds=learned.get("fit_seconds"))
     return metrics
 
 
