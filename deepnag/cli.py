@@ -176,8 +176,10 @@ def _value_refused(values: dict[str, Any], explicit: set[str], action: str) -> s
         return "--dataset=folder needs --datapath=DIR, a folder with one subfolder of sample files per class"
     if "subject_pattern" in explicit and values["dataset"] != "folder":
         return "--subject-pattern applies to --dataset=folder only"
-    if "speeds" in explicit and values["dataset"] != "dollar-gds":
-        return "--speeds applies to dollar-gds only"
+    if "speeds" in explicit and values["dataset"] not in ("dollar-gds", "mmg"):
+        return "--speeds applies to dollar-gds and mmg only"
+    if "mmg_device" in explicit and values["dataset"] != "mmg":
+        return "--mmg-device applies to --dataset=mmg only"
     if values["best_by"] == "tstr" and not values["eval_every"] and action != "resume":
         return "--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every too"
     if "diversity_weight" in explicit and values["model"] != "DeepNAG":

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from deepnag import flag_types as ft
-from deepnag.flag_types import DOLLAR_GDS_SPEEDS, DURATION_UNITS
+from deepnag.flag_types import DOLLAR_GDS_SPEEDS, DURATION_UNITS, MMG_DEVICES
 
 MODELS = ("DeepNAG", "DeepGAN")
-DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "folder")
+DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "mmg", "folder")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
 BEST_BY = ("loss", "tstr")
@@ -71,11 +71,14 @@ class Config:
                           "working directory ($DEEPNAG_DATA overrides it; an installed package uses "
                           "~/.cache/deepnag/data). With --dataset=folder: your folder of class subfolders", DATA)
     download_url: str | None = _flag(None, "mirror to download from: for dollar-gds the URL of xml.zip, for "
-                                     "jk2017-kinect and jk2017-leap the URL of the training folder (also "
-                                     "DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL / DEEPNAG_JK2017_LEAP_URL); default: "
+                                     "jk2017-kinect and jk2017-leap the URL of the training folder, for mmg the URL "
+                                     "of mmg.tar.xz (also DEEPNAG_DOLLAR_GDS_URL / DEEPNAG_JK2017_URL / "
+                                     "DEEPNAG_JK2017_LEAP_URL / DEEPNAG_MMG_URL); default: "
                                      "the publishers' addresses", DATA)
-    speeds: tuple[str, ...] = _flag(("medium",), "dollar-gds only: comma-separated writing speeds to load "
+    speeds: tuple[str, ...] = _flag(("medium",), "dollar-gds and mmg only: comma-separated writing speeds to load "
                                     f"({', '.join(DOLLAR_GDS_SPEEDS)})", DATA, type=ft.speeds)
+    mmg_device: str = _flag("both", "mmg only: the recordings to load, pen (a stylus, 10 writers), finger (9 "
+                            "writers) or both", DATA, type=ft.choice("--mmg-device", MMG_DEVICES))
     subject_pattern: str = _flag("", "folder only: regular expression whose first group, found in a file name, is its "
                                  "subject (used when DIR/subjects.csv is absent)", DATA)
     classes: tuple[str, ...] = _flag((), "comma-separated class names to keep (default: all classes)", DATA,
@@ -219,4 +222,4 @@ def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) 
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]
+__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "MMG_DEVICES", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]

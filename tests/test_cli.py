@@ -41,7 +41,7 @@ def test_dataset_name_alias_and_case():
         (["--beta0", "1.5"], r"--beta0 must be in \[0, 1\)"),
         (["--resample-n", "1"], r"--resample-n must be at least 2"),
         (["--speeds", "medium,turbo"], r"unknown speed\(s\) turbo; known: slow, medium, fast"),
-        (["--dataset", "jk2017-kinect", "--speeds", "fast"], r"--speeds applies to dollar-gds only"),
+        (["--dataset", "jk2017-kinect", "--speeds", "fast"], r"--speeds applies to dollar-gds and mmg only"),
         (["--evaluate", "a.pt", "--resume", "b.pt"], r"--evaluate and --resume cannot be combined"),
         (["--generate", "a.pt"], r"--generate needs --output=PATH"),
         (["--generate", "a.pt", "--output", "x", "--num-per-class", "0"], r"--num-per-class must be at least 1, got 0"),

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 from deepnag.config import Config
-from deepnag.data import dollar_gds, folder, jk2017, subjects
+from deepnag.data import dollar_gds, folder, jk2017, mmg, subjects
 from deepnag.data.base import DataFormatError, RawGestures
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def resolve_datapath(datapath: str | Path) -> Path:
     return cache / "deepnag" / "data"
 
 
-READERS = {dollar_gds.NAME: dollar_gds, **{s.NAME: s for s in jk2017.SETS}, folder.NAME: folder}
+READERS = {dollar_gds.NAME: dollar_gds, **{s.NAME: s for s in jk2017.SETS}, mmg.NAME: mmg, folder.NAME: folder}
 SKELETON_FIGURES = {s.NAME: s.FIGURE for s in jk2017.SETS}
 """The data sets whose samples are 21-joint skeletons, and which skeleton figures draw ("body" or "hand")."""
 
@@ -49,6 +49,7 @@ def load_raw(
     datapath: str | Path,
     *,
     speeds: tuple[str, ...] = ("medium",),
+    mmg_device: str = "both",
     download_url: str | None = None,
     subject_pattern: str = "",
 ) -> RawGestures:
@@ -66,6 +67,8 @@ def load_raw(
     url = download_url or os.environ.get(reader.URL_ENV) or None
     if reader is dollar_gds:
         return dollar_gds.load(Path(datapath), speeds=speeds, url=url)
+    if reader is mmg:
+        return mmg.load(Path(datapath), speeds=speeds, device=mmg_device, url=url)
     return reader.load(Path(datapath), url=url)
 
 

@@ -146,6 +146,7 @@ def training_raw(
     datapath: str,
     *,
     speeds: tuple[str, ...] = ("medium",),
+    mmg_device: str = "both",
     classes: tuple[str, ...] = (),
     max_per_class: int = 0,
     download_url: str | None = None,
@@ -160,7 +161,8 @@ def training_raw(
     Classes first, then subjects (`deepnag.data.subjects.training_set`, seeded by
     `seed`), then `max_per_class`.
     """
-    raw = load_raw(dataset, datapath, speeds=speeds, download_url=download_url, subject_pattern=subject_pattern)
+    raw = load_raw(dataset, datapath, speeds=speeds, mmg_device=mmg_device, download_url=download_url,
+                   subject_pattern=subject_pattern)
     raw = training_set(raw.select(classes), subjects, holdout_subjects, train_subject_count, seed)
     return raw.select((), max_per_class)
 
@@ -173,8 +175,8 @@ def load_data(dataset: str, datapath: str, *, resample_n: int = 64, **selection)
 
 def training_raw_for(config: "Config", datapath: str | None = None) -> RawGestures:
     """The raw training set a configuration describes (optionally from another `datapath`)."""
-    return training_raw(config.dataset, datapath or config.datapath, speeds=config.speeds, classes=config.classes,
-                        max_per_class=config.max_per_class, download_url=config.download_url,
+    return training_raw(config.dataset, datapath or config.datapath, speeds=config.speeds, mmg_device=config.mmg_device,
+                        classes=config.classes,                         max_per_class=config.max_per_class, download_url=config.download_url,
                         subject_pattern=config.subject_pattern, subjects=config.subjects,
                         holdout_subjects=config.holdout_subjects, train_subject_count=config.train_subject_count,
                         seed=config.seed)
