@@ -178,8 +178,8 @@ def _value_refused(values: dict[str, Any], explicit: set[str], action: str) -> s
         return "--subject-pattern applies to --dataset=folder only"
     if "speeds" in explicit and values["dataset"] not in ("dollar-gds", "mmg"):
         return "--speeds applies to dollar-gds and mmg only"
-    if "mmg_device" in explicit and values["dataset"] != "mmg":
-        return "--mmg-device applies to --dataset=mmg only"
+    if "mmg_device" in explicit and values["dataset"] != "mmg" and (action == "train" or "dataset" in explicit):
+        return "--mmg-device applies to --dataset=mmg only"  # (a checkpoint's own data set is checked against it)
     if values["best_by"] == "tstr" and not values["eval_every"] and action != "resume":
         return "--best-by=tstr chooses the best checkpoint by measured TSTR: give --eval-every too"
     if "diversity_weight" in explicit and values["model"] != "DeepNAG":

@@ -177,6 +177,8 @@ def _given(field: str) -> list[str]:
 
     if field == "subject_pattern":
         return ["--dataset=folder", "--datapath=d", "--subject-pattern=(s..)"]
+    if field == "mmg_device":
+        return ["--dataset=mmg", "--mmg-device=pen"]
     default = getattr(Config(), field)
     if isinstance(default, bool):
         return [flag(field)]
