@@ -189,7 +189,7 @@ class _Options:
         """The generator's samples its judge puts in their class first (`FILTER_POOL` drawn per sample kept)."""
         def rejected(pool: np.ndarray, pool_labels: np.ndarray, seed: int) -> np.ndarray:
             if judge == "GRU":
-                return GRURecognizer(seed=seed).fit(seen, labels).predict(list(pool)) != pool_labels
+                return GRURecognizer(random_state=seed).fit(seen, labels).predict(list(pool)) != pool_labels
             return margins(list(pool), pool_labels, seen, labels, self.classes) >= 1  # the 1-NN puts it elsewhere
 
         def filtered(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

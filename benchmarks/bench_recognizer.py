@@ -30,13 +30,13 @@ def main() -> None:
     seen = subjects.keep(load_raw("dollar-gds", args.datapath), ["s06", "s08"])
     added, labels = chain.per_class(seen.sequences, seen.labels, 160, np.random.default_rng(0),
                                     len(seen.class_names))
-    x = np.concatenate([gru_recognizer.standardise(seen.sequences), gru_recognizer.standardise(list(added))])
+    x = [*seen.sequences, *added]
     y = np.concatenate([seen.labels, labels])
     times: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(args.repeats):
         for threads in (1, 2):
             started = time.perf_counter()
-            gru_recognizer.GRURecognizer(seed=0, threads=threads).fit_standardised(x, y)
+            gru_recognizer.GRURecognizer(random_state=0, threads=threads).fit(x, y)
             times[threads].append(time.perf_counter() - started)
     print(f"{len(x)} training samples, {gru_recognizer.STEPS} steps: one fit took, median of {args.repeats}: "
           f"{statistics.median(times[1]):.1f} s on 1 thread, {statistics.median(times[2]):.1f} s on 2 threads "

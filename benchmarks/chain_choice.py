@@ -31,7 +31,7 @@ from deepnag import workers
 from deepnag.atomic import atomic_write
 from deepnag.data import chain, load_raw
 from deepnag.evaluation.augmentation import default_workers
-from deepnag.recognition.gru_recognizer import GRURecognizer, standardise
+from deepnag.recognition.gru_recognizer import GRURecognizer
 
 CANDIDATES: dict[str, dict[str, Any]] = {
     "gpsr": {"steps": ("gpsr",)},
@@ -45,8 +45,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
 """Candidate chains: name → `chain.variants` options."""
 
 
-def _error(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int) -> float:
-    return float(np.mean(GRURecognizer(seed=seed).fit_standardised(x, y).predict_standardised(x_test) != y_test))
+def _error(x: list[np.ndarray], y: np.ndarray, x_test: list[np.ndarray], y_test: np.ndarray, seed: int) -> float:
+    return float(np.mean(GRURecognizer(random_state=seed).fit(x, y).predict(x_test) != y_test))
 
 
 def run_fold(dataset: str, datapath: str, writers: int, fold: int, seeds: int, per_class: int,
@@ -58,18 +58,17 @@ def run_fold(dataset: str, datapath: str, writers: int, fold: int, seeds: int, p
     seen = [raw.sequences[i] for i in np.flatnonzero(is_seen)]
     seen_labels = raw.labels[is_seen]
     test, test_labels = [raw.sequences[i] for i in np.flatnonzero(~is_seen)], raw.labels[~is_seen]
-    x_seen, x_test = standardise(seen), standardise(test)
     classes = len(raw.class_names)
-    jobs: dict[str, list[Any]] = {"real alone": [executor.submit(_error, x_seen, seen_labels, x_test, test_labels, s)
+    jobs: dict[str, list[Any]] = {"real alone": [executor.submit(_error, seen, seen_labels, test, test_labels, s)
                                                   for s in range(seeds)]}
     for name, options in CANDIDATES.items():
         jobs[name] = []
         for seed in range(seeds):
             added, added_labels = chain.per_class(seen, seen_labels, per_class, np.random.default_rng(seed), classes,
                                                   **options)
-            x = np.concatenate([x_seen, standardise(list(added))])
+            x = [*seen, *added]
             y = np.concatenate([seen_labels, added_labels])
-            jobs[name].append(executor.submit(_error, x, y, x_test, test_labels, seed))
+            jobs[name].append(executor.submit(_error, x, y, test, test_labels, seed))
     return {"dataset": dataset, "writers": writers, "fold": fold, "subjects": seen_names, "per_class": per_class,
             "errors": {name: [job.result() for job in found] for name, found in jobs.items()}}
 

@@ -19,6 +19,8 @@ DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "mmg", "folder")
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
 BEST_BY = ("loss", "tstr")
+METRICS = ("fast", "study")
+"""`--metrics`: the quality figures alone (what the bare flag means), or with the held-out-writer study."""
 RECIPES: dict[str, dict[str, Any]] = {
     "reference": {},
     "fast": {"lr": 3e-3, "lr_warmup": 100, "ema": 0.999},
@@ -164,8 +166,16 @@ class Config:
                             "when there are)", OUTPUTS, type=ft.interval, metavar="EPOCHS|DURATION")
     best_by: str = _flag("loss", "checkpoint-best.pt is the lowest loss (the reference) or, with --eval-every, the "
                          "highest TSTR", OUTPUTS, type=ft.choice("--best-by", BEST_BY))
-    metrics: bool = _flag(False, "with --evaluate or --generate: measure quality (recognition accuracy, fidelity, "
-                          "diversity) into metrics.json", MEASURES, action="store_true")
+    metrics: str | None = _flag(None, "with --evaluate or --generate: measure quality into metrics.json. --metrics: TSTR "
+                         "of the 1-NN and GRU recognisers against their real-data yardsticks, fidelity and diversity "
+                         "(about a minute on 2 cores); --metrics=study adds the held-out-writer augmentation study "
+                         "(tens of minutes; its ETA is printed as it starts)", MEASURES,
+                         nargs="?", const=METRICS[0], type=ft.choice("--metrics", METRICS), metavar="study")
+    recognizer: tuple[str, ...] = _flag(ft.RECOGNIZERS, "with --metrics: the recognisers measured beside the 1-NN one, "
+                                        f"comma-separated: {', '.join(ft.RECOGNIZERS)} (minirocket needs the aeon "
+                                        "extra: pip install \"deepnag[aeon]\"), or module:Class, any scikit-learn-style "
+                                        "classifier of variable-length (T, D) arrays, made with no arguments; none: "
+                                        "--recognizer=", MEASURES, type=ft.recognizers, metavar="NAMES")
 
     @property
     def resolved_seed(self) -> int:

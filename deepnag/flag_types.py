@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 
 DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -130,6 +131,20 @@ def interval(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"--eval-every must be a number of epochs (50) or a duration (10m, 90s, 1h), got {text!r}") from None
     return text
+
+
+RECOGNIZERS = ("gru", "minirocket")
+"""--recognizer's built-in names (`deepnag.recognition.interface.BUILT_IN`)."""
+
+
+def recognizers(text: str) -> tuple[str, ...]:
+    """--recognizer: comma-separated built-in names or module:Class, each checked for its form (imported later)."""
+    found = names(text)
+    for name in found:
+        if name not in RECOGNIZERS and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", name):
+            raise argparse.ArgumentTypeError(f"--recognizer {name!r} is neither one of {', '.join(RECOGNIZERS)} nor "
+                                             "module:Class (a scikit-learn-style classifier importable from your path)")
+    return found
 
 
 def names(text: str) -> tuple[str, ...]:

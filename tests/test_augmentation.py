@@ -118,7 +118,7 @@ def test_the_learned_rows_equal_the_recogniser_refitted_on_each_training_set_in_
     assert learned["recognizer"] == "GRURecognizer" and learned["seeds"] == [5, 6]
 
     def error(samples, labels) -> float:
-        return float(np.mean(GRURecognizer(seed=5, steps=STEPS).fit(samples, labels).predict(test) != test_labels))
+        return float(np.mean(GRURecognizer(random_state=5, steps=STEPS).fit(samples, labels).predict(test) != test_labels))
 
     assert learned["real_errors"][0] == error(seen, seen_labels)
     draws = np.random.default_rng(5)

@@ -188,7 +188,7 @@ def _the_learned_options_judge_with_the_gru_and_chain_the_generator(options, sta
     k, pool_size = 6, 6 * options.FILTER_POOL
     made = options.options_for(state, generator, ["GRU-filtered generator", "generator → chain"])
     kept, _ = made["GRU-filtered generator"](seen.sequences, seen.labels)(k, 3)
-    right = GRURecognizer(seed=3).fit(seen.sequences, seen.labels).predict(list(pool)) == pool_labels
+    right = GRURecognizer(random_state=3).fit(seen.sequences, seen.labels).predict(list(pool)) == pool_labels
     for c in range(2):
         candidates = np.arange(c * pool_size, (c + 1) * pool_size)
         expected = [*candidates[right[candidates]], *candidates[~right[candidates]]][:k]

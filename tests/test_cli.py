@@ -167,7 +167,8 @@ ACTION_ARGV = {"train": [], "evaluate": ["--evaluate=a.pt"], "resume": ["--resum
                "generate": ["--generate=a.pt", "--output=x"]}
 """The least command line of each action."""
 VALUES = {"download_url": "http://127.0.0.1:9/x", "output": "x", "epochs": "5", "time_limit": "1m", "eval_every": "5",
-          "classes": "a", "subjects": "s1", "holdout_subjects": "s2", "experiment_name": "x", "synthesizer": "generator"}
+          "classes": "a", "subjects": "s1", "holdout_subjects": "s2", "experiment_name": "x", "synthesizer": "generator",
+          "metrics": "study"}
 """A valid value of each flag whose default is no value."""
 
 

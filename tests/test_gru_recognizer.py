@@ -33,9 +33,9 @@ def test_it_learns_a_separable_toy_set_for_writers_drawing_anywhere_at_any_size(
     rng = np.random.default_rng(0)
     train_labels, test_labels = np.repeat(np.arange(3), 10), np.repeat(np.arange(3), 20)
     train, test = _toy(rng, train_labels), _toy(rng, test_labels)
-    predicted = GRURecognizer(seed=0, steps=STEPS).fit(train, train_labels).predict(test)
+    predicted = GRURecognizer(random_state=0, steps=STEPS).fit(train, train_labels).predict(test)
     assert np.mean(predicted == test_labels) >= 0.95
-    untrained = GRURecognizer(seed=0, steps=1).fit(train, train_labels).predict(test)
+    untrained = GRURecognizer(random_state=0, steps=1).fit(train, train_labels).predict(test)
     assert np.mean(untrained == test_labels) < 0.8  # what the steps bought
 
 
@@ -43,9 +43,9 @@ def test_labels_come_back_as_given_and_skeleton_widths_work():
     rng = np.random.default_rng(1)
     labels = np.repeat(np.array([7, 3]), 8)
     train = _toy(rng, np.repeat(np.arange(2), 8), features=6)  # two "joints" of xyz: 6 features
-    predicted = GRURecognizer(seed=0, steps=STEPS).fit(train, labels).predict(train)
+    predicted = GRURecognizer(random_state=0, steps=STEPS).fit(train, labels).predict(train)
     assert set(predicted) <= {3, 7} and np.mean(predicted == labels) >= 0.9
-    assert GRURecognizer(seed=0, steps=1).fit(train, labels).predict([]).shape == (0,)
+    assert GRURecognizer(random_state=0, steps=1).fit(train, labels).predict([]).shape == (0,)
 
 
 def test_the_same_seed_gives_the_same_network_and_another_seed_another():
@@ -55,9 +55,9 @@ def test_the_same_seed_gives_the_same_network_and_another_seed_another():
     threads = torch.get_num_threads()
 
     def logits(seed: int) -> np.ndarray:
-        model = GRURecognizer(seed=seed, steps=30).fit(train, labels)
+        model = GRURecognizer(random_state=seed, steps=30).fit(train, labels)
         with torch.no_grad():
-            return model._network(torch.from_numpy(standardise(test))).numpy()
+            return model.network_(torch.from_numpy(standardise(test))).numpy()
 
     assert np.array_equal(logits(4), logits(4))
     assert not np.allclose(logits(4), logits(5))
@@ -97,18 +97,21 @@ def test_the_network_pools_with_attention_over_every_step():
 def test_bad_input_is_refused_with_one_line(call, message):
     samples = _toy(np.random.default_rng(4), np.repeat(np.arange(2), 3))
     with pytest.raises((ValueError, RuntimeError), match=message):
-        call(GRURecognizer(seed=0, steps=1), samples)
+        call(GRURecognizer(random_state=0, steps=1), samples)
 
 
 def test_a_fitted_recogniser_refuses_samples_of_another_width():
     rng = np.random.default_rng(5)
     labels = np.repeat(np.arange(2), 3)
-    model = GRURecognizer(seed=0, steps=1).fit(_toy(rng, labels), labels)
+    model = GRURecognizer(random_state=0, steps=1).fit(_toy(rng, labels), labels)
     with pytest.raises(ValueError, match=r"^the recogniser was fitted on 2 features; got 6$"):
         model.predict(_toy(rng, labels, features=6))
 
 
 @pytest.mark.parametrize("options", [{"steps": 0}, {"points": 1}, {"hidden": 0}, {"threads": 0}])
-def test_bad_settings_are_refused(options):
+def test_bad_settings_are_refused_when_fitting(options):
+    """scikit-learn's convention: the constructor stores its parameters as given; fit checks them."""
+    labels = np.repeat(np.arange(2), 3)
+    model = GRURecognizer(**options)
     with pytest.raises(ValueError, match=r"^GRURecognizer needs steps >= 1, points >= 2, hidden >= 1, threads >= 1"):
-        GRURecognizer(**options)
+        model.fit(_toy(np.random.default_rng(6), labels), labels)

@@ -218,7 +218,7 @@ def test_the_learned_recognisers_tstr_and_yardstick_are_its_own_fits(raw_sets, m
     found = learned_metrics(sequences, labels, subjects, synthetic, labels[::2], seed=3)
 
     def fitted(train, train_labels, test, test_labels):
-        recognizer = gru_recognizer.GRURecognizer(seed=3, steps=60).fit(list(train), train_labels)
+        recognizer = gru_recognizer.GRURecognizer(random_state=3, steps=60).fit(list(train), train_labels)
         return float(np.mean(recognizer.predict(list(test)) == test_labels))
 
     half = split_subjects(subjects, 3)

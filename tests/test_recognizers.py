@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from deepnag.data import load_raw
 from deepnag.recognition.recognizers import (
@@ -54,7 +55,7 @@ def test_samples_of_different_lengths_are_accepted_and_labels_keep_their_type():
 
 
 def test_predict_before_fit_and_mismatched_labels_are_errors():
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotFittedError, match="^call fit before predict$"):
         Protractor().predict([np.zeros((5, 2))])
     with pytest.raises(ValueError):
         JackknifeDTW().fit([np.zeros((5, 3))], np.array([0, 1]))
@@ -149,7 +150,7 @@ def test_dtw_radius_zero_is_the_sum_of_aligned_costs_and_the_band_only_lowers_it
 
 def test_jackknife_defaults_follow_the_reference_inner_product_settings():
     jk = JackknifeDTW()
-    assert (jk.n, jk.radius, jk.correction_factors) == (16, 2, True)
+    assert (jk.n, jk.radius, jk.band, jk.correction_factors) == (16, None, 2, True)
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -42,9 +42,9 @@ from deepnag import workers as workers_module
 from deepnag.data import chain, gpsr
 from deepnag.generate.synthesizers import FORMER_NAMES, SYNTHESIZERS
 from deepnag.progress import Progress
-from deepnag.recognition import gru_recognizer
-from deepnag.recognition.gru_recognizer import GRURecognizer, standardise
-from deepnag.recognition.recognizers import Classifier, recognizer_for
+from deepnag.recognition import gru_recognizer, interface
+from deepnag.recognition.gru_recognizer import GRURecognizer
+from deepnag.recognition.recognizers import NearestNeighbour, recognizer_for
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +121,10 @@ def _pools(seen: Sequence[np.ndarray], seen_labels: np.ndarray, num_classes: int
     return {name: (samples, np.asarray(labels, dtype=np.int64)) for name, (samples, labels) in pool.items()}
 
 
-def _learned_error(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int,
-                   steps: int) -> float:
-    """Test error of the learned recogniser fitted on standardised samples (a worker's job)."""
-    predicted = GRURecognizer(seed=seed, steps=steps).fit_standardised(x, y).predict_standardised(x_test)
-    return float(np.mean(predicted != y_test))
+def _fit_error(recognizer: Any, seed: int, train: Sequence[np.ndarray], train_labels: np.ndarray,
+               test: Sequence[np.ndarray], test_labels: np.ndarray) -> float:
+    """A worker's job: test error of `recognizer` (a fresh copy seeded with `seed`) fitted on the train samples."""
+    return interface.error_rate(recognizer, seed, train, train_labels, test, test_labels)
 
 
 def default_workers() -> int:
@@ -165,51 +164,70 @@ def study(
     workers: int | None = None,
     learned_steps: int | None = None,
     fit_seconds: float | None = None,
+    recognizers: Mapping[str, Any] | None = None,
+    recognizer_seeds: int | None = None,
 ) -> dict[str, Any]:
-    """Errors on `test` of the recognisers trained on `seen` alone and with each kind of added samples.
+    """Errors on `test` of the recognisers trained on `seen` alone and with each kind of added samples (data units).
 
     `synthesize` is the generator (None: only the simple rows, e.g. when the generator saw the test writers);
-    `variants` adds one row kind per named synthesizer, on the same seeds and draws; `vetted` (the generator's samples
-    vetted, `deepnag.generate.vetting`) the row kind "vetted-chain-mix", with the generator only. With `learned`, the learned
-    recogniser's study is under "learned": over the first `learned_seeds` seeds (`LEARNED_SEEDS`), fitted in
-    `workers` processes (one per core) for `learned_steps` steps each (`gru_recognizer.STEPS`). Samples in data units.
-    `fit_seconds`: what one such fit took on this machine, for the ETA logged at the start.
+    `variants` adds one row kind per named synthesizer, on the same seeds and draws; `vetted` (`deepnag.generate.vetting`)
+    the row "vetted-chain-mix", with the generator only. `learned`: the GRU's study under "learned", over the first
+    `learned_seeds` seeds (`LEARNED_SEEDS`), `learned_steps` steps a fit; `recognizers` (name: any scikit-learn-style
+    recogniser) theirs under "more", over the first `recognizer_seeds` (all). Fits run in `workers` processes (one
+    per core); `fit_seconds`, one GRU fit's measured time, gives the ETA logged at the start.
     """
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
-    variants = dict(variants or {})
     counts = sorted({int(k) for k in counts})
-    rows = _Rows(_kinds(synthesize is not None, vetted is not None, variants), counts, num_classes)
-    recognizer = recognizer_for(int(np.asarray(seen[0]).shape[1]))
-    real_block = (recognizer.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
-    real_error = float(np.mean(_predict([real_block]) != test_labels))
-    learned_seeds = list(seeds)[:LEARNED_SEEDS if learned_seeds is None else learned_seeds] if learned else []
+    rows, nearest = (_Rows(_kinds(synthesize is not None, vetted is not None, dict(variants or {})), counts, num_classes),
+                     recognizer_for(int(np.asarray(seen[0]).shape[1])))
+    real_block = (nearest.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
+    fitted = _fitted(list(seeds), learned, learned_seeds, learned_steps, recognizers, recognizer_seeds)
+    sets = _Sets(list(seen), seen_labels, list(test), test_labels, rows)
     errors: dict[tuple[str, int], list[float]] = {key: [] for key in rows.keys()}
-    jobs: dict[tuple[str, int], list[Future]] = {key: [] for key in (("real", counts[0]), *rows.keys())}
-    learner = _Learner(standardise(seen), seen_labels, standardise(test), test_labels,
-                       gru_recognizer.STEPS if learned_steps is None else int(learned_steps)) if learned_seeds else None
-    workers = default_workers() if workers is None else workers
-    fits = workers_module.pool(min(workers, 8)) if learned_seeds and workers > 1 else _Inline()
-    steps = len(seeds) + len(learned_seeds) * len(jobs)
-    _log_plan(len(seeds), len(learned_seeds) * len(jobs), min(workers, 8), fit_seconds)
-    with fits as executor, workers_module.terminate_on_sigterm(executor), Progress(steps, "held-out augmentation study", "steps", log, every=5.0) as progress:
+    jobs = {name: {key: [] for key in sets.keys()} for name, _, _ in fitted}
+    workers, fits = min(default_workers() if workers is None else workers, 8), sum(len(s) for *_, s in fitted) * len(
+        sets.keys())
+    _log_plan(len(seeds), fits, workers, fit_seconds)
+    executor = workers_module.pool(workers) if fitted and workers > 1 else _Inline()
+    with executor, workers_module.terminate_on_sigterm(executor), \
+            Progress(len(seeds) + fits, "held-out augmentation study", "steps", log, every=5.0) as progress:
         for seed in seeds:
-            pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, variants,
+            pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, dict(variants or {}),
                           vetted if synthesize is not None else None)
-            for key, error in _nearest_neighbour_errors(recognizer, test, test_labels, real_block, rows, pool).items():
+            for key, error in _nearest_neighbour_errors(nearest, test, test_labels, real_block, rows, pool).items():
                 errors[key].append(error)
             progress.update()
-            if learner is not None and seed in learned_seeds:
-                for key, job in learner.submit(executor, rows, pool, seed).items():
-                    jobs[key].append(job)
-        for job in (job for found in jobs.values() for job in found):
+            sets.submit_all(executor, fitted, pool, seed, jobs)
+        for job in (job for by_key in jobs.values() for found in by_key.values() for job in found):
             job.result()
             progress.update()
-    one_nn = _result(type(recognizer).__name__, [real_error], errors, seeds, counts, len(seen), len(test))
-    one_nn["learned"] = None if not learned_seeds else _result(
-        GRURecognizer.__name__, [job.result() for job in jobs.pop(("real", counts[0]))],
-        {key: [job.result() for job in found] for key, found in jobs.items()}, learned_seeds, counts, len(seen),
-        len(test))
-    return one_nn
+    one_nn = _result(type(nearest).__name__, [float(np.mean(_predict([real_block]) != test_labels))], errors, seeds,
+                     counts, len(seen), len(test))
+    studies = {name: _fitted_result(name, jobs[name], its, counts, len(seen), len(test)) for name, _, its in fitted}
+    one_nn["learned"] = studies.pop("learned", None)
+    return {**one_nn, "more": list(studies.values())} if recognizers else one_nn
+
+
+def _fitted_result(name: str, jobs: Mapping[tuple[str, int], list[Future]], seeds: Sequence[int],
+                   counts: Sequence[int], num_seen: int, num_test: int) -> dict[str, Any]:
+    """A fitted recogniser's study from its finished jobs (real alone's under ("real", first count))."""
+    errors = {key: [job.result() for job in found] for key, found in jobs.items()}
+    real = errors.pop(("real", counts[0]))
+    return _result(name if name != "learned" else GRURecognizer.__name__, real, errors, seeds, counts, num_seen,
+                   num_test)
+
+
+def _fitted(seeds: list[int], learned: bool, learned_seeds: int | None, learned_steps: int | None,
+            recognizers: Mapping[str, Any] | None, recognizer_seeds: int | None) -> list[tuple[str, Any, list[int]]]:
+    """The recognisers fitted row by row, each with its seeds: the learned one ("learned"), then `recognizers`."""
+    fitted = []
+    if learned:
+        steps = gru_recognizer.STEPS if learned_steps is None else int(learned_steps)
+        fitted.append(("learned", GRURecognizer(steps=steps), seeds[:LEARNED_SEEDS if learned_seeds is None
+                                                                   else learned_seeds]))
+    for name, recognizer in (recognizers or {}).items():
+        fitted.append((name, interface.checked(recognizer), seeds[:recognizer_seeds]))
+    return [entry for entry in fitted if entry[2]]
 
 
 def _log_plan(seeds: int, fits: int, workers: int, fit_seconds: float | None) -> None:
@@ -230,7 +248,7 @@ def _kinds(generator: bool, vetted: bool, variants: Mapping[str, Synthesize]) ->
     return (*own, *variants)
 
 
-def _nearest_neighbour_errors(recognizer: Classifier, test: Sequence[np.ndarray], test_labels: np.ndarray,
+def _nearest_neighbour_errors(recognizer: NearestNeighbour, test: Sequence[np.ndarray], test_labels: np.ndarray,
                               real_block: tuple[np.ndarray, np.ndarray, np.ndarray], rows: _Rows,
                               pool: Mapping[str, tuple[Any, np.ndarray]]) -> dict[tuple[str, int], float]:
     """The 1-NN recogniser's test error for every row, its templates the real ones and the row's share of `pool`."""
@@ -262,26 +280,37 @@ class _Rows:
 
 
 @dataclass(frozen=True)
-class _Learner:
-    """The learned recogniser's side of the study: the standardised real samples, and one fit per row and seed."""
+class _Sets:
+    """The training sets of a fitted recogniser's study: real alone, and real + each row's added samples."""
 
-    x_seen: np.ndarray
+    seen: list[np.ndarray]
     seen_labels: np.ndarray
-    x_test: np.ndarray
+    test: list[np.ndarray]
     test_labels: np.ndarray
-    steps: int
+    rows: _Rows
 
-    def submit(self, executor: Any, rows: _Rows, pool: Mapping[str, tuple[Any, np.ndarray]],
+    def keys(self) -> list[tuple[str, int]]:
+        return [("real", self.rows.counts[0]), *self.rows.keys()]
+
+    def submit_all(self, executor: Any, fitted: list[tuple[str, Any, list[int]]],
+                   pool: Mapping[str, tuple[Any, np.ndarray]], seed: int,
+                   jobs: dict[str, dict[tuple[str, int], list[Future]]]) -> None:
+        """`submit` for each fitted recogniser whose seeds hold `seed`, its jobs appended to `jobs[name]`."""
+        for name, recognizer, its_seeds in fitted:
+            if seed in its_seeds:
+                for key, job in self.submit(executor, recognizer, pool, seed).items():
+                    jobs[name][key].append(job)
+
+    def submit(self, executor: Any, recognizer: Any, pool: Mapping[str, tuple[Any, np.ndarray]],
                seed: int) -> dict[tuple[str, int], Future]:
-        """Real alone and every row, each a fit on real + the row's added samples from `pool` (one seed)."""
-        standard = {name: standardise(list(samples)) for name, (samples, _) in pool.items()}
-        jobs = {("real", rows.counts[0]): executor.submit(_learned_error, self.x_seen, self.seen_labels, self.x_test,
-                                                          self.test_labels, seed, self.steps)}
-        for key in rows.keys():
-            parts = rows.parts(*key)
-            x = np.concatenate([self.x_seen, *(standard[name][columns] for name, columns in parts)])
+        """One fit of `recognizer` per training set (one seed), through its fit/predict, each a job of `executor`."""
+        jobs = {("real", self.rows.counts[0]): executor.submit(_fit_error, recognizer, seed, self.seen,
+                                                               self.seen_labels, self.test, self.test_labels)}
+        for key in self.rows.keys():
+            parts = self.rows.parts(*key)
+            x = [*self.seen, *(pool[name][0][i] for name, columns in parts for i in columns)]
             y = np.concatenate([self.seen_labels, *(pool[name][1][columns] for name, columns in parts)])
-            jobs[key] = executor.submit(_learned_error, x, y, self.x_test, self.test_labels, seed, self.steps)
+            jobs[key] = executor.submit(_fit_error, recognizer, seed, x, y, self.test, self.test_labels)
         return jobs
 
 
@@ -349,6 +378,8 @@ def with_current_names(result: Mapping[str, Any]) -> dict[str, Any]:
                         if result.get(key) is not None}}
     if result.get("learned"):
         out["learned"] = with_current_names(result["learned"])
+    if result.get("more"):
+        out["more"] = [with_current_names(other) for other in result["more"]]
     return out
 
 
@@ -390,10 +421,11 @@ def _table(result: Mapping[str, Any]) -> list[str]:
 
 
 def table(result: Mapping[str, Any]) -> str:
-    """The study as text: the 1-NN recogniser's table, then the learned one's."""
+    """The study as text: the 1-NN recogniser's table, then the learned one's, then any other's."""
     lines = _table(result)
-    if result.get("learned"):
-        lines += ["", *_table(result["learned"])]
+    for other in (result.get("learned"), *result.get("more", ())):
+        if other:
+            lines += ["", *_table(other)]
     return "\n".join(lines)
 
 

@@ -80,8 +80,8 @@ def evaluate(config: Config, explicit: set[str]) -> list[Path]:
         from deepnag.generate.sampling import generate_per_class
 
         samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
-        metrics = report.measure(state, samples, labels, config, explicit, generator)
-        written.append(report.write(metrics, folder / "metrics.json"))
+        metrics = report.measure(state, samples, labels, config, explicit, generator, folder / "metrics.json")
+        written.append(folder / "metrics.json")
         log.info("quality of %d synthetic samples per class:\n%s", config.num_per_class, report.table(metrics))
     for path in written:
         log.info("wrote %s", path)

@@ -1,7 +1,7 @@
 """Measured quality of synthetic gestures: recognition accuracy, fidelity and diversity.
 
 - TSTR: train-on-synthetic, test-on-real accuracy of a standard recogniser
-  (`deepnag.recognition.recognizers.accuracy` on synthetic training samples), the measure of the DeepNAG paper.
+  (trained on the synthetic samples, tested on the real ones), the measure of the DeepNAG paper.
 - `subject_disjoint_yardstick`: the same recogniser trained on the real samples
   of half the subjects and tested on the other half (both ways, averaged): what
   real data of unseen writers achieves, the number TSTR is read against.
@@ -29,8 +29,8 @@ import torch
 from deepnag.config import Config
 from deepnag.data.preprocessing import MinMaxNormalizer, resample
 from deepnag.loss.soft_dtw_autograd import soft_dtw_pairs
-from deepnag.recognition import gru_recognizer
-from deepnag.recognition.recognizers import Classifier, accuracy, recognizer_for
+from deepnag.recognition import gru_recognizer, interface
+from deepnag.recognition.recognizers import Recognizer, recognizer_for
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def subject_disjoint_yardstick(
     subjects: Sequence[str],
     num_features: int,
     seed: int = 0,
-    recognizer: Classifier | None = None,
+    recognizer: Recognizer | None = None,
 ) -> float:
     """Accuracy on real samples of unseen subjects.
 
@@ -71,11 +71,12 @@ def subject_disjoint_yardstick(
     """
     labels = np.asarray(labels)
     half = split_subjects(subjects, seed)
+    recognizer = recognizer_for(num_features) if recognizer is None else recognizer
     accuracies = []
     for train in (half, ~half):
         tr, te = np.flatnonzero(train), np.flatnonzero(~train)
-        accuracies.append(accuracy([real[i] for i in tr], labels[tr], [real[i] for i in te], labels[te], num_features,
-                                   recognizer))
+        predicted = interface.predictions(recognizer, [real[i] for i in tr], labels[tr], [real[i] for i in te])
+        accuracies.append(float(np.mean(predicted == labels[te])))
     return float(np.mean(accuracies))
 
 
@@ -227,6 +228,28 @@ def fidelity_diversity(
 # ----------------------------------------------------------------------------------------------------------------------
 # Everything at once
 # ----------------------------------------------------------------------------------------------------------------------
+def recognizer_metrics(
+    recognizer: Recognizer,
+    real: Sequence[np.ndarray],
+    real_labels: np.ndarray,
+    subjects: Sequence[str],
+    synthetic: Sequence[np.ndarray],
+    synthetic_labels: np.ndarray,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """TSTR and the subject-disjoint yardstick of any recogniser (a fresh copy, `random_state` `seed` if it has one)."""
+    started = time.perf_counter()
+    model = interface.seeded(recognizer, seed)
+    num_features = int(np.asarray(real[0]).shape[1])
+    tstr_accuracy = float(np.mean(interface.predictions(model, list(synthetic), synthetic_labels, real)
+                                  == np.asarray(real_labels)))
+    fit_seconds = time.perf_counter() - started
+    yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed, model)
+    return {"recognizer": interface.name_of(recognizer), "tstr_accuracy": tstr_accuracy,
+            "yardstick_accuracy": yardstick, "seconds": round(time.perf_counter() - started, 3),
+            "fit_seconds": round(fit_seconds, 3)}
+
+
 def learned_metrics(
     real: Sequence[np.ndarray],
     real_labels: np.ndarray,
@@ -236,15 +259,8 @@ def learned_metrics(
     seed: int = 0,
 ) -> dict[str, Any]:
     """TSTR and the subject-disjoint yardstick of the learned recogniser (`GRURecognizer`, seeded with `seed`)."""
-    started = time.perf_counter()
-    recognizer = gru_recognizer.GRURecognizer(seed=seed, steps=gru_recognizer.STEPS)
-    num_features = int(np.asarray(real[0]).shape[1])
-    tstr_accuracy = accuracy(list(synthetic), synthetic_labels, real, real_labels, num_features, recognizer)
-    fit_seconds = time.perf_counter() - started
-    yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed, recognizer)
-    return {"recognizer": type(recognizer).__name__, "tstr_accuracy": tstr_accuracy,
-            "yardstick_accuracy": yardstick, "seconds": round(time.perf_counter() - started, 3),
-            "fit_seconds": round(fit_seconds, 3)}
+    recognizer = gru_recognizer.GRURecognizer(steps=gru_recognizer.STEPS)
+    return recognizer_metrics(recognizer, real, real_labels, subjects, synthetic, synthetic_labels, seed)
 
 
 def _tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: Sequence[np.ndarray],
@@ -256,6 +272,12 @@ def _tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: S
         np.bincount(real_labels, minlength=num_classes), 1
     )
     return float(correct.mean()), per_class
+
+
+def _logged(measured: dict[str, Any]) -> dict[str, Any]:
+    log.info("%s: TSTR %.4f (yardstick %.4f) in %.1f s", measured["recognizer"], measured["tstr_accuracy"],
+             measured["yardstick_accuracy"], measured["seconds"])
+    return measured
 
 
 @contextmanager
@@ -277,6 +299,8 @@ def all_metrics(
     seed: int = 0,
     gamma: float = Config.gamma,
     learned: bool = True,
+    recognizers: Sequence[Recognizer] = (),
+    missing: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """All quality metrics of a synthetic set, as plain JSON-serialisable values.
 
@@ -284,7 +308,8 @@ def all_metrics(
     generated ones, (K, n, D), both in the data's units. For the soft-DTW numbers
     both are mapped to normalised units with `normalizer` (default: fitted on
     `real`, as training does) and the real ones resampled to n points. With
-    `learned`, TSTR and yardstick of the learned recogniser too (`learned_metrics`; else "learned" is None).
+    `learned`, TSTR and yardstick of the learned recogniser too (`learned_metrics`; else "learned" is None); under
+    "more" those of each of `recognizers` (`recognizer_metrics`), then each of `missing` (name: why not measured).
     """
     real_labels = np.asarray(real_labels, dtype=np.int64)
     synthetic = np.asarray(synthetic, dtype=np.float64)
@@ -316,6 +341,8 @@ def all_metrics(
         "yardstick_accuracy": float(yardstick),
         **soft,
         "learned": learned_part,
+        "more": [*(_logged(recognizer_metrics(r, real, real_labels, subjects, synthetic, synthetic_labels, seed))
+                   for r in recognizers), *({"recognizer": k, "missing": v} for k, v in (missing or {}).items())],
         "counts": {"real": len(real), "synthetic": len(synthetic), "classes": num_classes,
                    "subjects": len(set(subjects)), **counts},
         "seed": int(seed),

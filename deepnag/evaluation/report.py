@@ -24,18 +24,34 @@ from deepnag.generate import vetting
 from deepnag.generate.export import Generated, metrics_path
 from deepnag.generate.sampling import generate_per_class, normalizer_from
 from deepnag.models import Generator
+from deepnag.recognition import interface, minirocket
 from deepnag.recognition.recognizers import accuracy
 
 log = logging.getLogger(__name__)
 
 
-def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, config: Config, explicit: set[str],
-            generator: Generator | None = None) -> dict[str, Any]:
-    """Quality metrics of `samples` (data units) against the checkpoint's real data set.
+def chosen_recognizers(config: Config) -> tuple[bool, list[Any], dict[str, str]]:
+    """--recognizer read: whether the GRU is measured, the other recognisers, and those not installed (name: why)."""
+    others, missing = [], {}
+    for spec in config.recognizer:
+        if spec == "gru":
+            continue
+        if spec == "minirocket" and not minirocket.available():
+            missing["MiniRocket"] = f"not installed: {minirocket.INSTALL}"
+            continue
+        others.append(interface.from_spec(spec))
+    return "gru" in config.recognizer, others, missing
 
-    With `--metrics=study` and a `generator`, also the held-out-writer augmentation study (`held_out`).
+
+def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, config: Config, explicit: set[str],
+            generator: Generator | None = None, path: Path | None = None) -> dict[str, Any]:
+    """Quality metrics of `samples` (data units) against the checkpoint's real data set, written to `path`.
+
+    With `--metrics=study` and a `generator`, also the held-out-writer augmentation study (`held_out`); the quality
+    figures are written first, so a study that stops loses none of them.
     """
     saved = checkpoint.config_of(state)
+    learned, others, missing = chosen_recognizers(config)
     datapath = flag_or_saved(config, explicit, saved, "datapath")
     every = load_raw(saved.dataset, datapath, speeds=saved.speeds,
                      download_url=config.download_url or saved.download_url,
@@ -49,13 +65,17 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
                         "was trained on come from one subject (for a folder data set: add subjects.csv or --subject-pattern)")
     seed = flag_or_saved(config, explicit, saved, "seed")
     metrics = all_metrics(raw.sequences, raw.labels, raw.subjects, samples, labels, normalizer_from(state), seed=seed,
-                          gamma=saved.gamma)
+                          gamma=saved.gamma, learned=learned, recognizers=others, missing=missing)
     metrics["checkpoint"] = {"model": state["model"], "dataset": state["dataset"], "epoch": state.get("epoch")}
     metrics["num_per_class"] = int(len(labels) // max(len(state["class_names"]), 1))
     if generator is not None and config.metrics == "study":
-        learned = metrics.get("learned") or {}
+        if path is not None:
+            write(metrics, path)
         metrics["augmentation"] = held_out(state, every, saved.max_per_class, generator, samples, labels, seed,
-                                           vetted=True, fit_seconds=learned.get("fit_seconds"))
+                                           vetted=True, learned=learned, fit_seconds=(metrics["learned"] or {}).get(
+                                               "fit_seconds"), recognizers={interface.name_of(r): r for r in others})
+    if path is not None:
+        write(metrics, path)
     return metrics
 
 
@@ -107,8 +127,8 @@ def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, genera
 
 def measure_generated(config: Config, explicit: set[str], generated: Generated) -> Path:
     """--generate --metrics: measure what --generate wrote, into PATH.metrics.json beside it."""
-    metrics = measure(generated.state, generated.samples, generated.labels, config, explicit, generated.generator)
-    path = write(metrics, metrics_path(generated.output))
+    path = metrics_path(generated.output)
+    metrics = measure(generated.state, generated.samples, generated.labels, config, explicit, generated.generator, path)
     generated.written.append(path)
     log.info("quality of %d synthetic samples per class:\n%s\nwrote %s", config.num_per_class, table(metrics), path)
     return path
@@ -128,14 +148,20 @@ def table(metrics: dict[str, Any]) -> str:
     if metrics.get("learned"):
         rows.append(("learned recogniser (TSTR)", metrics["learned"]["tstr_accuracy"],
                      metrics["learned"]["yardstick_accuracy"], "higher", f"real→real, {metrics['learned']['recognizer']}"))
+    for other in metrics.get("more", ()):
+        if "missing" not in other:
+            rows.append((f"{other['recognizer']} (TSTR)", other["tstr_accuracy"], other["yardstick_accuracy"],
+                         "higher", f"real→real, {other['recognizer']}"))
     for m in ("ed", "cos"):
         if f"real_synthetic_{m}" in metrics:
             rows.append((f"fidelity AHD ({m})", metrics[f"real_synthetic_{m}"], metrics[f"real_real_{m}"], "lower",
                          "real↔real"))
             rows.append((f"diversity ({m})", metrics[f"intra_synthetic_{m}"], metrics[f"intra_real_{m}"],
                          "near baseline", "real"))
-    lines = [f"{'metric':<22}{'synthetic':>12}{'baseline':>12}  {'better':<14}baseline is"]
-    lines += [f"{name:<22}{a:>12.4f}{b:>12.4f}  {better:<14}{what}" for name, a, b, better, what in rows]
+    w = max(22, *(len(name) + 1 for name, *_ in rows))
+    lines = [f"{'metric':<{w}}{'synthetic':>12}{'baseline':>12}  {'better':<14}baseline is"]
+    lines += [f"{name:<{w}}{a:>12.4f}{b:>12.4f}  {better:<14}{what}" for name, a, b, better, what in rows]
+    lines += [f"{other['recognizer']}: {other['missing']}" for other in metrics.get("more", ()) if "missing" in other]
     study = metrics.get("augmentation")
     if study:
         lines += ["", f"augmentation: recogniser trained on {_names(study['seen_subjects'])}, tested on the held-out "

@@ -33,6 +33,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from deepnag.data.preprocessing import resample
@@ -100,43 +102,47 @@ def _threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-class GRURecognizer:
-    """A learned recogniser with the 1-NN recognisers' interface: `fit(samples, labels)`, then `predict(samples)`."""
+class GRURecognizer(ClassifierMixin, BaseEstimator):
+    """A learned recogniser, a scikit-learn classifier: `fit(X, y)`, then `predict(X)` or `predict_proba(X)`; X a list
+    of (T, D) arrays of any lengths. `random_state` seeds the weights, the dropout and the batches; `threads`: torch
+    threads of a fit (1, the default, is what makes the fits repeatable)."""
 
-    def __init__(self, seed: int = 0, steps: int = STEPS, points: int = POINTS, hidden: int = HIDDEN,
+    def __init__(self, random_state: int = 0, steps: int = STEPS, points: int = POINTS, hidden: int = HIDDEN,
                  threads: int = 1) -> None:
-        if steps < 1 or points < 2 or hidden < 1 or threads < 1:
-            raise ValueError("GRURecognizer needs steps >= 1, points >= 2, hidden >= 1, threads >= 1; got "
-                             f"{steps}, {points}, {hidden}, {threads}")
-        self.seed, self.steps, self.points, self.hidden = int(seed), int(steps), int(points), int(hidden)
-        self.threads = int(threads)  # torch threads of a fit; 1 (the default) is what makes the fits repeatable
-        self._network: Network | None = None
-        self._classes: np.ndarray | None = None
+        self.random_state = random_state
+        self.steps = steps
+        self.points = points
+        self.hidden = hidden
+        self.threads = threads
 
-    def fit(self, samples: Sequence[np.ndarray], labels: np.ndarray) -> GRURecognizer:
+    def fit(self, X: Sequence[np.ndarray], y: np.ndarray) -> GRURecognizer:  # noqa: N803 (scikit-learn's names)
         """Train a fresh network on the samples (any lengths, the data's units) for `steps` optimiser steps."""
-        labels = np.asarray(labels)
-        if len(samples) != len(labels):
-            raise ValueError(f"{len(samples)} samples but {len(labels)} labels")
-        if len(samples) == 0:
+        if self.steps < 1 or self.points < 2 or self.hidden < 1 or self.threads < 1:
+            raise ValueError("GRURecognizer needs steps >= 1, points >= 2, hidden >= 1, threads >= 1; got "
+                             f"{self.steps}, {self.points}, {self.hidden}, {self.threads}")
+        labels = np.asarray(y)
+        if len(X) != len(labels):
+            raise ValueError(f"{len(X)} samples but {len(labels)} labels")
+        if len(X) == 0:
             raise ValueError("a recogniser needs at least one training sample")
-        return self.fit_standardised(standardise(samples, self.points), labels)
+        self.classes_, targets = np.unique(labels, return_inverse=True)
+        self.network_ = self._train(torch.from_numpy(standardise(X, self.points)),
+                                    torch.from_numpy(targets.astype(np.int64)))
+        return self
 
-    def fit_standardised(self, x: np.ndarray, labels: np.ndarray) -> GRURecognizer:
-        """`fit` on samples already through `standardise` (what a study that reuses them passes)."""
-        self._classes, targets = np.unique(np.asarray(labels), return_inverse=True)
-        x = torch.from_numpy(np.asarray(x, dtype=np.float32))
-        y = torch.from_numpy(targets.astype(np.int64))
-        stream = torch.Generator().manual_seed(self.seed)
-        with _threads(self.threads):
-            torch.manual_seed(self.seed)  # the network's initial weights and dropout masks
-            network = Network(x.shape[2], len(self._classes), self.hidden)
+    def _train(self, x: torch.Tensor, y: torch.Tensor) -> Network:
+        """A fresh network trained on standardised samples and class indices."""
+        seed = int(self.random_state)
+        stream = torch.Generator().manual_seed(seed)
+        with _threads(int(self.threads)):
+            torch.manual_seed(seed)  # the network's initial weights and dropout masks
+            network = Network(x.shape[2], len(self.classes_), int(self.hidden))
             optimiser = torch.optim.Adam(network.parameters(), lr=LEARNING_RATE)
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, self.steps)
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, int(self.steps))
             network.train()
             order = torch.randperm(len(x), generator=stream)
             at = 0
-            for _ in range(self.steps):
+            for _ in range(int(self.steps)):
                 if at + BATCH > len(order):  # a new pass over the set when the next batch would not fit
                     order, at = torch.randperm(len(x), generator=stream), 0
                 batch = order[at:at + BATCH]
@@ -148,28 +154,27 @@ class GRURecognizer:
                 optimiser.step()
                 schedule.step()
         network.eval()
-        self._network = network
-        return self
+        return network
 
-    def predict(self, samples: Sequence[np.ndarray]) -> np.ndarray:
+    def predict(self, X: Sequence[np.ndarray]) -> np.ndarray:  # noqa: N803
         """The label the network gives each sample."""
-        if self._network is None or self._classes is None:
-            raise RuntimeError("call fit before predict")
-        if len(samples) == 0:
-            return self._classes[:0]
-        return self.predict_standardised(standardise(samples, self.points))
+        check_is_fitted(self, "network_", msg="call fit before predict")
+        if len(X) == 0:
+            return self.classes_[:0]
+        return self.classes_[self._logits(X).argmax(dim=1).numpy()]
 
-    def predict_standardised(self, x: np.ndarray) -> np.ndarray:
-        """`predict` on samples already through `standardise`."""
-        if self._network is None or self._classes is None:
-            raise RuntimeError("call fit before predict")
-        x = torch.from_numpy(np.asarray(x, dtype=np.float32))
-        fitted = self._network.encoder.input_size
+    def predict_proba(self, X: Sequence[np.ndarray]) -> np.ndarray:  # noqa: N803
+        """(S, classes) probabilities, columns in the order of `classes_`."""
+        check_is_fitted(self, "network_", msg="call fit before predict")
+        return torch.softmax(self._logits(X), dim=1).numpy().astype(np.float64)
+
+    def _logits(self, samples: Sequence[np.ndarray]) -> torch.Tensor:
+        x = torch.from_numpy(standardise(samples, self.points))
+        fitted = self.network_.encoder.input_size
         if x.shape[2] != fitted:
             raise ValueError(f"the recogniser was fitted on {fitted} features; got {x.shape[2]}")
-        with _threads(self.threads), torch.no_grad():
-            logits = torch.cat([self._network(part) for part in torch.split(x, 1024)])
-        return self._classes[logits.argmax(dim=1).numpy()]
+        with _threads(int(self.threads)), torch.no_grad():
+            return torch.cat([self.network_(part) for part in torch.split(x, 1024)])
 
 
 __all__ = ["POINTS", "HIDDEN", "STEPS", "GRURecognizer", "Network", "standardise"]

@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from deepnag.data.preprocessing import resample
 
@@ -48,12 +50,9 @@ def _as_list(samples: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
     return [np.asarray(s, dtype=np.float64) for s in samples]
 
 
-class NearestNeighbour:
-    """1-NN over a distance matrix: `fit` stores template features, `predict` takes each query's closest."""
-
-    def __init__(self) -> None:
-        self._templates: np.ndarray | None = None
-        self._labels: np.ndarray | None = None
+class NearestNeighbour(ClassifierMixin, BaseEstimator):
+    """1-NN over a distance matrix, a scikit-learn classifier: `fit(X, y)` stores the templates' features, `predict(X)`
+    gives each sample the label of its closest. X: a list of (T, D) arrays of any lengths."""
 
     def features(self, samples: Sequence[np.ndarray]) -> np.ndarray:
         """Per-sample feature arrays, stacked on axis 0."""
@@ -63,30 +62,30 @@ class NearestNeighbour:
         """(Q, M) distances between query and template features."""
         raise NotImplementedError
 
-    def fit(self, samples: Sequence[np.ndarray], labels: np.ndarray) -> NearestNeighbour:
+    def fit(self, X: Sequence[np.ndarray], y: np.ndarray) -> NearestNeighbour:  # noqa: N803 (scikit-learn's names)
         """Keep the samples as templates (features computed once)."""
-        labels = np.asarray(labels)
-        if len(samples) != len(labels):
-            raise ValueError(f"{len(samples)} samples but {len(labels)} labels")
-        if len(samples) == 0:
+        labels = np.asarray(y)
+        if len(X) != len(labels):
+            raise ValueError(f"{len(X)} samples but {len(labels)} labels")
+        if len(X) == 0:
             raise ValueError("a recogniser needs at least one template")
-        self._templates = self.features(_as_list(samples))
-        self._labels = labels
+        self.templates_ = self.features(_as_list(X))
+        self.labels_ = labels
+        self.classes_ = np.unique(labels)
         return self
 
-    def predict(self, samples: Sequence[np.ndarray]) -> np.ndarray:
+    def predict(self, X: Sequence[np.ndarray]) -> np.ndarray:  # noqa: N803
         """The label of each sample's nearest template."""
-        if self._templates is None or self._labels is None:
-            raise RuntimeError("call fit before predict")
-        if len(samples) == 0:
-            return self._labels[:0]
-        queries = self.features(_as_list(samples))
-        rows = max(1, PAIR_CHUNK // len(self._templates))  # bounds the (rows, M) distance block
+        check_is_fitted(self, "templates_", msg="call fit before predict")
+        if len(X) == 0:
+            return self.labels_[:0]
+        queries = self.features(_as_list(X))
+        rows = max(1, PAIR_CHUNK // len(self.templates_))  # bounds the (rows, M) distance block
         nearest = np.concatenate([
-            np.argmin(self.distances(queries[start:start + rows], self._templates), axis=1)
+            np.argmin(self.distances(queries[start:start + rows], self.templates_), axis=1)
             for start in range(0, len(queries), rows)
         ])
-        return self._labels[nearest]
+        return self.labels_[nearest]
 
     def distance_matrix(self, queries: Sequence[np.ndarray], templates: Sequence[np.ndarray]) -> np.ndarray:
         """(Q, M) distances between samples, computed in blocks (what 1-NN over any subset of templates needs)."""
@@ -113,7 +112,6 @@ class Protractor(NearestNeighbour):
     """
 
     def __init__(self, n: int = 16, orientation_sensitive: bool = False) -> None:
-        super().__init__()
         self.n = n
         self.orientation_sensitive = orientation_sensitive
 
@@ -200,15 +198,19 @@ class JackknifeDTW(NearestNeighbour):
     """
 
     def __init__(self, n: int = 16, radius: int | None = None, correction_factors: bool = True) -> None:
-        super().__init__()
-        if n < 2:
-            raise ValueError(f"JackknifeDTW needs n >= 2, got {n}")
         self.n = n
-        self.radius = max(1, math.ceil(0.1 * n)) if radius is None else radius
+        self.radius = radius  # None: Jackknife's, about 10% of n (`band`)
         self.correction_factors = correction_factors
+
+    @property
+    def band(self) -> int:
+        """The Sakoe–Chiba band's radius: `radius`, or Jackknife's default ceil(n / 10), at least 1."""
+        return max(1, math.ceil(0.1 * self.n)) if self.radius is None else self.radius
 
     def features(self, samples: Sequence[np.ndarray]) -> np.ndarray:
         """(S, n + 1, D): rows 0..n-2 the direction vectors, row n-1 the abs-distance vector, row n the bb vector."""
+        if self.n < 2:
+            raise ValueError(f"JackknifeDTW needs n >= 2, got {self.n}")
         points = resample(samples, self.n)
         steps = np.diff(points, axis=1)
         absolute = _unit_rows(np.abs(steps).sum(axis=1))
@@ -217,7 +219,7 @@ class JackknifeDTW(NearestNeighbour):
 
     def distances(self, queries: np.ndarray, templates: np.ndarray) -> np.ndarray:
         """Jackknife's score for every pair: band-limited DTW, times the correction factors."""
-        score = dtw_distances(queries[:, :-2], templates[:, :-2], self.radius)
+        score = dtw_distances(queries[:, :-2], templates[:, :-2], self.band)
         if self.correction_factors:
             cf_abs = np.maximum(0.01, queries[:, -2] @ templates[:, -2].T)
             cf_bb = np.maximum(0.01, queries[:, -1] @ templates[:, -1].T)
@@ -235,12 +237,13 @@ def recognizer_for(num_features: int) -> NearestNeighbour:
     return Protractor() if num_features == 2 else JackknifeDTW()
 
 
-class Classifier(Protocol):
-    """What a recogniser does: fit on labelled samples, then label others (1-NN here, or a learned one)."""
+class Recognizer(Protocol):
+    """What the study, --metrics and vetting ask of a recogniser: scikit-learn's `fit(X, y)` and `predict(X)`, X a
+    list of (T, D) arrays of any lengths (any scikit-learn-style classifier that takes such lists fits)."""
 
-    def fit(self, samples: Sequence[np.ndarray], labels: np.ndarray) -> Classifier: ...
+    def fit(self, X: Sequence[np.ndarray], y: np.ndarray) -> Recognizer: ...  # noqa: N803
 
-    def predict(self, samples: Sequence[np.ndarray]) -> np.ndarray: ...
+    def predict(self, X: Sequence[np.ndarray]) -> np.ndarray: ...  # noqa: N803
 
 
 def accuracy(
@@ -249,7 +252,7 @@ def accuracy(
     test_samples: Sequence[np.ndarray],
     test_labels: np.ndarray,
     num_features: int,
-    recognizer: Classifier | None = None,
+    recognizer: Recognizer | None = None,
 ) -> float:
     """Fraction of test samples that `recognizer` (default `recognizer_for(num_features)`), trained on the train
     samples, labels right."""
