@@ -17,7 +17,7 @@ from deepnag.runtime import configure_openmp
 
 configure_openmp()  # whatever the entry point (main.py, the deepnag command, the API), before torch loads
 
-_API = {"load_generator", "GestureGenerator", "augment"}
+_API = {"load_generator", "GestureGenerator", "augment", "study", "Study"}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ in it runs code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -140,4 +140,54 @@ def augment(sequences: Sequence[np.ndarray], labels: Sequence[int] | np.ndarray,
     return samples.astype(np.float32), out_labels
 
 
-__all__ = ["GestureGenerator", "augment", "load_generator"]
+class Study:
+    """A held-out-writer study: `result` as `--metrics=study` writes it under "augmentation", `table` as it prints
+    it, `figure()` the errors per recogniser (`deepnag.visualize.study_figure`)."""
+
+    def __init__(self, result: dict, source: str) -> None:
+        self.result = result
+        self.source = source
+
+    @property
+    def table(self) -> str:
+        from deepnag.evaluation import augmentation
+
+        return augmentation.table(self.result)
+
+    def figure(self) -> Any:
+        """A matplotlib Figure of the study, one panel per recogniser."""
+        from deepnag import visualize
+
+        return visualize.study_figure(self.result, title=f"held-out writers · {Path(self.source).name}")
+
+
+def study(path: str | Path, recognizer: Any = None, *, datapath: str | Path = "data", seeds: int = 5,
+          counts: Sequence[int] = (8, 32, 160), learned: bool = False, workers: int | None = None) -> Study:
+    """The held-out-writer study of a checkpoint trained on some writers (`--metrics=study`), for `recognizer`.
+
+    `recognizer`: any scikit-learn-style classifier whose fit(X, y) and predict(X) take lists of (T, D) arrays (a
+    fresh copy per fit, its `random_state` set to each seed when it has one), or a function of a seed that makes one.
+    It is measured beside the 1-NN recogniser (and the GRU with `learned`), over `seeds` sampling seeds, with k of
+    `counts` synthetic samples per class added to the seen writers' real ones, tested on the writers the checkpoint
+    did not see. `workers`: processes for the fits (default one per core; 1 runs them here, for recognisers that
+    cannot be sent to another process). A recogniser that fails is a one-line `UserError` naming it.
+    """
+    from deepnag.evaluation import report
+    from deepnag.generate.sampling import generate_per_class
+    from deepnag.recognition import interface
+
+    state = checkpoint.load(Path(path))
+    saved = checkpoint.config_of(state)
+    generator = _network_from(state, str(path), resolve_device("cpu"))
+    recognizers = {} if recognizer is None else {interface.name_of(recognizer): interface.checked(recognizer)}
+    samples, labels = generate_per_class(state, generator, 10, saved.seed)
+    result = report.held_out(state, report.real_data(state, datapath), saved.max_per_class, generator, samples, labels,
+                             saved.seed, runs=seeds, vetted=True, learned=learned, recognizers=recognizers,
+                             counts=counts, workers=workers)
+    failed = [other["failed"] for other in result.get("more", ()) if "failed" in other]
+    if failed:
+        raise UserError(failed[0])
+    return Study(result, str(path))
+
+
+__all__ = ["GestureGenerator", "Study", "augment", "load_generator", "study"]

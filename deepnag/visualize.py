@@ -482,3 +482,29 @@ def figure_to_array(fig: Figure) -> np.ndarray:
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def study_figure(study: dict, title: str = "") -> Figure:
+    """A held-out study (`deepnag.evaluation.augmentation.study`) as one panel per recogniser: test error against the
+    synthetic samples added per class, one line per kind of added samples (mean ± sd over seeds), real alone dashed."""
+    panels = [s for s in (study, study.get("learned"), *study.get("more", ())) if s and "rows" in s]
+    fig = _new_figure(4.2 * len(panels), 3.6)
+    for i, panel in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        kinds = list(dict.fromkeys(row["added"] for row in panel["rows"]))
+        colors = _distinct_colors(len(kinds))
+        for kind, color in zip(kinds, colors):
+            rows = sorted((r for r in panel["rows"] if r["added"] == kind), key=lambda r: r["per_class"])
+            ax.errorbar([r["per_class"] for r in rows], [r["error"]["mean"] for r in rows],
+                        yerr=[r["error"]["sd"] for r in rows], color=color, marker="o", capsize=3, label=kind)
+        ax.axhline(panel["real_error"], color="black", linestyle="--", label="real alone")
+        ax.set_xscale("log")
+        ax.set_xticks(panel["counts"], [str(k) for k in panel["counts"]])
+        ax.set_xlabel("synthetic samples added per class")
+        ax.set_ylabel("error on held-out writers")
+        ax.set_title(f"{panel['recognizer']} ({len(panel['seeds'])} seeds)", fontsize=10)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

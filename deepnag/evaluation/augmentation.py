@@ -199,7 +199,7 @@ def study(
             progress.update()
             sets.submit_all(executor, fitted, pool, seed, jobs)
         for job in (job for by_key in jobs.values() for found in by_key.values() for job in found):
-            job.result()
+            job.exception()  # waits; a recogniser's failure is its study's (`_fitted_result`), not the others'
             progress.update()
     one_nn = _result(type(nearest).__name__, [float(np.mean(_predict([real_block]) != test_labels))], errors, seeds,
                      counts, len(seen), len(test))
@@ -210,8 +210,12 @@ def study(
 
 def _fitted_result(name: str, jobs: Mapping[tuple[str, int], list[Future]], seeds: Sequence[int],
                    counts: Sequence[int], num_seen: int, num_test: int) -> dict[str, Any]:
-    """A fitted recogniser's study from its finished jobs (real alone's under ("real", first count))."""
-    errors = {key: [job.result() for job in found] for key, found in jobs.items()}
+    """A fitted recogniser's study from its finished jobs (real alone's under ("real", first count)); for one that
+    failed, {"recognizer", "failed": the one-line reason}."""
+    try:
+        errors = {key: [job.result() for job in found] for key, found in jobs.items()}
+    except interface.RecognizerError as error:
+        return {"recognizer": name, "failed": str(error)}
     real = errors.pop(("real", counts[0]))
     return _result(name if name != "learned" else GRURecognizer.__name__, real, errors, seeds, counts, num_seen,
                    num_test)
@@ -379,7 +383,7 @@ def with_current_names(result: Mapping[str, Any]) -> dict[str, Any]:
     if result.get("learned"):
         out["learned"] = with_current_names(result["learned"])
     if result.get("more"):
-        out["more"] = [with_current_names(other) for other in result["more"]]
+        out["more"] = [with_current_names(other) if "rows" in other else other for other in result["more"]]
     return out
 
 
@@ -425,7 +429,8 @@ def table(result: Mapping[str, Any]) -> str:
     lines = _table(result)
     for other in (result.get("learned"), *result.get("more", ())):
         if other:
-            lines += ["", *_table(other)]
+            lines += ["", f"{other['recognizer']} failed: {other['failed']}" if "failed" in other else
+                      "\n".join(_table(other))]
     return "\n".join(lines)
 
 

@@ -274,7 +274,13 @@ def _tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: S
     return float(correct.mean()), per_class
 
 
-def _logged(measured: dict[str, Any]) -> dict[str, Any]:
+def _other(recognizer: Recognizer, *data: Any) -> dict[str, Any]:
+    """`recognizer_metrics` logged, or {"recognizer", "failed": why} for a recogniser that failed (the others stay)."""
+    try:
+        measured = recognizer_metrics(recognizer, *data)
+    except interface.RecognizerError as error:
+        log.warning("%s", error)
+        return {"recognizer": interface.name_of(recognizer), "failed": str(error)}
     log.info("%s: TSTR %.4f (yardstick %.4f) in %.1f s", measured["recognizer"], measured["tstr_accuracy"],
              measured["yardstick_accuracy"], measured["seconds"])
     return measured
@@ -341,8 +347,8 @@ def all_metrics(
         "yardstick_accuracy": float(yardstick),
         **soft,
         "learned": learned_part,
-        "more": [*(_logged(recognizer_metrics(r, real, real_labels, subjects, synthetic, synthetic_labels, seed))
-                   for r in recognizers), *({"recognizer": k, "missing": v} for k, v in (missing or {}).items())],
+        "more": [*(_other(r, real, real_labels, subjects, synthetic, synthetic_labels, seed) for r in recognizers),
+                 *({"recognizer": k, "missing": v} for k, v in (missing or {}).items())],
         "counts": {"real": len(real), "synthetic": len(synthetic), "classes": num_classes,
                    "subjects": len(set(subjects)), **counts},
         "seed": int(seed),

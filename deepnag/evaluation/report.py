@@ -30,6 +30,17 @@ from deepnag.recognition.recognizers import accuracy
 log = logging.getLogger(__name__)
 
 
+def real_data(state: dict[str, Any], datapath: str | Path, download_url: str | None = None) -> RawGestures:
+    """The real gestures of the checkpoint's data set and classes (every sample: `--max-per-class` is the caller's)."""
+    saved = checkpoint.config_of(state)
+    every = load_raw(saved.dataset, datapath, speeds=saved.speeds, download_url=download_url or saved.download_url,
+                     subject_pattern=saved.subject_pattern, mmg_device=saved.mmg_device).select(saved.classes)
+    if list(every.class_names) != list(state["class_names"]):
+        raise UserError(f"the {saved.dataset} data at {datapath} has other classes than the checkpoint; "
+                        "give the --datapath it was trained on")
+    return every
+
+
 def chosen_recognizers(config: Config) -> tuple[bool, list[Any], dict[str, str]]:
     """--recognizer read: whether the GRU is measured, the other recognisers, and those not installed (name: why)."""
     others, missing = [], {}
@@ -52,14 +63,8 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
     """
     saved = checkpoint.config_of(state)
     learned, others, missing = chosen_recognizers(config)
-    datapath = flag_or_saved(config, explicit, saved, "datapath")
-    every = load_raw(saved.dataset, datapath, speeds=saved.speeds,
-                     download_url=config.download_url or saved.download_url,
-                     subject_pattern=saved.subject_pattern).select(saved.classes)
+    every = real_data(state, flag_or_saved(config, explicit, saved, "datapath"), config.download_url)
     raw = every.select((), saved.max_per_class)
-    if list(raw.class_names) != list(state["class_names"]):
-        raise UserError(f"the {saved.dataset} data at {datapath} has other classes than the checkpoint; "
-                        "give the --datapath it was trained on")
     if len(set(raw.subjects)) < 2:
         raise UserError(f"--metrics compares subject-disjoint halves, but the {saved.dataset} samples the checkpoint "
                         "was trained on come from one subject (for a folder data set: add subjects.csv or --subject-pattern)")
@@ -68,15 +73,29 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
                           gamma=saved.gamma, learned=learned, recognizers=others, missing=missing)
     metrics["checkpoint"] = {"model": state["model"], "dataset": state["dataset"], "epoch": state.get("epoch")}
     metrics["num_per_class"] = int(len(labels) // max(len(state["class_names"]), 1))
+    _written(metrics, path)
     if generator is not None and config.metrics == "study":
-        if path is not None:
-            write(metrics, path)
         metrics["augmentation"] = held_out(state, every, saved.max_per_class, generator, samples, labels, seed,
                                            vetted=True, learned=learned, fit_seconds=(metrics["learned"] or {}).get(
                                                "fit_seconds"), recognizers={interface.name_of(r): r for r in others})
+        _written(metrics, path)
+    return metrics
+
+
+def _written(metrics: dict[str, Any], path: Path | None) -> None:
+    """Write what is measured so far, then stop with a one-line error if a recogniser failed."""
     if path is not None:
         write(metrics, path)
-    return metrics
+    _raise_failures(metrics, path)
+
+
+def _raise_failures(metrics: dict[str, Any], path: Path | None) -> None:
+    """A recogniser that failed, as a one-line error, once everything else measured is written."""
+    study = metrics.get("augmentation") or {}
+    failed = [o for o in (*metrics.get("more", ()), *study.get("more", ())) if "failed" in o]
+    if failed:
+        kept = f"; everything else measured is in {path}" if path is not None else ""
+        raise interface.RecognizerError(f"{failed[0]['failed']}{kept}")
 
 
 def held_out(state: dict[str, Any], raw: RawGestures, max_per_class: int, generator: Generator,
@@ -149,7 +168,7 @@ def table(metrics: dict[str, Any]) -> str:
         rows.append(("learned recogniser (TSTR)", metrics["learned"]["tstr_accuracy"],
                      metrics["learned"]["yardstick_accuracy"], "higher", f"real→real, {metrics['learned']['recognizer']}"))
     for other in metrics.get("more", ()):
-        if "missing" not in other:
+        if "tstr_accuracy" in other:
             rows.append((f"{other['recognizer']} (TSTR)", other["tstr_accuracy"], other["yardstick_accuracy"],
                          "higher", f"real→real, {other['recognizer']}"))
     for m in ("ed", "cos"):
@@ -161,7 +180,8 @@ def table(metrics: dict[str, Any]) -> str:
     w = max(22, *(len(name) + 1 for name, *_ in rows))
     lines = [f"{'metric':<{w}}{'synthetic':>12}{'baseline':>12}  {'better':<14}baseline is"]
     lines += [f"{name:<{w}}{a:>12.4f}{b:>12.4f}  {better:<14}{what}" for name, a, b, better, what in rows]
-    lines += [f"{other['recognizer']}: {other['missing']}" for other in metrics.get("more", ()) if "missing" in other]
+    lines += [f"{o['recognizer']}: {o.get('missing') or 'failed: ' + o['failed']}" for o in metrics.get("more", ())
+              if "tstr_accuracy" not in o]
     study = metrics.get("augmentation")
     if study:
         lines += ["", f"augmentation: recogniser trained on {_names(study['seen_subjects'])}, tested on the held-out "

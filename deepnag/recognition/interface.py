@@ -28,7 +28,9 @@ class RecognizerError(UserError):
 
 
 def name_of(recognizer: Any) -> str:
-    """How tables name a recogniser: its class's name."""
+    """How tables name a recogniser: its class's name (a factory's own name)."""
+    if _is_factory(recognizer):
+        return getattr(recognizer, "__name__", type(recognizer).__name__)
     return type(recognizer).__name__
 
 
@@ -53,21 +55,42 @@ def from_spec(spec: str) -> Any:
 
 
 def checked(recognizer: Any) -> Any:
-    """`recognizer`, if it has scikit-learn's `fit`, `predict` and `get_params`; else a one-line error naming it."""
-    missing = [m for m in ("fit", "predict", "get_params") if not callable(getattr(recognizer, m, None))]
+    """`recognizer` if it has `fit` and `predict`, or is a factory (seed → recogniser); else a one-line error."""
+    if _is_factory(recognizer):
+        return recognizer
+    missing = [m for m in ("fit", "predict") if not callable(getattr(recognizer, m, None))]
     if missing:
-        raise RecognizerError(f"recognizer {name_of(recognizer)} has no {', '.join(missing)}: a recogniser is a "
-                              "scikit-learn-style classifier (fit(X, y), predict(X), get_params; e.g. derive from "
-                              "sklearn.base.BaseEstimator and ClassifierMixin)")
+        raise RecognizerError(f"recognizer {name_of(recognizer)} has no {' or '.join(missing)}: a recogniser is a "
+                              "scikit-learn-style classifier (fit(X, y), predict(X); e.g. derived from "
+                              "sklearn.base.BaseEstimator and ClassifierMixin), or a function of a seed that makes one")
     return recognizer
 
 
+def _is_factory(recognizer: Any) -> bool:
+    """A function or class that makes recognisers (not itself one)."""
+    return callable(recognizer) and (isinstance(recognizer, type) or not hasattr(recognizer, "fit"))
+
+
 def seeded(recognizer: Any, seed: int) -> Any:
-    """A fresh, unfitted copy of `recognizer`, its `random_state` set to `seed` when it has one."""
-    copy = clone(recognizer)
-    if "random_state" in copy.get_params(deep=False):
+    """A fresh, unfitted recogniser for `seed`: a factory's `factory(seed)`, else a copy of `recognizer`
+    (`sklearn.base.clone`; a deep copy for objects without `get_params`), its `random_state` set when it has one."""
+    if _is_factory(recognizer):
+        try:
+            made = recognizer(int(seed)) if not isinstance(recognizer, type) else recognizer()
+        except Exception as error:
+            raise RecognizerError(f"recognizer factory {getattr(recognizer, '__name__', recognizer)!s} raised "
+                                  f"{type(error).__name__}: {error}") from None
+        if _is_factory(made):
+            _not_a_recognizer(made)
+        return seeded(checked(made), seed) if isinstance(recognizer, type) else checked(made)
+    copy = clone(recognizer, safe=False)
+    if hasattr(copy, "get_params") and "random_state" in copy.get_params(deep=False):
         copy.set_params(random_state=int(seed))
     return copy
+
+
+def _not_a_recognizer(made: Any) -> None:
+    raise RecognizerError(f"a recognizer factory returned {name_of(made)}, which has no fit and predict")
 
 
 def predictions(recognizer: Any, train: Sequence[np.ndarray], train_labels: np.ndarray,
