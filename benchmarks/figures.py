@@ -36,8 +36,12 @@ STUDIES = {
     "learned-recogniser": ["augmentation/learned/*/result.json"],
     "vetting": ["augmentation/vetted/*/*.json"],
     "recipe-fast-folds": ["augmentation/fast/*/result.json"],
+    "minirocket": ["minirocket/*.metrics.json"],
 }
 """Findings page → the result files its figure pools (relative to benchmarks/results/)."""
+
+MINIROCKET = "minirocket/*.metrics.json"
+"""MiniRocket's held-out study files (benchmarks/minirocket_study.sh)."""
 
 CLI_NAMES = {**{name: name for name in SYNTHESIZERS}, "½ chain + ½ vetted generator 1": "vetted-chain-mix"}
 """The study's row names that a user can ask for with --synthesizer, and that name."""
@@ -47,11 +51,51 @@ DATA_KINDS = {"dollar-gds": "pen strokes ($1-GDS)", "jk2017-kinect": "body (JK20
 
 
 def _studies(study: dict) -> list[tuple[str, dict]]:
-    """(recogniser kind, study) for the 1-NN study and its learned one, where present."""
+    """(recogniser kind, study) for the 1-NN study, its learned one and any other recogniser's, where present."""
     out = [("1-NN", study)]
     if study.get("learned"):
         out.append(("learned (GRU)", study["learned"]))
+    out += [(other["recognizer"], other) for other in study.get("more", ()) if other.get("rows")]
     return out
+
+
+def _record(path: Path) -> tuple[str, dict]:
+    """(data set, held-out study) of a result file: a benchmark's {"dataset", "study"} or a --metrics=study file."""
+    record = json.loads(path.read_text())
+    if "augmentation" in record:
+        return record["checkpoint"]["dataset"], with_current_names(record["augmentation"])
+    return record["dataset"], with_current_names(record["study"])
+
+
+def versus_chain(pattern: str, recognizer: str, per_class: int = 160) -> list[dict]:
+    """Each option's paired difference from the chain at `per_class`, for one recogniser, per data set: mean, two
+    standard errors (2·sd/√seeds), and whether the option beats the chain beyond them."""
+    out = []
+    for path in sorted(RESULTS.glob(pattern)):
+        dataset, study = _record(path)
+        found = dict(_studies(study)).get(recognizer)
+        rows = {row["added"]: np.array(row["errors"]) for row in found["rows"] if row["per_class"] == per_class}
+        for option, errors in rows.items():
+            if option == "chain":
+                continue
+            diff = errors - rows["chain"]
+            se2 = 2 * diff.std(ddof=1) / np.sqrt(len(diff))
+            out.append({"dataset": dataset, "option": option, "chain": float(rows["chain"].mean()),
+                        "error": float(errors.mean()), "difference": float(diff.mean()), "se2": float(se2),
+                        "seeds": len(diff), "beats_chain": bool(diff.mean() + se2 < 0),
+                        "real": float(np.mean(found.get("real_errors", [found["real_error"]])))})
+    return out
+
+
+def versus_chain_table(pattern: str, recognizer: str) -> str:
+    """`versus_chain` as a markdown table (the findings page's)."""
+    lines = ["| data set | option | real alone | chain | option | option − chain (± 2 se) | beats the chain |",
+             "|---|---|---|---|---|---|---|"]
+    for r in versus_chain(pattern, recognizer):
+        lines.append(f"| {r['dataset']} | {CLI_NAMES.get(r['option'], r['option'])} | {r['real']:.4f} | "
+                     f"{r['chain']:.4f} | {r['error']:.4f} | {r['difference']:+.4f} ± {r['se2']:.4f} | "
+                     f"{'yes' if r['beats_chain'] else 'no'} |")
+    return "\n".join(lines)
 
 
 def pooled(patterns: list[str]) -> dict[tuple[str, str], dict[str, list[float]]]:
@@ -59,12 +103,12 @@ def pooled(patterns: list[str]) -> dict[tuple[str, str], dict[str, list[float]]]
     table: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for pattern in patterns:
         for path in sorted(RESULTS.glob(pattern)):
-            record = json.loads(path.read_text())
-            for kind, study in _studies(with_current_names(record["study"])):
+            dataset, whole = _record(path)
+            for kind, study in _studies(whole):
                 if not study.get("rows"):
                     continue
                 top = max(row["per_class"] for row in study["rows"])
-                cell = table[(record["dataset"], kind)]
+                cell = table[(dataset, kind)]
                 cell["real alone"] += list(study.get("real_errors", [study["real_error"]]))
                 for row in study["rows"]:
                     if row["per_class"] == top:
@@ -183,6 +227,8 @@ def main(argv: list[str] | None = None) -> None:
     print(draw_time_to_quality().relative_to(ROOT))
     print()
     print(recommendation_table("docs/findings/index.md"))
+    print()
+    print(versus_chain_table(MINIROCKET, "MiniRocket"))
 
 
 if __name__ == "__main__":

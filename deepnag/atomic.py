@@ -103,13 +103,13 @@ def _disk_full(error: BaseException, path: Path) -> bool:
         return False
 
 
-def cannot_write(path: Path, error: BaseException, written: int = 0) -> UserError:
-    """The one-line error of a failed write: which file, why, how far it got, that nothing older was touched, and
-    what to do."""
+def cannot_write(path: Path, error: BaseException, written: int = 0, kept: str | None = None) -> UserError:
+    """The one-line error of a failed write: which file, why, how far it got, that nothing older was touched (or
+    `kept`: what is intact), and what to do."""
     full = getattr(error, "errno", None) in FULL or not isinstance(error, OSError)
     why = "no space left on its disk" if full else (getattr(error, "strerror", None) or str(error).splitlines()[0])
     needed = f" after writing {written / 2**20:.1f} MB of it" if written else ""
-    kept = f"the previous {path.name} is intact" if path.exists() else "nothing was left behind"
+    kept = kept or (f"the previous {path.name} is intact" if path.exists() else "nothing was left behind")
     advice = ("free some space there, or write elsewhere (--logdir for runs, --output for samples and figures)" if full
               else "choose a folder you can write to (--logdir for runs, --output for samples and figures)")
     return UserError(f"cannot write {path}: {why}{needed}; {kept}; {advice}")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
+
+import pytest
 
 from benchmarks import figures
 from deepnag.cli import build_parser
@@ -71,3 +75,24 @@ def test_every_results_path_the_docs_name_exists():
         for path in re.findall(r"(benchmarks/results/[A-Za-z0-9_./-]*[A-Za-z0-9_/])", page.read_text()):
             if "*" not in path:
                 assert (ROOT / path).exists(), f"{page.name}: {path}"
+
+
+def _python_blocks(page: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / page).read_text(), flags=re.S)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", [pytest.param(i, marks=[pytest.mark.aeon] * ("aeon" in code))
+                                   for i, code in enumerate(_python_blocks("own-recognizer.md"))])
+def test_each_own_recognizer_example_runs_as_written(index, shared_data, tmp_path):
+    """Each example of docs/own-recognizer.md, as written, in a fresh interpreter (the aeon one with the extra)."""
+    code = _python_blocks("own-recognizer.md")[index]
+    if "aeon" in code:
+        pytest.importorskip("aeon", reason='the aeon extra is not installed (pip install "deepnag[aeon]")')
+    (tmp_path / "pretrained_models").symlink_to(ROOT / "pretrained_models")  # the examples' relative paths
+    env = {**os.environ, "DEEPNAG_DATA": str(shared_data), "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "error: 1 − accuracy of" in done.stdout and "of the held-out writers" in done.stdout
+    assert "png" not in code or (tmp_path / "pipeline-study.png").stat().st_size > 10_000

@@ -179,6 +179,44 @@ def test_a_full_disk_while_training_is_one_line_and_keeps_the_last_good_checkpoi
     assert checkpoint.load(_run_dir(logdir) / "checkpoints" / kept[0])["epoch"] >= 1
 
 
+def test_a_full_disk_under_tensorboard_is_one_line_not_a_thread_traceback(tmp_path, shared_data, monkeypatch, capsys):
+    """TensorBoard writes in a thread of its own; a full disk there is the same one line, no traceback anywhere."""
+    import threading
+
+    from tensorboard.summary.writer import record_writer
+
+    hook = threading.excepthook
+    epochs = []
+    real_write = record_writer.RecordWriter.write
+
+    def fills_the_disk(self, data):
+        if epochs:
+            raise OSError(28, "No space left on device")
+        real_write(self, data)
+
+    monkeypatch.setattr(record_writer.RecordWriter, "write", fills_the_disk)
+    logdir = tmp_path / "logs"
+    argv = [f"--datapath={shared_data}", f"--logdir={logdir}", *[f for f in TINY if "tensorboard" not in f],
+            "--use-tensorboard=1", "--epochs=4", "--checkpoint-frequency=1", "--vis-frequency=0"]
+    from deepnag.train import loop
+
+    real_report = loop.Trainer._report
+
+    def report(self, *args, **kwargs):
+        real_report(self, *args, **kwargs)
+        epochs.append(self.epoch)  # the disk is full from the second epoch's scalars on
+
+    monkeypatch.setattr(loop.Trainer, "_report", report)
+    assert main.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Exception in thread" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot write {_run_dir(logdir) / 'tensorboard'}: no space left on its disk; "
+                           "the checkpoints written so far are intact; free some space there, or write elsewhere"), last
+    assert threading.excepthook is hook  # the writer's thread hook is undone
+    assert any((_run_dir(logdir) / "checkpoints").glob("checkpoint-*.pt"))  # what the earlier epochs wrote
+
+
 @pytest.mark.parametrize("cached", [True, False])
 def test_the_compile_notice_shows_only_when_numbas_cache_lacks_the_kernel(tmp_path, shared_data, monkeypatch, caplog,
                                                                           cached):

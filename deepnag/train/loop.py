@@ -39,6 +39,7 @@ from deepnag.train import distributed, run_dir
 from deepnag.train.distributed import Context
 from deepnag.train.methods import NonFiniteError, RandomStreams, UnfinishedEpoch, build_method
 from deepnag.train.run_dir import CONSOLE_ONLY, FILE_ONLY
+from deepnag.train.tensorboard import TensorBoard
 
 log = logging.getLogger(__name__)
 
@@ -314,9 +315,7 @@ class Trainer:
         """TensorBoard's writer on rank 0 with --use-tensorboard, continuing an earlier run's curves; else None."""
         if not (self.config.use_tensorboard and self.context.is_main):
             return None
-        from torch.utils.tensorboard import SummaryWriter
-
-        return SummaryWriter(str(self.path / "tensorboard"), purge_step=self.epoch + 1 if self.epoch else None)
+        return TensorBoard(self.path / "tensorboard", purge_step=self.epoch + 1 if self.epoch else None)
 
     def _train_epoch(self, stops: list[int]) -> tuple[dict[str, float], list[float]] | None:
         """One epoch of the method, its metrics averaged over ranks (and each rank's selection metric); None when
