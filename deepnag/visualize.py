@@ -4,7 +4,9 @@ Pure functions over NumPy arrays in the data's units; nothing here needs torch.
 Figures are built with matplotlib's object API (`Figure` + `FigureCanvasAgg`), so
 they never open a window and work headless; nothing touches pyplot's global state.
 
-- 2D pen gestures: `gesture_grid_figure`, a column per class (the reference's grid).
+- 2D pen gestures: `gesture_grid_figure`, a column per class (the reference's grid);
+  multistroke ones ((n, 3): x, y, pen state, as MMG's) drawn stroke by stroke,
+  no line across a pen-up (`stroke_lines`).
 - 3D Kinect skeletons (21 joints x (x, y, z) = 63 features per time step):
   `skeleton_strip_figure` (frames side by side) and `save_skeleton_animation`
   (a GIF per class), front view (x-y), centred on the real sample's mean.
@@ -28,6 +30,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from deepnag.atomic import atomic_write_path, writable_folder
+from deepnag.data.mmg import strokes_of
+from deepnag.data.preprocessing import is_pen_data
 
 log = logging.getLogger(__name__)
 
@@ -189,22 +193,33 @@ def _check_classes(class_names: Sequence[str], count: int) -> None:
 
 
 def _flip_y(samples: np.ndarray) -> np.ndarray:
-    """Pen data has y growing down; negate it so gestures appear upright."""
-    return samples * np.array([1.0, -1.0])
+    """Pen data has y growing down; negate it so gestures appear upright (a pen state, the third feature, is kept)."""
+    return samples * np.array([1.0, -1.0, 1.0][:samples.shape[-1]])
+
+
+def stroke_lines(samples: np.ndarray) -> list[np.ndarray]:
+    """The polylines that draw gestures (..., n, 2) or (..., n, 3): one per gesture, or with a pen state one per
+    stroke (split where the pen state is below 0.5), so nothing is drawn across a pen-up."""
+    samples = np.asarray(samples, dtype=float)
+    flat = samples.reshape(-1, *samples.shape[-2:])
+    if samples.shape[-1] == 2:
+        return list(flat)
+    return [stroke for sample in flat for stroke in strokes_of(sample)]
 
 
 def _draw_single(ax: Axes, sample: np.ndarray, color: str) -> None:
-    """One gesture (n, 2) as a polyline with a dot on its first point, fit to the panel."""
-    ax.plot(sample[:, 0], sample[:, 1], color=color, linewidth=1.2)
+    """One gesture (n, 2), or (n, 3) stroke by stroke, as polylines with a dot on its first point, fit to the panel."""
+    for line in stroke_lines(sample):
+        ax.plot(line[:, 0], line[:, 1], color=color, linewidth=1.2)
     ax.plot(sample[:1, 0], sample[:1, 1], "o", color=color, markersize=3)
-    _fit_equal(ax, sample)
+    _fit_equal(ax, sample[:, :2])
 
 
 def _draw_overlay(ax: Axes, samples: np.ndarray, color: str) -> None:
-    """Many gestures (K, n, 2) faintly on top of each other, first points marked."""
-    ax.add_collection(LineCollection(samples, colors=color, linewidths=0.8, alpha=FAINT_ALPHA))
+    """Many gestures (K, n, 2) or (K, n, 3) faintly on top of each other, first points marked."""
+    ax.add_collection(LineCollection(stroke_lines(samples), colors=color, linewidths=0.8, alpha=FAINT_ALPHA))
     ax.plot(samples[:, 0, 0], samples[:, 0, 1], "o", color=color, markersize=2, alpha=FAINT_ALPHA)
-    _fit_equal(ax, samples)
+    _fit_equal(ax, samples[..., :2])
 
 
 GRID_LEGEND = f"{REAL_2D_COLOR}: real samples  ·  {GENERATED_2D_COLOR}: generated samples"
@@ -241,11 +256,14 @@ def gesture_grid_figure(real_examples: np.ndarray, generated: np.ndarray,
     """The reference's 2D figure (METHOD.md §6): per class a real example (red), K generated, and two faint overlays.
 
     real_examples (C, n, 2), generated (C, K, n, 2), real_pool (C, R, n, 2); rows are the
-    real example, the K generated samples, all K overlaid, the R real samples overlaid.
+    real example, the K generated samples, all K overlaid, the R real samples overlaid. Multistroke gestures
+    ((..., n, 3): x, y, pen state) are drawn stroke by stroke.
     """
-    real_examples = _check_shape("real_examples", real_examples, 3, 2)
-    generated = _check_shape("generated", generated, 4, 2)
-    real_pool = _check_shape("real_pool", real_pool, 4, 2)
+    real_examples = _check_shape("real_examples", real_examples, 3)
+    if real_examples.shape[-1] not in (2, 3):
+        raise ValueError(f"real_examples must have 2 features (x, y) or 3 (x, y, pen state), got {real_examples.shape}")
+    generated = _check_shape("generated", generated, 4, real_examples.shape[-1])
+    real_pool = _check_shape("real_pool", real_pool, 4, real_examples.shape[-1])
     num_classes = len(class_names)
     for name, array in (("real_examples", real_examples), ("generated", generated),
                         ("real_pool", real_pool)):
@@ -438,10 +456,11 @@ def _lines3d_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequen
 
 
 def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequence[str],
-                   skeleton: Skeleton | bool | None = None, title: str = "") -> Figure:
+                   skeleton: Skeleton | bool | None = None, title: str = "", pen: bool | None = None) -> Figure:
     """The figure logged during training: generated (C, K, n, D) beside real (C, R, n, D).
 
-    D = 2: grid of the real example then K generated (pen gestures); skeletons
+    D = 2, or pen data (`pen`, by default when the real samples are: x, y and a pen state of 0 and 1): grid of the
+    real example then K generated (pen gestures, stroke by stroke); skeletons
     (`skeleton`: which one, True for the body; by default a body when D = 63): skeleton strip; D = 3: 3D paths; any other D:
     features over time, so arbitrary data can be shown.
     """
@@ -451,7 +470,9 @@ def samples_figure(generated: np.ndarray, real: np.ndarray, class_names: Sequenc
     _check_classes(class_names, num_classes)
     if real.shape[0] != num_classes or real.shape[1] < 1 or real.shape[-1] != d:
         raise ValueError(f"real {real.shape} does not match generated {generated.shape}")
-    if d == 2:
+    if pen is None:
+        pen = d == 3 and is_pen_data(list(real.reshape(-1, *real.shape[2:])))
+    if d == 2 or pen:
         real_examples, generated = _flip_y(real[:, 0]), _flip_y(generated)
         columns = [[("single", REAL_2D_COLOR, real_examples[c])]
                    + [("single", GENERATED_2D_COLOR, g) for g in generated[c]]

@@ -1,4 +1,13 @@
-"""Preprocessing (METHOD.md §1): per-feature min-max normalisation and $1 spatial resampling."""
+"""Preprocessing (METHOD.md §1): per-feature min-max normalisation and $1 spatial resampling.
+
+Pen data with a pen state (MMG's (T, 3) samples: x, y, and 1 while the pen is
+down, 0 at the first point of every stroke after the first; `deepnag.data.mmg`)
+is resampled stroke by stroke (`resample_strokes`): every stroke keeps its two
+ends, the rest of the n points go to the strokes in proportion to their length,
+so pen-up jumps carry no length and get no points, and the pen state of every
+resampled point is exact (0 or 1), never interpolated. `is_pen_data` tells such
+data from coordinates: three features, the third only ever 0 or 1.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+
+from deepnag.data.mmg import PEN_DOWN, PEN_THRESHOLD, PEN_UP
+
+PEN_FEATURE = 2
+"""The column of the pen state in pen data (after x and y)."""
 
 
 @dataclass(frozen=True)
@@ -20,10 +34,15 @@ class MinMaxNormalizer:
     maximum: np.ndarray
 
     @classmethod
-    def fit(cls, sequences: Sequence[np.ndarray]) -> "MinMaxNormalizer":
-        """Factors from every raw point of every training sample."""
+    def fit(cls, sequences: Sequence[np.ndarray], pen: bool = False) -> "MinMaxNormalizer":
+        """Factors from every raw point of every training sample; with `pen`, the pen state's range is [0, 1]
+        whatever the data (so up maps to -1 and down to 1, inside the generator's tanh, even when every sample of a
+        training set is one stroke)."""
         points = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=0)
-        return cls(points.min(axis=0), points.max(axis=0))
+        minimum, maximum = points.min(axis=0), points.max(axis=0)
+        if pen:
+            minimum[PEN_FEATURE], maximum[PEN_FEATURE] = PEN_UP, PEN_DOWN
+        return cls(minimum, maximum)
 
     @property
     def _centre(self) -> np.ndarray:
@@ -43,18 +62,21 @@ class MinMaxNormalizer:
         return np.asarray(x, dtype=np.float64) * self._half_range + self._centre
 
 
-def resample(sequences: Sequence[np.ndarray], n: int) -> np.ndarray:
+def resample(sequences: Sequence[np.ndarray], n: int, pen: bool | None = None) -> np.ndarray:
     """Resample each polyline to `n` points equally spaced along its path.
 
     The $1 recogniser's resampling (Wobbrock et al., UIST 2007): emitting a point
     every L/(n-1) of arc length is interpolation at the arc lengths k L/(n-1).
     Endpoints are kept; a zero-length path repeats its point. Returns an array
-    (S, n, D) of float64.
+    (S, n, D) of float64. Pen data (`pen`, by default `is_pen_data`) is resampled
+    stroke by stroke instead (`resample_strokes`).
     """
     if n < 2:
         raise ValueError(f"resample needs n >= 2, got {n}")
     if len(sequences) == 0:
         raise ValueError("resample needs at least one sequence")
+    if is_pen_data(sequences) if pen is None else pen:
+        return resample_strokes(sequences, n)
     fractions = np.broadcast_to(np.linspace(0.0, 1.0, n), (len(sequences), n))
     return resample_at(sequences, fractions)
 
@@ -104,3 +126,77 @@ def resample_at(sequences: Sequence[np.ndarray], fractions: np.ndarray) -> np.nd
     out[first] = np.broadcast_to(points[starts][:, None], out.shape)[first]
     out[last] = np.broadcast_to(points[ends][:, None], out.shape)[last]
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Pen data: strokes and a pen state
+# ----------------------------------------------------------------------------------------------------------------------
+def is_pen_data(sequences: Sequence[np.ndarray]) -> bool:
+    """Whether samples are pen strokes with a pen state: each (T, 3), the third feature only ever 0 or 1."""
+    arrays = [np.asarray(s) for s in sequences]
+    if not arrays or any(a.ndim != 2 or a.shape[1] != 3 or len(a) == 0 for a in arrays):
+        return False
+    pens = np.concatenate([a[:, PEN_FEATURE] for a in arrays])
+    return bool(((pens == PEN_UP) | (pens == PEN_DOWN)).all())
+
+
+def split_strokes(sequences: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every sample's strokes ((T_i, 2) arrays, split before each point i ≥ 1 whose pen state is below 0.5), all
+    samples end to end, and the number of strokes of each sample."""
+    strokes, counts = [], []
+    for sample in sequences:
+        sample = np.asarray(sample, dtype=np.float64)
+        ups = np.flatnonzero(sample[1:, PEN_FEATURE] < PEN_THRESHOLD) + 1
+        strokes.extend(np.split(sample[:, :PEN_FEATURE], ups))
+        counts.append(len(ups) + 1)
+    return strokes, np.array(counts)
+
+
+def stroke_lengths(strokes: Sequence[np.ndarray]) -> np.ndarray:
+    """The arc length of each stroke, (K,)."""
+    return np.array([np.linalg.norm(np.diff(s, axis=0), axis=1).sum() for s in strokes])
+
+
+def allocate_points(lengths: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+    """How many of a sample's n points each of its strokes gets: two each (its ends; one each when n < 2K), the rest
+    in proportion to the strokes' lengths (largest remainder, ties to the earlier stroke); with more strokes than
+    points (K > n) the n longest get one each and the others none. `lengths` are all samples' strokes end to end,
+    `counts` the strokes per sample; returns (K_total,) ints summing to n per sample."""
+    out = np.zeros(len(lengths), dtype=np.int64)
+    for first, k in zip(np.cumsum(counts) - counts, counts):
+        share, mine = out[first:first + k], lengths[first:first + k]
+        if k > n:
+            share[np.sort(np.argsort(-mine, kind="stable")[:n])] = 1
+            continue
+        share[:] = min(2, n // k)
+        spare, total = n - share.sum(), mine.sum()
+        weights = mine / total if total > 0 else np.full(k, 1.0 / k)
+        exact = spare * weights
+        extra = np.floor(exact).astype(np.int64)
+        extra[np.argsort(-(exact - extra), kind="stable")[:spare - extra.sum()]] += 1
+        share += extra
+    return out
+
+
+def join_strokes(points: np.ndarray, allocated: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+    """Strokes' resampled points (ΣK_i rows, each padded to the longest allocation) as (S, n, 3) samples with a pen
+    state: 0 at the first point of every stroke after a sample's first, 1 elsewhere."""
+    keep = np.arange(points.shape[1])[None, :] < allocated[:, None]
+    xy = points[keep].reshape(len(counts), n, 2)
+    pen = np.where(np.arange(points.shape[1])[None, :] == 0, PEN_UP, PEN_DOWN)
+    pen = np.broadcast_to(pen, keep.shape)[keep].reshape(len(counts), n)
+    pen[:, 0] = PEN_DOWN
+    return np.concatenate([xy, pen[..., None]], axis=2)
+
+
+def resample_strokes(sequences: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Pen samples (T, 3) → (S, n, 3): each stroke resampled along its own path to its share of the n points
+    (`allocate_points`: its two ends kept), strokes joined in drawing order, the pen state exact."""
+    if n < 2:
+        raise ValueError(f"resample needs n >= 2, got {n}")
+    strokes, counts = split_strokes(sequences)
+    allocated = allocate_points(stroke_lengths(strokes), counts, n)
+    width = int(allocated.max())
+    ramp = np.arange(width)[None, :] / np.maximum(allocated - 1, 1)[:, None]
+    points = resample_at(strokes, np.minimum(ramp, 1.0))
+    return join_strokes(points, allocated, counts, n)

@@ -20,7 +20,7 @@ from deepnag.actions import ACTIONS
 from deepnag.atomic import writable_folder
 from deepnag.config import Config, flag_or_saved, flag_text
 from deepnag.data.batches import GestureData, load_data_for
-from deepnag.data.preprocessing import MinMaxNormalizer
+from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data
 from deepnag.errors import UserError
 from deepnag.generate.sampling import generate, load_generator, normalizer_from
 from deepnag.models import Generator
@@ -103,7 +103,7 @@ def draw(generator: Generator, data: GestureData, normalizer: MinMaxNormalizer, 
     pool = np.stack([cls[rng.choice(len(cls), size=k, replace=len(cls) < k)] for cls in by_class])
     examples = pool[:, 0]
     names = data.display_names
-    if d == 2:
+    if d == 2 or is_pen_data(list(examples)):  # pen strokes, multistroke ones (x, y, pen state) stroke by stroke
         fig = visualize.gesture_grid_figure(examples, fake, pool, names, title=title)
         return [visualize.save_figure(fig, folder / "samples.png")]
     if skeleton:

@@ -28,7 +28,7 @@ from deepnag.data.batches import GestureData, real_part
 from deepnag.evaluation.metrics import intra_class_distance, subject_disjoint_yardstick
 from deepnag.generate.sampling import generate
 from deepnag.models import Generator
-from deepnag.recognition.recognizers import accuracy
+from deepnag.recognition.recognizers import accuracy, recognizer_for
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ class QualityMonitor:
         self.config, self.data = config, data
         started = time.perf_counter()
         data = real_part(data, config)  # the real samples are the test and the diversity to match, not their variants
-        every = load_raw(config.dataset, config.datapath, speeds=config.speeds, download_url=config.download_url,
-                         subject_pattern=config.subject_pattern).select(config.classes)
+        every = load_raw(config.dataset, config.datapath, speeds=config.speeds, mmg_device=config.mmg_device,
+                         download_url=config.download_url, subject_pattern=config.subject_pattern).select(config.classes)
         held_out = np.flatnonzero(~np.isin(np.asarray(every.subjects), list(data.subject_names)))
         if len(held_out):
             self.test = [every.sequences[i] for i in held_out]
@@ -51,8 +51,9 @@ class QualityMonitor:
             self.test = list(data.normalizer.inverse(data.samples.cpu().numpy()))
             self.test_labels = data.labels.cpu().numpy()
             self.test_is = "the training writers (none held out)"
-        self.yardstick = (subject_disjoint_yardstick(every.sequences, every.labels, every.subjects, data.num_features,
-                                                     config.seed) if len(set(every.subjects)) > 1 else float("nan"))
+        self.yardstick = (subject_disjoint_yardstick(
+            every.sequences, every.labels, every.subjects, data.num_features, config.seed,
+            recognizer_for(data.num_features, dataset=config.dataset)) if len(set(every.subjects)) > 1 else float("nan"))
         self.labels = torch.arange(data.num_classes).repeat_interleave(config.num_per_class)
         self.real_diversity, _ = intra_class_distance(data.samples.cpu(), data.labels.cpu(), "ed", config.gamma,
                                                       config.seed)
@@ -68,7 +69,8 @@ class QualityMonitor:
         finally:
             generator.train(was_training)
         in_units = self.data.normalizer.inverse(fake)
-        tstr = accuracy(list(in_units), self.labels.numpy(), self.test, self.test_labels, self.data.num_features)
+        tstr = accuracy(list(in_units), self.labels.numpy(), self.test, self.test_labels, self.data.num_features,
+                        dataset=self.config.dataset)
         diversity, _ = intra_class_distance(torch.from_numpy(fake).float(), self.labels, "ed", self.config.gamma,
                                             self.config.seed)
         return {"tstr": tstr, "yardstick": self.yardstick, "tstr_ratio": tstr / self.yardstick,

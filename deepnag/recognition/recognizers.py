@@ -22,7 +22,8 @@ Two 1-nearest-neighbour recognisers, both vectorised over sample pairs:
   widths). Jackknife's lower bounds only prune the search and its rejection
   thresholds are for continuous data; neither changes a 1-NN decision here.
 
-`recognizer_for(num_features)` picks Protractor for 2D data and Jackknife-DTW
+`recognizer_for(num_features, dataset=...)` picks $P (`deepnag.recognition.dollar_p`)
+for MMG's multistroke pen gestures, else Protractor for 2D data and Jackknife-DTW
 otherwise. Samples are (T_i, D) arrays of any lengths, in the data's units.
 """
 
@@ -37,7 +38,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from deepnag.data.preprocessing import resample
+from deepnag.data.preprocessing import is_pen_data, resample
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +231,24 @@ class JackknifeDTW(NearestNeighbour):
 # ----------------------------------------------------------------------------------------------------------------------
 # Entry points
 # ----------------------------------------------------------------------------------------------------------------------
-def recognizer_for(num_features: int) -> NearestNeighbour:
-    """The recogniser used for data of `num_features` features: Protractor for 2D, Jackknife-DTW otherwise."""
+def recognizer_for(num_features: int, *, dataset: str | None = None,
+                   samples: Sequence[np.ndarray] | None = None) -> NearestNeighbour:
+    """The 1-NN recogniser for data of `num_features` features from `dataset`: $P (Vatavu, Anthony & Wobbrock, ICMI
+    2012) for multistroke pen gestures (MMG, or, with no data set named, real `samples` that are pen data: x, y and a
+    pen state of only 0 and 1), else Protractor for 2D and Jackknife-DTW otherwise."""
     if num_features < 1:
         raise ValueError(f"num_features must be >= 1, got {num_features}")
+    multistroke = dataset in MULTISTROKE_DATASETS if dataset is not None else (
+        samples is not None and num_features == 3 and is_pen_data(samples))
+    if multistroke:
+        from deepnag.recognition.dollar_p import DollarP  # dollar_p builds on this module
+
+        return DollarP()
     return Protractor() if num_features == 2 else JackknifeDTW()
+
+
+MULTISTROKE_DATASETS = frozenset({"mmg"})
+"""Data sets of multistroke pen gestures (x, y, pen state), recognised with $P."""
 
 
 class Recognizer(Protocol):
@@ -253,12 +267,14 @@ def accuracy(
     test_labels: np.ndarray,
     num_features: int,
     recognizer: Recognizer | None = None,
+    *,
+    dataset: str | None = None,
 ) -> float:
-    """Fraction of test samples that `recognizer` (default `recognizer_for(num_features)`), trained on the train
-    samples, labels right."""
+    """Fraction of test samples that `recognizer` (default `recognizer_for(num_features, dataset=dataset)`), trained
+    on the train samples, labels right."""
     test_labels = np.asarray(test_labels)
     if len(test_samples) == 0:
         raise ValueError("accuracy needs at least one test sample")
-    recognizer = recognizer_for(num_features) if recognizer is None else recognizer
+    recognizer = recognizer_for(num_features, dataset=dataset) if recognizer is None else recognizer
     predicted = recognizer.fit(train_samples, train_labels).predict(test_samples)
     return float(np.mean(predicted == test_labels))
