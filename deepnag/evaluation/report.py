@@ -18,7 +18,7 @@ from deepnag.atomic import atomic_write
 from deepnag.config import Config, flag_or_saved
 from deepnag.data import RawGestures, load_raw, subjects
 from deepnag.errors import UserError
-from deepnag.evaluation import augmentation
+from deepnag.evaluation import augmentation, two_sample
 from deepnag.evaluation.metrics import all_metrics, split_subjects
 from deepnag.generate import vetting
 from deepnag.generate.export import Generated, metrics_path
@@ -71,6 +71,8 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
     seed = flag_or_saved(config, explicit, saved, "seed")
     metrics = all_metrics(raw.sequences, raw.labels, raw.subjects, samples, labels, normalizer_from(state), seed=seed,
                           gamma=saved.gamma, learned=learned, recognizers=others, missing=missing)
+    metrics["realism"] = two_sample.two_sample(raw.sequences, raw.subjects, _realism_samples(state, generator, raw,
+                                                                                         samples, seed))
     metrics["checkpoint"] = {"model": state["model"], "dataset": state["dataset"], "epoch": state.get("epoch")}
     metrics["num_per_class"] = int(len(labels) // max(len(state["class_names"]), 1))
     _written(metrics, path)
@@ -80,6 +82,16 @@ def measure(state: dict[str, Any], samples: np.ndarray, labels: np.ndarray, conf
                                                "fit_seconds"), recognizers={interface.name_of(r): r for r in others})
         _written(metrics, path)
     return metrics
+
+
+def _realism_samples(state: dict[str, Any], generator: Generator | None, raw: RawGestures, samples: np.ndarray,
+                     seed: int) -> list[np.ndarray]:
+    """What the two-sample test compares with the real samples: as many generated ones per class as the real data
+    has (drawn for their own seed), or the samples given when there is no generator."""
+    if generator is None:
+        return list(samples)
+    per_class = int(np.ceil(len(raw.labels) / len(state["class_names"])))
+    return list(generate_per_class(state, generator, per_class, seed + 7919)[0])
 
 
 def _written(metrics: dict[str, Any], path: Path | None) -> None:
@@ -171,6 +183,10 @@ def table(metrics: dict[str, Any]) -> str:
         if "tstr_accuracy" in other:
             rows.append((f"{other['recognizer']} (TSTR)", other["tstr_accuracy"], other["yardstick_accuracy"],
                          "higher", f"real→real, {other['recognizer']}"))
+    if metrics.get("realism"):
+        r = metrics["realism"]
+        rows.append(("realism (C2ST accuracy)", r["accuracy"]["mean"], r["floor"]["mean"], "near baseline",
+                     "real↔real halves; 0.5: indistinguishable"))
     for m in ("ed", "cos"):
         if f"real_synthetic_{m}" in metrics:
             rows.append((f"fidelity AHD ({m})", metrics[f"real_synthetic_{m}"], metrics[f"real_real_{m}"], "lower",
