@@ -10,8 +10,6 @@ from deepnag.data.preprocessing import resample
 from deepnag.evaluation import two_sample
 from deepnag.recognition import interface
 
-STEPS = 150
-"""The discriminator's optimiser steps here (600 in --metrics): enough to tell a class mean from a gesture."""
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +26,10 @@ def test_a_generator_of_class_means_is_told_apart_and_real_halves_are_not(pen):
     points = resample(real, 32)
     means = np.stack([points[labels == c].mean(axis=0) for c in range(4)])
     jitter = np.random.default_rng(0).normal(scale=1e-3, size=(len(real), 32, 2))  # not one sample repeated exactly
-    result = two_sample.two_sample(real, subjects, list(means[labels] + jitter), seeds=(0, 1, 2), steps=STEPS)
-    assert result["accuracy"]["mean"] > 0.9
+    result = two_sample.two_sample(real, subjects, list(means[labels] + jitter), seeds=(0, 1))  # --metrics's steps
+    assert result["accuracy"]["mean"] > 0.9  # measured 0.97, 0.965 (150 steps were too few: 0.75)
     assert 0.3 < result["floor"]["mean"] < 0.7
-    assert len(result["accuracies"]) == len(result["floor_accuracies"]) == 3
+    assert len(result["accuracies"]) == len(result["floor_accuracies"]) == 2
 
 
 def test_the_discriminator_sees_equal_numbers_and_other_writers_at_test(pen, monkeypatch):

@@ -1,0 +1,97 @@
+"""Realism by a machine (#51): the classifier two-sample test of `--metrics` on the shipped generators and the simple
+synthesizers, to see whether it orders them as the paper's people did (DeepNAG's gestures pass for real more often
+than DeepGAN's).
+
+    python -m benchmarks.realism --datapath=../shared/data --seeds=3 --out=benchmarks/results/realism/realism.json
+
+For each data set with both shipped models: the discriminator's held-out accuracy (`two_sample.discriminator_accuracy`:
+real samples of half the writers against as many synthetic ones, tested on the other writers and the other synthetic
+half) for DeepNAG's and DeepGAN's samples, GPSR's and the chain's variants of the real samples, and two random halves
+of the real samples (the floor); mean and sd over seeds, each seed its own draw, split and discriminator. Lower is more
+realistic; 0.5 is indistinguishable. Sources run interleaved within each seed. Resumable: results are appended to
+OUT per (data set, source, seed) and skipped when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deepnag import checkpoint
+from deepnag.data import chain, gpsr, load_raw
+from deepnag.evaluation.two_sample import discriminator_accuracy
+from deepnag.generate.sampling import generate_per_class, load_generator
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ("dollar-gds", "jk2017-kinect")
+"""The data sets with a shipped DeepNAG and a shipped DeepGAN model."""
+SOURCES = ("DeepNAG", "DeepGAN", "gpsr", "chain", "real")
+
+
+def synthetic(source: str, dataset: str, real: Any, per_class: int, seed: int) -> list[np.ndarray]:
+    """`per_class` samples of every class from `source` (a shipped generator, a simple synthesizer)."""
+    num_classes = len(real.class_names)
+    if source in ("DeepNAG", "DeepGAN"):
+        path = ROOT / "pretrained_models" / source / dataset / "generator.pt"
+        state = checkpoint.load(path)
+        return list(generate_per_class(state, load_generator(state, str(path)), per_class, seed)[0])
+    make = {"gpsr": gpsr.per_class, "chain": chain.per_class}[source]
+    return list(make(real.sequences, real.labels, per_class, np.random.default_rng(seed), num_classes)[0])
+
+
+def accuracy(source: str, dataset: str, real: Any, seed: int) -> float:
+    """One seed's discriminator accuracy of `source` against the real samples (two real halves for "real")."""
+    subjects = np.asarray(real.subjects)
+    if source == "real":
+        halves = np.random.default_rng([seed, 3]).permutation(len(real.labels))
+        first, second = halves[: len(halves) // 2], halves[len(halves) // 2:]
+        return discriminator_accuracy([real.sequences[i] for i in first], subjects[first],
+                                      [real.sequences[i] for i in second], seed)
+    per_class = int(np.ceil(len(real.labels) / len(real.class_names)))
+    return discriminator_accuracy(real.sequences, subjects, synthetic(source, dataset, real, per_class, seed), seed)
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """Markdown: per data set, each source's mean ± sd accuracy over seeds, and the seeds."""
+    lines = ["| data set | source | accuracy (mean ± sd) | seeds |", "|---|---|---|---|"]
+    for dataset in dict.fromkeys(r["dataset"] for r in results):
+        for source in SOURCES:
+            values = [r["accuracy"] for r in results if r["dataset"] == dataset and r["source"] == source]
+            if values:
+                sd = np.std(values, ddof=1) if len(values) > 1 else 0.0
+                lines.append(f"| {dataset} | {source} | {np.mean(values):.3f} ± {sd:.3f} | {len(values)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datapath", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "realism" / "realism.json")
+    args = parser.parse_args(argv)
+    results = json.loads(args.out.read_text()) if args.out.exists() else []
+    done = {(r["dataset"], r["source"], r["seed"]) for r in results}
+    for dataset in args.datasets:
+        real = load_raw(dataset, args.datapath)
+        for seed in range(args.seeds):
+            for source in SOURCES:
+                if (dataset, source, seed) in done:
+                    continue
+                started = time.perf_counter()
+                value = accuracy(source, dataset, real, seed)
+                results.append({"dataset": dataset, "source": source, "seed": seed, "accuracy": value,
+                                "seconds": round(time.perf_counter() - started, 1)})
+                print(f"{dataset:<16}{source:<10}seed {seed}  accuracy {value:.3f}", flush=True)
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(summary(results))
+
+
+if __name__ == "__main__":
+    main()
