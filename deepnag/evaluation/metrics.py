@@ -71,7 +71,7 @@ def subject_disjoint_yardstick(
     """
     labels = np.asarray(labels)
     half = split_subjects(subjects, seed)
-    recognizer = recognizer_for(num_features) if recognizer is None else recognizer
+    recognizer = recognizer_for(num_features, samples=real) if recognizer is None else recognizer
     accuracies = []
     for train in (half, ~half):
         tr, te = np.flatnonzero(train), np.flatnonzero(~train)
@@ -266,7 +266,7 @@ def learned_metrics(
 def _tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: Sequence[np.ndarray],
                     real_labels: np.ndarray, num_classes: int) -> tuple[float, np.ndarray]:
     """TSTR of the 1-NN recogniser: over every real sample, and per class."""
-    predicted = recognizer_for(int(synthetic.shape[2])).fit(list(synthetic), synthetic_labels).predict(real)
+    predicted = recognizer_for(int(synthetic.shape[2]), samples=real).fit(list(synthetic), synthetic_labels).predict(real)
     correct = predicted == real_labels
     per_class = np.bincount(real_labels, weights=correct, minlength=num_classes) / np.maximum(
         np.bincount(real_labels, minlength=num_classes), 1
@@ -341,7 +341,7 @@ def all_metrics(
         log.info("learned recogniser: TSTR %.4f (yardstick %.4f) in %.1f s", learned_part["tstr_accuracy"],
                  learned_part["yardstick_accuracy"], learned_part["seconds"])
     return {
-        "recognizer": type(recognizer_for(num_features)).__name__,
+        "recognizer": type(recognizer_for(num_features, samples=real)).__name__,
         "tstr_accuracy": tstr_accuracy,
         "tstr_accuracy_per_class": [float(a) for a in per_class],
         "yardstick_accuracy": float(yardstick),
