@@ -179,7 +179,7 @@ def study(
     seen_labels, test_labels = np.asarray(seen_labels, dtype=np.int64), np.asarray(test_labels, dtype=np.int64)
     counts = sorted({int(k) for k in counts})
     rows, nearest = (_Rows(_kinds(synthesize is not None, vetted is not None, dict(variants or {})), counts, num_classes),
-                     recognizer_for(int(np.asarray(seen[0]).shape[1])))
+                     recognizer_for(int(np.asarray(seen[0]).shape[1]), samples=seen))
     real_block = (nearest.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
     fitted = _fitted(list(seeds), learned, learned_seeds, learned_steps, recognizers, recognizer_seeds)
     sets = _Sets(list(seen), seen_labels, list(test), test_labels, rows)
