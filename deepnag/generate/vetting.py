@@ -39,7 +39,7 @@ def margins(samples: Sequence[np.ndarray], labels: np.ndarray, seen: Sequence[np
     has no seen sample; NaN-free (0 / 0 counts as infinite).
     """
     labels, seen_labels = np.asarray(labels, dtype=np.int64), np.asarray(seen_labels, dtype=np.int64)
-    distances = recognizer_for(int(np.asarray(seen[0]).shape[1])).distance_matrix(samples, seen)
+    distances = recognizer_for(int(np.asarray(seen[0]).shape[1]), samples=seen).distance_matrix(samples, seen)
     order = np.argsort(seen_labels, kind="stable")
     present = np.unique(seen_labels)
     nearest = np.full((len(labels), num_classes), np.inf)
