@@ -16,6 +16,11 @@ tried):
 - the optional isotropic scale multiplies every distance from the centroid by one
   factor (the recognisers here normalise size, so it changes nothing for them).
 
+- multistroke pen data (x, y and a pen state: MMG, `preprocessing.is_pen_data`)
+  is varied like strokes, on x and y only: GPSR stroke by stroke
+  (`gpsr.stroke_variants`), then the rotation, stretch and scale of x, y; the
+  pen state is carried through unchanged (0 or 1, never rotated or interpolated).
+
 A rotation keeps lengths and angles; an isotropic scale keeps angles. Any other
 feature count (your own data) gets GPSR and the scale only.
 """
@@ -27,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from deepnag.data import gpsr
+from deepnag.data.preprocessing import PEN_FEATURE, is_pen_data
 
 ROTATE_DEGREES = 30.0
 """A rotation's angle is drawn uniformly from ±this many degrees."""
@@ -87,10 +93,11 @@ STEP_NAMES = ("rotate", "scale", "stretch")
 
 def variants(sources: Sequence[np.ndarray], rng: np.random.Generator, steps: Sequence[str] = STEPS,
              degrees: float = ROTATE_DEGREES, spread: float = SCALE_SPREAD, stretch_spread: float = STRETCH_SPREAD,
-             points: int = gpsr.POINTS) -> np.ndarray:
+             points: int = gpsr.POINTS, pen: bool | None = None) -> np.ndarray:
     """One chained variant of each source, in the source's units: (len(sources), points, D) float64.
 
-    The first step must be "gpsr" (it also brings every source to `points` steps); the others act in order.
+    The first step must be "gpsr" (it also brings every source to `points` steps); the others act in order. Pen
+    data (`pen`, by default `is_pen_data`) is varied on x, y only, its pen state carried.
     """
     steps = tuple(steps)
     if not steps or steps[0] != "gpsr" or set(steps[1:]) - set(STEP_NAMES):
@@ -98,7 +105,17 @@ def variants(sources: Sequence[np.ndarray], rng: np.random.Generator, steps: Seq
     if not degrees >= 0 or not 0 <= spread < 1 or not 0 <= stretch_spread < 1:
         raise ValueError("a chain needs degrees >= 0, 0 <= spread < 1 and 0 <= stretch_spread < 1; got "
                          f"{degrees}, {spread}, {stretch_spread}")
-    out = gpsr.variants(sources, rng, n=points)
+    pen = is_pen_data(sources) if pen is None else pen
+    out = gpsr.variants(sources, rng, n=points, pen=pen)
+    if pen:
+        xy = _transformed(out[..., :PEN_FEATURE], rng, steps, degrees, spread, stretch_spread)
+        return np.concatenate([xy, out[..., PEN_FEATURE:]], axis=2)
+    return _transformed(out, rng, steps, degrees, spread, stretch_spread)
+
+
+def _transformed(out: np.ndarray, rng: np.random.Generator, steps: Sequence[str], degrees: float, spread: float,
+                 stretch_spread: float) -> np.ndarray:
+    """The steps after GPSR, in order, each a new draw per sample."""
     axes = 2 if out.shape[2] == 2 else 3
     for step in steps[1:]:
         if step == "rotate":

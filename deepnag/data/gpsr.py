@@ -18,6 +18,12 @@ units like every other synthetic set (Protractor and Jackknife ignore position
 and scale; figures and exported files do not). Any number of features: a
 63-feature skeleton frame is one point of a 63-D path. σ² = 0.25 and x = 2 are
 the paper's values; n = 32 here (the paper tunes n per data set).
+
+Multistroke pen data (x, y and a pen state, `deepnag.data.preprocessing.is_pen_data`: MMG) is varied stroke by
+stroke: each stroke gets its share of the n points as resampling gives it (`allocate_points`: its two ends, the
+rest by length), is a GPSR variant of its own (placed at its first point, scaled to its length), and the strokes
+are joined in drawing order with an exact pen state (0 at the first point of every stroke after the first), so the
+pen-up jumps are never unit steps and the pen state is never interpolated.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from deepnag.data.preprocessing import resample_at
+from deepnag.data.preprocessing import allocate_points, is_pen_data, join_strokes, resample_at, split_strokes, stroke_lengths
 
 POINTS = 32
 VARIANCE = 0.25
@@ -73,12 +79,15 @@ def path_lengths(sources: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def variants(sources: Sequence[np.ndarray], rng: np.random.Generator, n: int = POINTS, variance: float = VARIANCE,
-             removed: int = REMOVED) -> np.ndarray:
-    """One GPSR variant of each source, in the source's units: (len(sources), n, D) float64."""
+             removed: int = REMOVED, pen: bool | None = None) -> np.ndarray:
+    """One GPSR variant of each source, in the source's units: (len(sources), n, D) float64; pen data (`pen`, by
+    default `is_pen_data`) stroke by stroke (`stroke_variants`)."""
     if n < 2 or removed < 0 or not variance >= 0:
         raise ValueError(f"GPSR needs n >= 2, removed >= 0 and variance >= 0; got {n}, {removed}, {variance}")
     if len(sources) == 0:
         raise ValueError("GPSR needs at least one source sample")
+    if is_pen_data(sources) if pen is None else pen:
+        return stroke_variants(sources, rng, n, variance, removed)
     eta = intervals(rng, len(sources), n, variance, removed)
     drop_keys = rng.random((len(sources), n + removed))
     shape = unit_path(remove_points(stochastic_points(sources, eta), drop_keys, removed))
@@ -86,6 +95,23 @@ def variants(sources: Sequence[np.ndarray], rng: np.random.Generator, n: int = P
     scale = np.divide(path_lengths(sources), steps, out=np.zeros_like(steps), where=steps > 0)
     first = np.stack([np.asarray(s[0], dtype=np.float64) for s in sources])
     return first[:, None] + shape * scale[:, None, None]
+
+
+def stroke_variants(sources: Sequence[np.ndarray], rng: np.random.Generator, n: int = POINTS,
+                    variance: float = VARIANCE, removed: int = REMOVED) -> np.ndarray:
+    """One GPSR variant of each multistroke source (T, 3), stroke by stroke: (len(sources), n, 3) float64, the pen
+    state 0 at the first point of every stroke after the first and 1 elsewhere. Strokes with the same share of points
+    are varied together (one draw for all of them); a stroke with one point keeps its first point."""
+    strokes, counts = split_strokes(sources)
+    allocated = allocate_points(stroke_lengths(strokes), counts, n)
+    out = np.zeros((len(strokes), int(allocated.max()), 2))
+    for m in np.unique(allocated):
+        which = np.flatnonzero(allocated == m)
+        if m == 1:
+            out[which, 0] = [strokes[i][0] for i in which]
+        elif m >= 2:
+            out[which, :m] = variants([strokes[i] for i in which], rng, int(m), variance, removed, pen=False)
+    return join_strokes(out, allocated, counts, n)
 
 
 def per_sample(sequences: Sequence[np.ndarray], labels: np.ndarray, k: int, rng: np.random.Generator,
@@ -122,5 +148,5 @@ def class_major_sources(labels: np.ndarray, k: int, num_classes: int, who: str,
     return order[starts[cls] + j % counts[cls]], cls
 
 
-__all__ = ["POINTS", "VARIANCE", "REMOVED", "variants", "per_sample", "per_class", "intervals", "stochastic_points",
+__all__ = ["POINTS", "VARIANCE", "REMOVED", "variants", "stroke_variants", "per_sample", "per_class", "intervals", "stochastic_points",
            "remove_points", "unit_path", "path_lengths"]
