@@ -60,6 +60,9 @@ ACTIONS: Mapping[str, Action] = {a.name: a for a in (
            "write synthetic samples to --output: a checkpoint's, or a --synthesizer's", (*RUN_SETTINGS,
            *FLAG_GROUPS["output and measurements"], *FLAG_GROUPS["samples to write"]),
            needs=(("output", "PATH (samples go to PATH.npz)"),)),
+    Action("realism_study", "realism_study", "--realism-study",
+           "serve a HYPE∞ study in the browser: people tell real gestures from generated ones of each checkpoint",
+           (*FLAG_GROUPS["realism study"], "datapath", "seed", "logdir")),
     Action("train", None, "training", "train a generator (what a command without an action does)",
            RUN_SETTINGS),
 )}

@@ -35,8 +35,15 @@ def synthesize(config: Config, explicit: set[str]) -> Any:
     return measure(config, explicit, made) if config.metrics and measure is not None else made
 
 
+def realism_study(config: Config, explicit: set[str]) -> Any:
+    """realism_study's entry: the web stack is imported only when a study runs."""
+    from deepnag.realism import study
+
+    return study.serve(config, explicit)
+
+
 HANDLERS: Mapping[str, Handler] = {"evaluate": evaluate.evaluate, "resume": loop.train, "generate": synthesize,
-                                   "train": train_command}
+                                   "realism_study": realism_study, "train": train_command}
 """Each action's function, by the action's name in `deepnag.actions.ACTIONS`."""
 
 

@@ -50,6 +50,7 @@ def _recipe_flags(name: str) -> str:
 
 DATA, MODEL, RUNTIME, OUTPUTS = "data", "model and optimisation", "runtime", "training outputs"
 MEASURES, SAMPLES, FIGURES = "output and measurements", "samples to write", "figures"
+REALISM = "realism study"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class Config:
     evaluate: str | None = _flag(None, "visualise a trained checkpoint instead of training "
                                  "(model and data set come from the checkpoint)", metavar="CHECKPOINT")
     resume: str | None = _flag(None, "continue the run that wrote CHECKPOINT, in its run directory", metavar="CHECKPOINT")
+    realism_study: tuple[str, ...] = _flag((), "serve a HYPE∞ realism study in the browser: people tell real gestures "
+                                           "from those of these comma-separated checkpoints (one data set); see "
+                                           "docs/realism-study.md", type=ft.names, metavar="CKPT[,CKPT...]")
     fresh_critic: bool = _flag(False, "with --resume of a generator-only DeepGAN checkpoint: train a new critic against "
                                "it", action="store_true")
     generate: str | None = _flag(None, "write synthetic samples of a trained checkpoint to --output (see "
@@ -176,6 +180,16 @@ class Config:
                                         "extra: pip install \"deepnag[aeon]\"), or module:Class, any scikit-learn-style "
                                         "classifier of variable-length (T, D) arrays, made with no arguments; none: "
                                         "--recognizer=", MEASURES, type=ft.recognizers, metavar="NAMES")
+    host: str = _flag("127.0.0.1", "the realism study's address to serve on: 127.0.0.1 (this machine only), or "
+                      "0.0.0.0 for a lab's network", REALISM)
+    port: int = _flag(8765, "the realism study's port (0: any free one)", REALISM, type=ft.int_at_least("--port", 0))
+    trials: int = _flag(40, "scored trials per participant of the realism study: a multiple of twice the generators "
+                        "(half real, half generated per generator)", REALISM, type=ft.positive_int("--trials"))
+    practice_trials: int = _flag(6, "practice trials per participant, with feedback, before the scored ones", REALISM,
+                                 type=ft.non_negative_int("--practice-trials"))
+    study_dir: str = _flag("", "the realism study's folder (answers, samples, results); default: "
+                           "<logdir>/realism/study-<digest of the checkpoints>, which the same command reopens",
+                           REALISM)
 
     @property
     def resolved_seed(self) -> int:
@@ -215,7 +229,8 @@ def flag_names(field: dataclasses.Field) -> tuple[str, ...]:
 
 def flag_groups() -> dict[str, tuple[str, ...]]:
     """The help groups of the flags (all but the actions' own), each with its fields in declaration order."""
-    groups: dict[str, list[str]] = {group: [] for group in (DATA, MODEL, RUNTIME, OUTPUTS, MEASURES, SAMPLES, FIGURES)}
+    groups: dict[str, list[str]] = {group: [] for group in (DATA, MODEL, RUNTIME, OUTPUTS, MEASURES, SAMPLES, FIGURES,
+                                                              REALISM)}
     for field in dataclasses.fields(Config):
         if field.metadata["group"] != WHAT_TO_RUN:
             groups[field.metadata["group"]].append(field.name)

@@ -164,7 +164,7 @@ def test_a_folder_given_as_a_checkpoint_says_so(tmp_path, capsys):
 # The action table (deepnag.actions): every flag, every action
 # ----------------------------------------------------------------------------------------------------------------------
 ACTION_ARGV = {"train": [], "evaluate": ["--evaluate=a.pt"], "resume": ["--resume=a.pt"],
-               "generate": ["--generate=a.pt", "--output=x"]}
+               "generate": ["--generate=a.pt", "--output=x"], "realism_study": ["--realism-study=a.pt"]}
 """The least command line of each action."""
 VALUES = {"download_url": "http://127.0.0.1:9/x", "output": "x", "epochs": "5", "time_limit": "1m", "eval_every": "5",
           "classes": "a", "subjects": "s1", "holdout_subjects": "s2", "experiment_name": "x", "synthesizer": "generator",
@@ -196,7 +196,8 @@ def test_every_action_takes_the_flags_of_its_row_and_refuses_the_others_in_one_l
     for field in {f for fields in FLAG_GROUPS.values() for f in fields} | {"fresh_critic"}:
         if field == "synthesizer" and action == "train":
             continue  # --synthesizer alone asks for generate (the next test)
-        argv = [*ACTION_ARGV[action], *_given(field)]
+        given = _given(field) if "dataset" in ACTIONS[action].accepts else _given(field)[-1:]  # its own flag alone
+        argv = [*ACTION_ARGV[action], *given]
         if action == "generate" and field == "num_per_sample":
             argv.append("--synthesizer=gpsr")  # the generator writes --num-per-class; GPSR and chain take this one
         if field in ACTIONS[action].accepts or (action == "generate" and field == "synthesizer"):
