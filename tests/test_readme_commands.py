@@ -12,7 +12,8 @@ import pytest
 from deepnag.cli import action_of, parse_args
 from tests.conftest import ROOT
 
-ACTION_FLAGS = {"--evaluate": "evaluate", "--resume": "resume", "--generate": "generate", "--synthesizer": "generate"}
+ACTION_FLAGS = {"--evaluate": "evaluate", "--resume": "resume", "--generate": "generate", "--synthesizer": "generate",
+                "--realism-study": "realism_study"}
 
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -42,7 +43,7 @@ def test_the_readme_shows_commands_of_every_action():
     commands = readme_commands()
     assert len(commands) >= 15
     actions = {action_of(*parse_args(_argv(c))) for c in commands if "--help" not in c}
-    assert actions == {"train", "resume", "evaluate", "generate"}
+    assert actions == {"train", "resume", "evaluate", "generate", "realism_study"}
 
 
 @pytest.mark.parametrize("command", [c for c in readme_commands() if "--help" not in c])
@@ -94,10 +95,12 @@ def test_each_readme_command_runs_with_tiny_settings(command, readme_run, shared
     """Each README command, small (few samples, one epoch), ends well; torchrun's run as one process here."""
     import main
     from deepnag import checkpoint
+    from deepnag.realism import study as realism_study
     from deepnag.recognition import gru_recognizer
 
     monkeypatch.chdir(tmp_path)  # outputs such as --output=synthetic land here
     monkeypatch.setattr(gru_recognizer, "STEPS", 20)
+    monkeypatch.setattr(realism_study, "run_until_stopped", lambda server: None)  # serves, then stops at once
     epochs = {}
     for path in [*readme_run.glob("checkpoints/*.pt"), *(ROOT / "pretrained_models").glob("*/*/generator.pt")]:
         epochs[str(path)] = checkpoint.load(path)["epoch"]

@@ -177,7 +177,7 @@ def results_html(summary: dict[str, Any], token: str) -> str:
                       for c, v in g["generated_error_per_class"].items())
     query = f"?token={html.escape(token)}"
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Realism study: results</title>"
-            f"<link rel='stylesheet' href='/static/study.css'></head><body class='results'>"
+            f"<link rel='stylesheet' href='/static/study.css'></head><body class='results'><main>"
             f"<h1>HYPE∞ realism study</h1><p>{summary['participants']} participant(s), {summary['scored_answers']} "
             f"scored answers. Error rates with 95% bootstrap intervals over participants; 0.5 is chance.</p>"
             f"<table id='summary'><tr><th>generator</th><th>HYPE∞</th><th>generated judged real</th>"
@@ -185,4 +185,4 @@ def results_html(summary: dict[str, Any], token: str) -> str:
             f"alt='HYPE∞ per generator'></p><h2>Generated samples judged real, per class</h2><table id='classes'>"
             f"<tr><th>generator</th><th>class</th><th>error</th></tr>{classes}</table>"
             f"<p><a href='/results/answers.csv{query}'>answers.csv</a> · "
-            f"<a href='/results/summary.json{query}'>summary.json</a></p></body></html>")
+            f"<a href='/results/summary.json{query}'>summary.json</a></p></main></body></html>")

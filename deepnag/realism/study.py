@@ -79,6 +79,15 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def run_until_stopped(server: Any) -> None:
+    """Serve until Ctrl-C or SIGTERM."""
+    try:
+        with _sigterm_as_interrupt():
+            server.run()
+    except KeyboardInterrupt:
+        log.info("stopping")
+
+
 def serve(config: Config, explicit: set[str]) -> dict[str, Path]:
     """--realism-study's entry: serve until Ctrl-C (or SIGTERM), then write the results; returns their paths."""
     import waitress
@@ -97,10 +106,7 @@ def serve(config: Config, explicit: set[str]) -> dict[str, Path]:
     log.info("results:      %s/results?token=%s", base, study.token)
     log.info("Ctrl-C stops the server and writes answers.csv, summary.json and summary.png")
     try:
-        with _sigterm_as_interrupt():
-            server.run()
-    except KeyboardInterrupt:
-        log.info("stopping")
+        run_until_stopped(server)
     finally:
         server.close()
         written = study.write_files()
