@@ -36,12 +36,12 @@ STUDIES = {
     "learned-recogniser": ["augmentation/learned/*/result.json"],
     "vetting": ["augmentation/vetted/*/*.json"],
     "recipe-fast-folds": ["augmentation/fast/*/result.json"],
-    "minirocket": ["minirocket/*.metrics.json"],
+    "minirocket": ["minirocket/*.json"],
 }
 """Findings page → the result files its figure pools (relative to benchmarks/results/)."""
 
-MINIROCKET = "minirocket/*.metrics.json"
-"""MiniRocket's held-out study files (benchmarks/minirocket_study.sh)."""
+MINIROCKET = "minirocket/*.json"
+"""MiniRocket's held-out study files (benchmarks/minirocket_study.py)."""
 
 CLI_NAMES = {**{name: name for name in SYNTHESIZERS}, "½ chain + ½ vetted generator 1": "vetted-chain-mix"}
 """The study's row names that a user can ask for with --synthesizer, and that name."""

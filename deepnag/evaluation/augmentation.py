@@ -236,11 +236,11 @@ def _fitted(seeds: list[int], learned: bool, learned_seeds: int | None, learned_
 
 def _log_plan(seeds: int, fits: int, workers: int, fit_seconds: float | None) -> None:
     """Say at the start what the study will do and, from one fit's measured time, about how long it will take."""
-    plan = f"held-out augmentation study: 1-NN over {seeds} seeds, {fits} fits of the learned recogniser"
+    plan = f"held-out augmentation study: 1-NN over {seeds} seeds, {fits} recogniser fits"
     if fits and fit_seconds:
         eta = fits * fit_seconds / max(1, workers)
         plan += (f" on {workers} worker{'s' * (workers > 1)}; ETA about {eta / 60:.0f} min "
-                 f"(one fit took {fit_seconds:.1f} s here)")
+                 f"(one GRU fit took {fit_seconds:.1f} s here)")
     log.info(plan)
 
 
