@@ -11,7 +11,7 @@ import main
 from deepnag import visualize
 from deepnag.data import chain, gpsr, mmg
 from deepnag.data.batches import GestureData
-from deepnag.data.preprocessing import MinMaxNormalizer, allocate_points, is_pen_data, resample
+from deepnag.data.preprocessing import PEN_LEVEL, MinMaxNormalizer, allocate_points, is_pen_data, resample
 from deepnag.evaluation.metrics import all_metrics
 from deepnag.recognition.dollar_p import DollarP
 from deepnag.recognition.recognizers import JackknifeDTW, Protractor, recognizer_for
@@ -65,12 +65,13 @@ def test_resampling_keeps_every_stroke_its_ends_and_an_exact_pen_state():
     assert on_h.all()
 
 
-def test_the_normaliser_maps_the_pen_state_to_minus_one_and_one_and_back():
+def test_the_normaliser_maps_the_pen_state_to_plus_minus_one_half_and_back():
     one_stroke = mmg.sample_of([np.array([[0.0, 0.0], [10.0, 20.0]])])
     for data in ([_three_strokes()], [one_stroke]):  # even when no sample has a pen-up
         normaliser = MinMaxNormalizer.fit(data, pen=True)
         mapped = normaliser.transform(_three_strokes())
-        assert set(np.unique(mapped[:, 2])) == {-1.0, 1.0}
+        assert set(np.unique(mapped[:, 2])) == {-PEN_LEVEL, PEN_LEVEL} and PEN_LEVEL < 1  # tanh reaches it unsaturated
+        np.testing.assert_array_equal(mapped[:, :2].min(axis=0), [-1, -1])
         np.testing.assert_array_equal(normaliser.inverse(mapped)[:, 2], _three_strokes()[:, 2])
 
 
@@ -78,7 +79,7 @@ def test_the_pen_state_round_trips_through_preprocessing_on_real_samples(medium)
     """resample → normaliser → inverse → strokes_of, every real MMG sample (each stroke has ≥ 2 points there)."""
     assert min(len(s) for sample in medium.sequences for s in mmg.strokes_of(sample)) >= 2
     data = GestureData.from_raw(medium, N)
-    assert set(np.unique(data.samples[..., 2].numpy())) == {-1.0, 1.0}
+    assert set(np.unique(data.samples[..., 2].numpy())) == {-PEN_LEVEL, PEN_LEVEL}
     back = data.normalizer.inverse(data.samples.numpy())
     assert _stroke_counts(back) == _stroke_counts(medium.sequences)
     for raw, sample in list(zip(medium.sequences, back))[::97]:

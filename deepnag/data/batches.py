@@ -46,7 +46,7 @@ class GestureData:
     def from_raw(cls, raw: RawGestures, resample_n: int, normalizer: MinMaxNormalizer | None = None) -> "GestureData":
         """Normalise (factors from all raw points, unless `normalizer` is given) then resample every sample to
         `resample_n` points; pen data (`is_pen_data`: MMG) is resampled stroke by stroke first, then normalised, its
-        pen state mapped from 0/1 to -1/1."""
+        pen state mapped from 0/1 to ±0.5."""
         counts = np.bincount(raw.labels, minlength=len(raw.class_names))
         if (counts == 0).any():
             empty = [raw.class_names[i] for i in np.flatnonzero(counts == 0)]

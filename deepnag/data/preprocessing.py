@@ -20,6 +20,12 @@ from deepnag.data.mmg import PEN_DOWN, PEN_THRESHOLD, PEN_UP
 
 PEN_FEATURE = 2
 """The column of the pen state in pen data (after x and y)."""
+PEN_LEVEL = 0.5
+"""The pen state in normalised units: ±this. Not ±1: nearly every point is pen-down, and a target of 1 drove the
+generator's tanh into saturation (the pen state stuck at exactly 1, no gradient left to learn a pen-up; measured)."""
+PEN_RANGE = ((PEN_UP + PEN_DOWN) / 2 - (PEN_DOWN - PEN_UP) / (2 * PEN_LEVEL),
+             (PEN_UP + PEN_DOWN) / 2 + (PEN_DOWN - PEN_UP) / (2 * PEN_LEVEL))
+"""The min-max factors of the pen state that map up (0) to -PEN_LEVEL and down (1) to +PEN_LEVEL: (-0.5, 1.5)."""
 
 
 @dataclass(frozen=True)
@@ -35,13 +41,13 @@ class MinMaxNormalizer:
 
     @classmethod
     def fit(cls, sequences: Sequence[np.ndarray], pen: bool = False) -> "MinMaxNormalizer":
-        """Factors from every raw point of every training sample; with `pen`, the pen state's range is [0, 1]
-        whatever the data (so up maps to -1 and down to 1, inside the generator's tanh, even when every sample of a
-        training set is one stroke)."""
+        """Factors from every raw point of every training sample; with `pen`, the pen state's factors are fixed
+        whatever the data: up (0) maps to -PEN_LEVEL and down (1) to +PEN_LEVEL (`PEN_RANGE`), even when every
+        sample of a training set is one stroke."""
         points = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=0)
         minimum, maximum = points.min(axis=0), points.max(axis=0)
         if pen:
-            minimum[PEN_FEATURE], maximum[PEN_FEATURE] = PEN_UP, PEN_DOWN
+            minimum[PEN_FEATURE], maximum[PEN_FEATURE] = PEN_RANGE
         return cls(minimum, maximum)
 
     @property
