@@ -30,18 +30,18 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 OUT = ROOT / "docs" / "findings" / "figures"
 
+MINIROCKET = "minirocket/*-2-writers.json"
+"""MiniRocket's held-out study files (benchmarks/minirocket_study.py)."""
+
 STUDIES = {
     "shipped-models": ["checkpoint_options/*-seeds-12.json"],
     "held-out-writers": ["augmentation/reference_schedule/*/result.json"],
     "learned-recogniser": ["augmentation/learned/*/result.json"],
     "vetting": ["augmentation/vetted/*/*.json"],
     "recipe-fast-folds": ["augmentation/fast/*/result.json"],
-    "minirocket": ["minirocket/*.json"],
+    "minirocket": [MINIROCKET],
 }
 """Findings page → the result files its figure pools (relative to benchmarks/results/)."""
-
-MINIROCKET = "minirocket/*.json"
-"""MiniRocket's held-out study files (benchmarks/minirocket_study.py)."""
 
 CLI_NAMES = {**{name: name for name in SYNTHESIZERS}, "½ chain + ½ vetted generator 1": "vetted-chain-mix"}
 """The study's row names that a user can ask for with --synthesizer, and that name."""

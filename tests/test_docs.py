@@ -96,3 +96,9 @@ def test_each_own_recognizer_example_runs_as_written(index, shared_data, tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     assert "error: 1 − accuracy of" in done.stdout and "of the held-out writers" in done.stdout
     assert "png" not in code or (tmp_path / "pipeline-study.png").stat().st_size > 10_000
+
+
+def test_the_minirocket_page_shows_the_committed_results():
+    page = (FINDINGS / "minirocket.md").read_text()
+    for recognizer in ("MiniRocket", "1-NN"):
+        assert figures.versus_chain_table(figures.MINIROCKET, recognizer) in page
