@@ -115,7 +115,11 @@ def two_writers(tmp_path_factory, shared_data):
 
 
 @pytest.mark.slow
-def test_a_toy_recognizer_from_the_command_line_gets_the_studys_table(two_writers, shared_data, tmp_path, capsys):
+def test_a_toy_recognizer_from_the_command_line_gets_the_studys_table(two_writers, shared_data, tmp_path, capsys,
+                                                                      monkeypatch):
+    from deepnag.recognition import gru_recognizer
+
+    monkeypatch.setattr(gru_recognizer, "STEPS", 20)  # the realism test's discriminator
     out = tmp_path / "synthetic"
     assert main.main([f"--generate={two_writers}", f"--datapath={shared_data}", f"--output={out}", "--metrics=study",
                       "--recognizer=tests.toy_recognizers:NearestCentroid"]) == 0
