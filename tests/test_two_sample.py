@@ -11,7 +11,6 @@ from deepnag.evaluation import two_sample
 from deepnag.recognition import interface
 
 
-
 @pytest.fixture(scope="module")
 def pen(shared_data):
     raw = load_raw("dollar-gds", shared_data)
