@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import psutil
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ("pretrained_models/DeepNAG/dollar-gds-2-writers/generator.pt",)
@@ -27,8 +27,10 @@ MODES = {"fast": "--metrics", "study": "--metrics=study"}
 SAMPLE_S = 0.2
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Bytes resident in `process` and all its descendants now (those that vanish meanwhile count 0)."""
+def tree_rss(process: Any) -> int:
+    """Bytes resident in `process` (a psutil.Process) and all its descendants now (those that vanish count 0)."""
+    import psutil
+
     total = 0
     for p in (process, *process.children(recursive=True)):
         try:
@@ -40,6 +42,8 @@ def tree_rss(process: psutil.Process) -> int:
 
 def measure(checkpoint: str, mode: str, datapath: str, out: Path) -> dict:
     """One `--evaluate=checkpoint --metrics[=study]` run: seconds, peak tree memory, its ETA line and exit code."""
+    import psutil  # the bench extra (requirements-bench.txt)
+
     command = [sys.executable, "main.py", f"--evaluate={checkpoint}", MODES[mode], f"--datapath={datapath}",
                f"--output={out}"]
     started, peak = time.perf_counter(), 0
@@ -79,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"  exit {run['returncode']}", flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        host = {"machine": platform.machine(), "processor": platform.processor(), "cores": psutil.cpu_count(),
+        host = {"machine": platform.machine(), "processor": platform.processor(), "cores": os.cpu_count(),
                 "python": platform.python_version()}
         args.out.write_text(json.dumps({"host": host, "date": time.strftime("%Y-%m-%d"), "runs": runs}, indent=2) + "\n")
     return 1 if any(run["returncode"] for run in runs) else 0
