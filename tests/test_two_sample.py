@@ -49,3 +49,19 @@ def test_the_discriminator_sees_equal_numbers_and_other_writers_at_test(pen, mon
 def test_too_few_samples_is_a_clear_error():
     with pytest.raises(ValueError, match="at least 2 samples of each kind on each side"):
         two_sample.discriminator_accuracy([np.zeros((5, 2))] * 2, ["a", "b"], [np.zeros((5, 2))] * 2, seed=0)
+
+
+def test_a_generator_trained_for_one_epoch_is_told_apart(shared_data, tmp_path):
+    import main
+    from deepnag import checkpoint
+    from deepnag.generate.sampling import generate_per_class, load_generator
+
+    logs = tmp_path / "logs"
+    assert main.main([f"--datapath={shared_data}", "--classes=arrow,star", "--resample-n=16", "--batch-size=16",
+                      f"--logdir={logs}", "--use-tensorboard=0", "--epochs=1", "--vis-frequency=0"]) == 0
+    path = next(logs.glob("*/checkpoints/checkpoint-final.pt"))
+    state = checkpoint.load(path)
+    raw = load_raw("dollar-gds", shared_data).select(("arrow", "star"))
+    samples, _ = generate_per_class(state, load_generator(state, str(path)), 100, seed=0)
+    result = two_sample.two_sample(raw.sequences, raw.subjects, list(samples), seeds=(0,))
+    assert result["accuracy"]["mean"] > 0.9
