@@ -146,6 +146,7 @@ def full(
     training_subjects: list[str],
     best_quality: float = float("-inf"),
     time_spent: float = 0.0,
+    normalizer_pen: bool = False,
     networks: dict[str, dict[str, torch.Tensor]],
     optimizers: dict[str, Any],
     optimisation: dict[str, Any],
@@ -162,7 +163,7 @@ def full(
         "config": config.to_dict(),
         "class_names": list(class_names),
         "display_names": list(display_names),
-        "normalizer": normalizer_state(normalizer_minimum, normalizer_maximum),
+        "normalizer": normalizer_state(normalizer_minimum, normalizer_maximum, normalizer_pen),
         "num_features": int(num_features),
         "seq_len": int(seq_len),
         "epoch": int(epoch),
@@ -241,9 +242,12 @@ def with_critic_beside(state: dict[str, Any], path: str | Path) -> dict[str, Any
     return {**state, "critic": critic["critic"], "kind": "networks", "critic_from": str(beside)}
 
 
-def normalizer_state(minimum: Any, maximum: Any) -> dict[str, torch.Tensor]:
-    """The min-max normaliser's factors as float64 tensors (what `weights_only` loading accepts)."""
-    return {"minimum": torch.as_tensor(minimum, dtype=torch.float64), "maximum": torch.as_tensor(maximum, dtype=torch.float64)}
+def normalizer_state(minimum: Any, maximum: Any, pen: bool = False) -> dict[str, Any]:
+    """The min-max normaliser's factors as float64 tensors (what `weights_only` loading accepts); `pen` only when
+    set (the third feature is a pen state, seen by the generator as its stroke parity), so older files read the same."""
+    state: dict[str, Any] = {"minimum": torch.as_tensor(minimum, dtype=torch.float64),
+                             "maximum": torch.as_tensor(maximum, dtype=torch.float64)}
+    return {**state, "pen": True} if pen else state
 
 
 # The original project's checkpoints (`torch.save` of {"model", "generator", "optimizer", "normalizer"}, the

@@ -65,14 +65,38 @@ def test_resampling_keeps_every_stroke_its_ends_and_an_exact_pen_state():
     assert on_h.all()
 
 
-def test_the_normaliser_maps_the_pen_state_to_plus_minus_one_half_and_back():
+def test_the_normaliser_gives_the_generator_each_strokes_parity_and_maps_it_back():
     one_stroke = mmg.sample_of([np.array([[0.0, 0.0], [10.0, 20.0]])])
     for data in ([_three_strokes()], [one_stroke]):  # even when no sample has a pen-up
         normaliser = MinMaxNormalizer.fit(data, pen=True)
         mapped = normaliser.transform(_three_strokes())
-        assert set(np.unique(mapped[:, 2])) == {-PEN_LEVEL, PEN_LEVEL} and PEN_LEVEL < 1  # tanh reaches it unsaturated
+        # the H's strokes have 3, 2 and 2 points: +, +, +, −, −, +, + (PEN_LEVEL < 1: tanh reaches it unsaturated)
+        np.testing.assert_array_equal(mapped[:, 2] / PEN_LEVEL, [1, 1, 1, -1, -1, 1, 1])
+        assert PEN_LEVEL < 1
         np.testing.assert_array_equal(mapped[:, :2].min(axis=0), [-1, -1])
         np.testing.assert_array_equal(normaliser.inverse(mapped)[:, 2], _three_strokes()[:, 2])
+    batch = np.stack([_three_strokes(), mmg.sample_of([np.zeros((3, 2)), np.ones((4, 2))])])  # any leading shape
+    normaliser = MinMaxNormalizer.fit(list(batch), pen=True)
+    np.testing.assert_array_equal(normaliser.transform(batch)[1, :, 2] / PEN_LEVEL, [1, 1, 1, -1, -1, -1, -1])
+    np.testing.assert_array_equal(normaliser.inverse(normaliser.transform(batch)), batch)
+
+
+def test_a_generated_parity_starts_a_stroke_wherever_its_sign_flips():
+    normaliser = MinMaxNormalizer(np.zeros(3), np.ones(3), pen=True)
+    generated = np.array([[0, 0, 0.41], [1, 0, 0.02], [2, 0, -0.01], [3, 0, -0.6], [4, 0, 0.0], [5, 0, 0.3]])
+    states = normaliser.inverse(generated)[:, 2]
+    np.testing.assert_array_equal(states, [1, 1, 0, 1, 0, 1])  # 0.0 counts as positive
+    assert [len(s) for s in mmg.strokes_of(normaliser.inverse(generated))] == [2, 2, 2]
+    plain = MinMaxNormalizer(np.zeros(3), np.ones(3))  # not pen data: the third feature is a coordinate
+    np.testing.assert_allclose(plain.inverse(generated)[:, 2], (generated[:, 2] + 1) / 2)
+
+
+def test_the_pen_encoding_travels_with_a_checkpoint():
+    from deepnag import checkpoint
+    from deepnag.generate.sampling import normalizer_from
+    for pen in (True, False):
+        state = {"normalizer": checkpoint.normalizer_state(np.zeros(3), np.ones(3), pen)}
+        assert normalizer_from(state).pen is pen
 
 
 def test_the_pen_state_round_trips_through_preprocessing_on_real_samples(medium):  # noqa: F811

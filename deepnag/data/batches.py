@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from deepnag.data import RawGestures, chain, load_raw
-from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data, resample
+from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data, normalised, resample
 from deepnag.data.subjects import training_set
 from deepnag.errors import UserError
 
@@ -44,19 +44,14 @@ class GestureData:
 
     @classmethod
     def from_raw(cls, raw: RawGestures, resample_n: int, normalizer: MinMaxNormalizer | None = None) -> "GestureData":
-        """Normalise (factors from all raw points, unless `normalizer` is given) then resample every sample to
-        `resample_n` points; pen data (`is_pen_data`: MMG) is resampled stroke by stroke first, then normalised, its
-        pen state mapped from 0/1 to ±0.5."""
+        """Normalise (factors from all raw points, unless `normalizer` is given) and resample every sample to
+        `resample_n` points (`preprocessing.normalised`)."""
         counts = np.bincount(raw.labels, minlength=len(raw.class_names))
         if (counts == 0).any():
             empty = [raw.class_names[i] for i in np.flatnonzero(counts == 0)]
             raise UserError(f"class(es) {', '.join(empty)} have no samples; the data set looks incomplete")
-        pen = is_pen_data(raw.sequences)
-        normalizer = normalizer or MinMaxNormalizer.fit(raw.sequences, pen=pen)
-        if pen:  # strokes resampled along their own paths in the data's units (pixels, as $P), then normalised
-            samples = normalizer.transform(resample(raw.sequences, resample_n, pen=True))
-        else:
-            samples = resample([normalizer.transform(s) for s in raw.sequences], resample_n, pen=False)
+        normalizer = normalizer or MinMaxNormalizer.fit(raw.sequences, pen=is_pen_data(raw.sequences))
+        samples = normalised(raw.sequences, resample_n, normalizer)
         return cls(
             samples=torch.from_numpy(samples.astype(np.float32)),
             labels=torch.from_numpy(np.asarray(raw.labels, dtype=np.int64)),

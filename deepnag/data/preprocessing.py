@@ -6,7 +6,9 @@ is resampled stroke by stroke (`resample_strokes`): every stroke keeps its two
 ends, the rest of the n points go to the strokes in proportion to their length,
 so pen-up jumps carry no length and get no points, and the pen state of every
 resampled point is exact (0 or 1), never interpolated. `is_pen_data` tells such
-data from coordinates: three features, the third only ever 0 or 1.
+data from coordinates: three features, the third only ever 0 or 1. The
+normaliser gives the generator the pen state as the stroke's parity
+(`stroke_parity`): a pen-up then changes a whole stroke's worth of targets, not one point.
 """
 
 from __future__ import annotations
@@ -21,11 +23,28 @@ from deepnag.data.mmg import PEN_DOWN, PEN_THRESHOLD, PEN_UP
 PEN_FEATURE = 2
 """The column of the pen state in pen data (after x and y)."""
 PEN_LEVEL = 0.5
-"""The pen state in normalised units: ±this. Not ±1: nearly every point is pen-down, and a target of 1 drove the
-generator's tanh into saturation (the pen state stuck at exactly 1, no gradient left to learn a pen-up; measured)."""
-PEN_RANGE = ((PEN_UP + PEN_DOWN) / 2 - (PEN_DOWN - PEN_UP) / (2 * PEN_LEVEL),
-             (PEN_UP + PEN_DOWN) / 2 + (PEN_DOWN - PEN_UP) / (2 * PEN_LEVEL))
-"""The min-max factors of the pen state that map up (0) to -PEN_LEVEL and down (1) to +PEN_LEVEL: (-0.5, 1.5)."""
+"""The stroke parity in normalised units: +this on a sample's 1st, 3rd … stroke, -this on its 2nd, 4th …. Not ±1:
+a target of 1 drove the generator's tanh into saturation (no gradient left to change it; measured)."""
+
+
+def stroke_parity(states: np.ndarray) -> np.ndarray:
+    """Pen states (..., T) → each point's stroke parity (..., T): +PEN_LEVEL on odd strokes, -PEN_LEVEL on even ones.
+
+    The generator's view of the pen: a pen-up as one point of 64 was too small a
+    target for the loss to teach (every generated pen state stayed above 0.89
+    after 10 epochs; METHOD.md, multistroke), while a parity flips every later point.
+    """
+    ups = np.asarray(states) < PEN_THRESHOLD
+    ups[..., 0] = False
+    return np.where(np.cumsum(ups, axis=-1) % 2 == 0, PEN_LEVEL, -PEN_LEVEL)
+
+
+def pen_states(parity: np.ndarray) -> np.ndarray:
+    """Stroke parities (..., T), exact or generated → pen states (..., T): 0 where the sign flips, 1 elsewhere."""
+    side = np.asarray(parity) >= 0.0
+    states = np.full(side.shape, PEN_DOWN)
+    states[..., 1:][side[..., 1:] != side[..., :-1]] = PEN_UP
+    return states
 
 
 @dataclass(frozen=True)
@@ -33,22 +52,20 @@ class MinMaxNormalizer:
     """Maps every feature to [-1, 1] with `x' = 2 (x - min) / (max - min) - 1`.
 
     Stored as centre and half-range, so a constant feature (max == min) maps to 0
-    instead of dividing by zero. The factors travel with a trained model.
+    instead of dividing by zero. The factors travel with a trained model. With
+    `pen`, the third feature is a pen state, mapped to its stroke parity and back
+    (`stroke_parity`, `pen_states`) whatever its factors.
     """
 
     minimum: np.ndarray
     maximum: np.ndarray
+    pen: bool = False
 
     @classmethod
     def fit(cls, sequences: Sequence[np.ndarray], pen: bool = False) -> "MinMaxNormalizer":
-        """Factors from every raw point of every training sample; with `pen`, the pen state's factors are fixed
-        whatever the data: up (0) maps to -PEN_LEVEL and down (1) to +PEN_LEVEL (`PEN_RANGE`), even when every
-        sample of a training set is one stroke."""
+        """Factors from every raw point of every training sample (with `pen`, the third feature a pen state)."""
         points = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=0)
-        minimum, maximum = points.min(axis=0), points.max(axis=0)
-        if pen:
-            minimum[PEN_FEATURE], maximum[PEN_FEATURE] = PEN_RANGE
-        return cls(minimum, maximum)
+        return cls(points.min(axis=0), points.max(axis=0), pen)
 
     @property
     def _centre(self) -> np.ndarray:
@@ -60,12 +77,20 @@ class MinMaxNormalizer:
         return np.where(half > 0, half, 1.0)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        """Data units → normalised units (any leading shape, features last)."""
-        return (np.asarray(x, dtype=np.float64) - self._centre) / self._half_range
+        """Data units → normalised units (any leading shape, points then features last)."""
+        x = np.asarray(x, dtype=np.float64)
+        out = (x - self._centre) / self._half_range
+        if self.pen:
+            out[..., PEN_FEATURE] = stroke_parity(x[..., PEN_FEATURE])
+        return out
 
     def inverse(self, x: np.ndarray) -> np.ndarray:
         """Normalised units → data units."""
-        return np.asarray(x, dtype=np.float64) * self._half_range + self._centre
+        x = np.asarray(x, dtype=np.float64)
+        out = x * self._half_range + self._centre
+        if self.pen:
+            out[..., PEN_FEATURE] = pen_states(x[..., PEN_FEATURE])
+        return out
 
 
 def resample(sequences: Sequence[np.ndarray], n: int, pen: bool | None = None) -> np.ndarray:
@@ -85,6 +110,15 @@ def resample(sequences: Sequence[np.ndarray], n: int, pen: bool | None = None) -
         return resample_strokes(sequences, n)
     fractions = np.broadcast_to(np.linspace(0.0, 1.0, n), (len(sequences), n))
     return resample_at(sequences, fractions)
+
+
+def normalised(sequences: Sequence[np.ndarray], n: int, normalizer: MinMaxNormalizer) -> np.ndarray:
+    """Raw samples as the generator sees them, (S, n, D): normalised then resampled to n points (METHOD.md §1); pen
+    data (`normalizer.pen`) the other way round, its strokes resampled along their own paths in the data's units
+    (pixels, as $P) before the pen state becomes the stroke parity."""
+    if normalizer.pen:
+        return normalizer.transform(resample(sequences, n, pen=True))
+    return resample([normalizer.transform(s) for s in sequences], n, pen=False)
 
 
 def resample_at(sequences: Sequence[np.ndarray], fractions: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ def load_generator(state: dict[str, Any], source: str, device: torch.device | st
 def normalizer_from(state: dict[str, Any]) -> MinMaxNormalizer:
     """The checkpoint's normalisation factors (to map samples back to the data's units)."""
     norm = state["normalizer"]
-    return MinMaxNormalizer(norm["minimum"].numpy(), norm["maximum"].numpy())
+    return MinMaxNormalizer(norm["minimum"].numpy(), norm["maximum"].numpy(), pen=norm.get("pen") is True)
 
 
 GENERATE_BLOCK = 512

@@ -245,6 +245,7 @@ class Trainer:
         return checkpoint.full(
             self.config, class_names=list(data.class_names), display_names=list(data.display_names),
             normalizer_minimum=data.normalizer.minimum, normalizer_maximum=data.normalizer.maximum,
+            normalizer_pen=data.normalizer.pen,
             num_features=data.num_features, seq_len=data.seq_len, epoch=self.epoch, best_loss=self.best,
             training_subjects=list(data.subject_names), best_quality=self.best_quality,
             time_spent=self.time_spent + time.perf_counter() - self.started,
