@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from deepnag.data import RawGestures, chain, load_raw
-from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data, normalised, resample
+from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data, normalised
 from deepnag.data.subjects import training_set
 from deepnag.errors import UserError
 

@@ -21,14 +21,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from deepnag.data.base import DataFormatError, RawGestures, is_number
-from deepnag.data.download import (
-    DownloadError,
-    download_with_progress,
-    first_existing,
-    offline_advice,
-    remove_empty_folders,
-)
-from deepnag.errors import UserError
+from deepnag.data.download import DownloadError, download_archive
 
 log = logging.getLogger(__name__)
 
@@ -113,28 +106,19 @@ def extract_archive(archive_path: Path, folder: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _install(incoming: Path, folder: Path) -> None:
+    """Check a downloaded zip and put it in place as `folder/xml.zip`."""
+    check_archive(incoming)
+    os.replace(incoming, folder / "xml.zip")
+
+
 def fetch(datapath: Path, url: str | None = None) -> Path:
     """Make sure the data set is on disk under `datapath`; download it if not. Returns its folder."""
     folder = Path(datapath) / FOLDER
     if (folder / ROOT).is_dir() or (folder / "xml.zip").is_file():
         return folder
-    url = url or DEFAULT_URL
-    existed = first_existing(Path(datapath))  # a failed first download removes the folders it made, up to here
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create {folder} ({error.strerror}); choose a writable --datapath") from None
-    log.info("downloading the $1 Unistroke Gesture Data Set from %s", url)
-    incoming = folder / "xml.zip.download"
-    try:
-        download_with_progress(url, incoming, description="$1-GDS xml.zip",
-                               advice=offline_advice(URL_ENV, "xml.zip", folder, FOLDER))
-        check_archive(incoming)
-        os.replace(incoming, folder / "xml.zip")
-    finally:
-        incoming.unlink(missing_ok=True)
-        remove_empty_folders(folder.absolute(), existed)
-    log.info("downloaded %s (%.1f MB)", folder / "xml.zip", (folder / "xml.zip").stat().st_size / 2**20)
+    download_archive(folder, "xml.zip", url or DEFAULT_URL, title="$1 Unistroke Gesture Data Set",
+                     variable=URL_ENV, install=_install)
     extract_archive(folder / "xml.zip", folder)
     log.info("extracted to %s", folder / ROOT)
     return folder

@@ -15,7 +15,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import requests
 from tqdm import tqdm
@@ -161,6 +161,33 @@ def download_with_progress(url: str, destination: Path, *, description: str, ret
         desc=description, unit="B", unit_scale=True, unit_divisor=1024, disable=None, leave=False
     ) as bar:
         return download_file(url, destination, session=session, byte_bar=bar, retries=retries, advice=advice)
+
+
+def download_archive(folder: Path, archive: str, url: str, *, title: str, variable: str,
+                     install: Callable[[Path, Path], None]) -> Path:
+    """Download a data set's archive into `folder` (created if need be) as `folder/archive`, returned.
+
+    The bytes go to `archive.download` first; `install(incoming, folder)` checks
+    them and moves them into place. Whatever fails, the download file is removed,
+    and so are the folders this made (up to the first that existed): nothing half
+    written is left where a loader would trust it.
+    """
+    existed = first_existing(folder.parent)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {folder} ({error.strerror}); choose a writable --datapath") from None
+    log.info("downloading the %s from %s", title, url)
+    incoming = folder / (archive + ".download")
+    try:
+        download_with_progress(url, incoming, description=archive,
+                               advice=offline_advice(variable, archive, folder, folder.name))
+        install(incoming, folder)
+    finally:
+        incoming.unlink(missing_ok=True)
+        remove_empty_folders(folder.absolute(), existed)
+    log.info("downloaded %s (%.1f MB)", folder / archive, (folder / archive).stat().st_size / 2**20)
+    return folder / archive
 
 
 def reason(error: Exception | None) -> str:

@@ -52,7 +52,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from deepnag.data.base import DataFormatError, RawGestures, is_number
-from deepnag.data.download import download_with_progress, first_existing, offline_advice, remove_empty_folders
+from deepnag.data.download import download_archive
 from deepnag.errors import UserError
 from deepnag.flag_types import DOLLAR_GDS_SPEEDS, MMG_DEVICES
 
@@ -307,24 +307,12 @@ def fetch(datapath: Path, url: str | None = None) -> Path:
     if (folder / ROOT).is_dir() or (folder / ARCHIVE).is_file():
         return folder
     url = url or DEFAULT_URL
-    existed = first_existing(Path(datapath))  # a failed first download removes the folders it made, up to here
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create {folder} ({error.strerror}); choose a writable --datapath") from None
-    log.info("downloading the Mixed Multistroke Gestures (Anthony & Wobbrock) from %s", url)
-    incoming = folder / (ARCHIVE + ".download")
-    try:
-        download_with_progress(url, incoming, description=f"MMG {ARCHIVE}",
-                               advice=offline_advice(URL_ENV, ARCHIVE, folder, FOLDER))
-        _install(incoming, folder)
+        download_archive(folder, ARCHIVE, url, title="Mixed Multistroke Gestures (Anthony & Wobbrock)",
+                         variable=URL_ENV, install=_install)
     except ArchiveError as error:
         raise DataFormatError(f"{url} did not give the MMG archive: its download {error.reason}; check the address "
                               f"(--download-url or {URL_ENV})") from None
-    finally:
-        incoming.unlink(missing_ok=True)
-        remove_empty_folders(folder.absolute(), existed)
-    log.info("downloaded %s (%.1f MB)", folder / ARCHIVE, (folder / ARCHIVE).stat().st_size / 2**20)
     return folder
 
 
