@@ -77,6 +77,22 @@ def test_standardise_centres_and_scales_every_sample_per_point():
     assert np.array_equal(standardise([np.zeros((4, 2))], points=4), np.zeros((1, 4, 2), np.float32))
 
 
+def test_standardise_keeps_a_pen_samples_strokes_apart_and_gives_their_parity():
+    from deepnag.data import mmg
+    h = mmg.sample_of([np.array([[0.0, 0.0], [0.0, 100.0]]), np.array([[60.0, 0.0], [60.0, 100.0]]),
+                       np.array([[0.0, 50.0], [60.0, 50.0]])])  # an H in three strokes
+    x = standardise([h, 3.0 * h * [1, 1, 0] + [5, 9, 0] + h * [0, 0, 1]], points=12).astype(np.float64)
+    assert x.shape == (2, 12, 3)
+    np.testing.assert_allclose(x[1], x[0], atol=1e-5)  # where and how large: gone; the pen state untouched by both
+    np.testing.assert_allclose(x[0, :, :2].mean(axis=0), 0.0, atol=1e-6)  # x, y centred as a 2D path, not with the pen
+    np.testing.assert_allclose(np.sqrt((x[0, :, :2] ** 2).sum(axis=1).mean()), 1.0, atol=1e-6)
+    parity = x[0, :, 2]
+    assert set(np.unique(parity)) == {-0.5, 0.5} and parity[0] == 0.5
+    assert (np.diff(np.sign(parity)) != 0).sum() == 2  # three strokes: two flips, none of the points on the jumps
+    on_h = np.isclose(x[0, :, 0], x[0, 0, 0]) | np.isclose(x[0, :, 0], x[0].max(axis=0)[0]) | np.isclose(x[0, :, 1], x[0, -1, 1])
+    assert on_h.all()
+
+
 def test_the_network_pools_with_attention_over_every_step():
     torch.manual_seed(0)
     network = Network(num_features=2, num_classes=4).eval()

@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from deepnag.data.preprocessing import resample
+from deepnag.data.preprocessing import PEN_FEATURE, is_pen_data, resample, stroke_parity
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +53,38 @@ DROPOUT = 0.3
 
 
 def standardise(samples: Sequence[np.ndarray], points: int = POINTS) -> np.ndarray:
-    """Samples of any lengths → (S, points, D) float32: resampled, centred on their centroid, unit RMS radius."""
+    """Samples of any lengths → (S, points, D) float32: resampled, centred on their centroid, unit RMS radius.
+
+    Pen data (`is_pen_data`: x, y and a pen state) is resampled stroke by stroke,
+    x and y standardised as a 2D path, and the pen state given as each stroke's
+    parity (`stroke_parity`), which a recurrent network can carry along the stroke.
+    """
     if len(samples) == 0:
         raise ValueError("no samples to standardise")
     widths = {np.asarray(s).shape[-1] for s in samples}
     if len(widths) != 1:
         raise ValueError(f"samples differ in their number of features: {sorted(widths)}")
-    x = resample([np.asarray(s, dtype=np.float64) for s in samples], points)
+    samples = [np.asarray(s, dtype=np.float64) for s in samples]
+    pen = is_pen_data(samples)
+    x = resample(samples, points, pen=pen)
     if not np.isfinite(x).all():
         raise ValueError("samples hold NaN or infinite values")
+    if pen:
+        parity = stroke_parity(x[..., PEN_FEATURE])[..., None]
+        return np.concatenate([_centred(x[..., :PEN_FEATURE], 2), parity], axis=2).astype(np.float32)
+    d = x.shape[2]
+    return _centred(x, 2 if d == 2 else 3 if d % 3 == 0 else 1).astype(np.float32)  # a stroke, joints, or features
+
+
+def _centred(x: np.ndarray, width: int) -> np.ndarray:
+    """(S, n, D) with D a multiple of `width`: every sample's points (`width` features each) centred on their
+    centroid and scaled to unit RMS radius (a sample with all points equal stays at 0)."""
     s, n, d = x.shape
-    width = 2 if d == 2 else 3 if d % 3 == 0 else 1  # one point of the stroke, one joint, or one feature
     points_of = x.reshape(s, -1, width)
     centred = points_of - points_of.mean(axis=1, keepdims=True)
     radius = np.sqrt((centred ** 2).sum(axis=2).mean(axis=1))[:, None, None]
     centred = np.divide(centred, radius, out=np.zeros_like(centred), where=radius > 0)
-    return centred.reshape(s, n, d).astype(np.float32)
+    return centred.reshape(s, n, d)
 
 
 class Network(nn.Module):
