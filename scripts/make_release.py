@@ -120,6 +120,9 @@ def main_(argv: list[str] | None = None) -> None:
     parser.add_argument("--prior-hours", type=float, default=0.0,
                         help="training hours of earlier runs that this one continued (from a generator-only checkpoint)")
     parser.add_argument("--note", default="", help="a paragraph for the card, e.g. that the model is intermediate")
+    parser.add_argument("--metrics", choices=("fast", "study"), default="fast",
+                        help="the card's measurements: the quality figures, or those and the held-out-writer study "
+                             "(for a model trained on some writers only)")
     parser.add_argument("--record-only", action="store_true",
                         help="measure the checkpoint and add it to tstr_history.csv, without releasing it")
     args = parser.parse_args(argv)
@@ -159,8 +162,8 @@ def main_(argv: list[str] | None = None) -> None:
     if "critic" not in state and state["model"] == "DeepGAN":
         resume += " --fresh-critic"
     evaluation = args.destination / "evaluation"
-    code = main.main([f"--evaluate={target}", f"--output={evaluation}", f"--datapath={args.datapath}", "--metrics",
-                      f"--num-per-class={args.num_per_class}"])
+    code = main.main([f"--evaluate={target}", f"--output={evaluation}", f"--datapath={args.datapath}",
+                      "--metrics" if args.metrics == "fast" else "--metrics=study", f"--num-per-class={args.num_per_class}"])
     if code:
         raise SystemExit(code)
     metrics = json.loads((evaluation / "metrics.json").read_text())
@@ -186,7 +189,7 @@ Trained with this project's own code.
 | machine | {args.machine} |
 | files | {files} |
 
-## Quality (`python main.py --evaluate=generator.pt --metrics --num-per-class={args.num_per_class}`)
+## Quality (`python main.py --evaluate=generator.pt --metrics{"" if args.metrics == "fast" else "=study"} --num-per-class={args.num_per_class}`)
 
 ```
 {table(metrics)}

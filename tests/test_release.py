@@ -42,6 +42,7 @@ def test_release_and_history(tmp_path, shared_data):
     assert [r["epoch"] for r in rows] == ["1", "2"] and all(0 <= float(r["tstr"]) <= 1 for r in rows)
     card = (destination / "MODEL_CARD.md").read_text()
     assert "| epoch | 1 | 2 |" in card and "An intermediate model." in card
+    assert "## Quality (`python main.py --evaluate=generator.pt --metrics --num-per-class=3`)" in card
     assert "(evaluation/samples.png)" in card and (destination / "evaluation" / "metrics.json").is_file()
 
 
