@@ -41,23 +41,22 @@ def main(argv: list[str] | None = None) -> dict:
     real = load_raw("mmg", args.datapath, speeds=saved.speeds, mmg_device=saved.mmg_device)
     generator = load_generator(state, str(args.checkpoint))
     real_counts = stroke_counts(real.sequences)
-    rows, pooled = [], []
+    real_labels = np.asarray(real.labels)
+    classes = range(len(real.class_names))
+    usual = [np.bincount(real_counts[real_labels == c]).argmax() for c in classes]  # each class's usual count
+    agreement = np.empty((args.seeds, len(usual)))  # per seed and class: share of generated samples with it
+    generated = np.zeros((len(usual), 6), dtype=np.int64)  # generated samples with 1 … 6 strokes, over all seeds
     for seed in range(args.seeds):
         fake, labels = generate_per_class(state, generator, args.per_class, seed)
         counts = stroke_counts(fake)
-        for c in range(len(real.class_names)):
-            mine = real_counts[np.asarray(real.labels) == c]
-            usual = np.bincount(mine).argmax()
-            pooled.append((seed, c, float(np.mean(counts[labels == c] == usual)), float(np.mean(mine == usual)),
-                           np.bincount(counts[labels == c], minlength=7)[1:].tolist(),
-                           np.bincount(mine, minlength=7)[1:].tolist()))
-    for c, name in enumerate(real.class_names):
-        mine = [p for p in pooled if p[1] == c]
-        agreement = [p[2] for p in mine]
-        rows.append({"class": name, "agreement": float(np.mean(agreement)), "agreement_sd": float(np.std(agreement)),
-                     "real_agreement": mine[0][3], "real_strokes_1_to_6": mine[0][5],
-                     "generated_strokes_1_to_6": np.sum([p[4] for p in mine], axis=0).tolist()})
-    per_seed = [float(np.mean([p[2] for p in pooled if p[0] == s])) for s in range(args.seeds)]
+        for c in classes:
+            agreement[seed, c] = np.mean(counts[labels == c] == usual[c])
+            generated[c] += np.bincount(counts[labels == c], minlength=7)[1:7]
+    rows = [{"class": name, "agreement": float(agreement[:, c].mean()), "agreement_sd": float(agreement[:, c].std()),
+             "real_agreement": float(np.mean(real_counts[real_labels == c] == usual[c])),
+             "real_strokes_1_to_6": np.bincount(real_counts[real_labels == c], minlength=7)[1:7].tolist(),
+             "generated_strokes_1_to_6": generated[c].tolist()} for c, name in enumerate(real.class_names)]
+    per_seed = agreement.mean(axis=1)
     result = {"checkpoint": str(args.checkpoint), "epoch": int(state["epoch"]), "per_class": args.per_class,
               "seeds": args.seeds, "agreement": float(np.mean(per_seed)), "agreement_sd": float(np.std(per_seed)),
               "real_agreement": float(np.mean([r["real_agreement"] for r in rows])), "classes": rows,
