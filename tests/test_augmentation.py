@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import numpy as np
@@ -225,7 +226,7 @@ def test_metrics_of_a_checkpoint_with_held_out_writers_measure_on_them(tmp_path,
     assert "real + generator" in err
     eta = next(line for line in err.splitlines() if "held-out augmentation study: 1-NN over 5 seeds" in line)
     fits = (1 + 3 * len(study["rows"]) // 3) * 1  # real alone and every row, one learned seed (patched)
-    assert f"{fits} recogniser fits" in eta and "ETA about" in eta
+    assert f"{fits} recogniser fits" in eta and "ETA about" in eta and "(1-NN distances about" in eta
     assert f"one GRU fit took {metrics['learned']['fit_seconds']:.1f} s here" in eta
 
 
@@ -251,3 +252,14 @@ def test_the_held_out_study_runs_over_the_seeds_asked_for(shared_data):
     assert study["seeds"] == [7, 8] and all(len(row["errors"]) == 2 for row in study["rows"])
     assert held_out({}, raw, 0, None, None, None, 7, learned=False, counts=(2,))["seeds"] == [7 + i for i in
                                                                                              range(augmentation.SEEDS)]
+
+
+def test_the_plans_eta_adds_the_1nn_distances_to_the_fits_shared_by_the_workers(caplog):
+    with caplog.at_level(logging.INFO, logger=augmentation.log.name):
+        augmentation._log_plan(5, 12, 2, 30.0, 240.0)  # 12 fits of 30 s on 2 workers: 3 min; distances 4 min
+        augmentation._log_plan(5, 0, 1, None, 600.0)
+    first, second = (record.getMessage() for record in caplog.records)
+    assert first == ("held-out augmentation study: 1-NN over 5 seeds, 12 recogniser fits on 2 workers (one GRU fit took "
+                     "30.0 s here); ETA about 7 min (1-NN distances about 4 min)")
+    assert second == "held-out augmentation study: 1-NN over 5 seeds, 0 recogniser fits; ETA about 10 min " \
+                     "(1-NN distances about 10 min)"

@@ -121,6 +121,23 @@ def test_distances_are_the_papers_on_random_multistroke_samples():
     np.testing.assert_allclose(DollarP().distance_matrix(queries, templates), expected, rtol=1e-9)
 
 
+def test_float32_clouds_give_float32_distances_close_to_float64s():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(6, 32, 2)), rng.normal(size=(9, 32, 2))
+    single = DollarP().distances(a.astype(np.float32), b.astype(np.float32))
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, DollarP().distances(a, b), rtol=1e-5)
+
+
+def test_clouds_of_other_sizes_or_shapes_are_refused():
+    with pytest.raises(ValueError, match="clouds of one size n, got 32 and 16 points"):
+        DollarP().distances(np.zeros((2, 32, 2)), np.zeros((3, 16, 2)))
+    with pytest.raises(ValueError, match=r"\(S, n, 2\) clouds, got \(2, 32, 3\)"):
+        greedy_cloud_match(np.zeros((2, 32, 3)), np.zeros((2, 32, 3)))
+    with pytest.raises(ValueError, match="paired clouds: 2 against 3"):
+        greedy_cloud_match(np.zeros((2, 32, 2)), np.zeros((3, 32, 2)))
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # By hand
 # ----------------------------------------------------------------------------------------------------------------------
@@ -217,3 +234,55 @@ def test_strokes_swapped_and_reversed_keep_every_nearest_class(writer_10):
     distances = DollarP().distance_matrix(changed, samples)
     np.testing.assert_array_equal(labels[distances.argmin(axis=1)], labels)
     assert np.median(np.diag(distances)) < 0.2 * np.median(distances)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Bounds: what 1-NN needs, and no more
+# ----------------------------------------------------------------------------------------------------------------------
+def test_bounded_distances_are_exact_below_each_bound_and_at_least_it_above():
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(8, 32, 2)), rng.normal(size=(40, 32, 2))
+    exact = DollarP().distances(a, b)
+    bounds = np.median(exact, axis=1)
+    bounded = DollarP().bounded_distances(a, b, bounds)
+    below = exact < bounds[:, None]
+    np.testing.assert_array_equal(bounded[below], exact[below])
+    assert np.all(bounded[~below] >= np.broadcast_to(bounds[:, None], exact.shape)[~below])
+    assert np.mean(bounded[~below] < exact[~below]) > 0.5  # runs were cut short
+    with pytest.raises(ValueError, match=r"one bound per query: \(3,\) for 8 queries"):
+        DollarP().bounded_distances(a, b, bounds[:3])
+
+
+def test_nearest_is_the_first_least_distance():
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(30, 16, 2)), rng.normal(size=(50, 16, 2))
+    b[7] = b[3]  # a tie: the first of equals
+    exact = DollarP(n=16).distances(a, b)
+    np.testing.assert_array_equal(DollarP(n=16).nearest(a, b), exact.argmin(axis=1))
+    assert np.all(DollarP(n=16).nearest(b[[3, 7]], b) == 3)
+
+
+def test_the_held_out_studys_1nn_rows_are_those_of_exact_distances(writer_10, monkeypatch):
+    from deepnag.evaluation import augmentation
+
+    samples, labels = writer_10
+    reps = np.concatenate([np.arange(np.sum(labels == c)) for c in range(16)])[np.argsort(np.argsort(labels,
+                                                                                                     kind="stable"))]
+    seen = [samples[i] for i in np.flatnonzero(reps < 2)]
+    test = [samples[i] for i in np.flatnonzero(reps >= 2)]
+    seen_labels, test_labels = labels[reps < 2], labels[reps >= 2]
+
+    def jittered(k: int, seed: int):
+        rng = np.random.default_rng(seed)
+        picks = np.concatenate([rng.choice(np.flatnonzero(seen_labels == c), k) for c in range(16)])
+        out = [seen[i] + np.c_[rng.normal(0, 4, (len(seen[i]), 2)), np.zeros(len(seen[i]))] for i in picks]
+        return out, (seen_labels[picks] + seed % 2) % 16  # seed 1 mislabels them: rows where bounds matter
+
+    def run():
+        return augmentation.study(seen, seen_labels, test, test_labels, 16, jittered, counts=(1, 3), seeds=(0, 1),
+                                  learned=False)
+
+    bounded = run()
+    monkeypatch.setattr(DollarP, "bounded_distances", lambda self, q, t, bounds: self.distances(q, t))
+    assert run() == bounded
+    assert max(np.mean(row["errors"]) for row in bounded["rows"]) > 0  # mislabelled added samples won: bounds matter

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ import numpy as np
 
 from deepnag import workers as workers_module
 from deepnag.data import chain, gpsr
+from deepnag.generate import vetting
 from deepnag.generate.synthesizers import FORMER_NAMES, SYNTHESIZERS
 from deepnag.progress import Progress
 from deepnag.recognition import gru_recognizer, interface
@@ -180,14 +182,15 @@ def study(
     counts = sorted({int(k) for k in counts})
     rows, nearest = (_Rows(_kinds(synthesize is not None, vetted is not None, dict(variants or {})), counts, num_classes),
                      recognizer_for(int(np.asarray(seen[0]).shape[1]), samples=seen))
-    real_block = (nearest.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
+    real_block, pair_seconds = _timed_real_block(nearest, test, seen, seen_labels)
     fitted = _fitted(list(seeds), learned, learned_seeds, learned_steps, recognizers, recognizer_seeds)
     sets = _Sets(list(seen), seen_labels, list(test), test_labels, rows)
     errors: dict[tuple[str, int], list[float]] = {key: [] for key in rows.keys()}
     jobs = {name: {key: [] for key in sets.keys()} for name, _, _ in fitted}
     workers, fits = min(default_workers() if workers is None else workers, 8), sum(len(s) for *_, s in fitted) * len(
         sets.keys())
-    _log_plan(len(seeds), fits, workers, fit_seconds)
+    pairs = len(seeds) * _pairs_per_seed(rows, len(test), len(seen), synthesize, dict(variants or {}), vetted)
+    _log_plan(len(seeds), fits, workers, fit_seconds, pairs * pair_seconds)
     executor = workers_module.pool(workers) if fitted and workers > 1 else _Inline()
     with executor, workers_module.terminate_on_sigterm(executor), \
             Progress(len(seeds) + fits, "held-out augmentation study", "steps", log, every=5.0) as progress:
@@ -234,14 +237,31 @@ def _fitted(seeds: list[int], learned: bool, learned_seeds: int | None, learned_
     return [entry for entry in fitted if entry[2]]
 
 
-def _log_plan(seeds: int, fits: int, workers: int, fit_seconds: float | None) -> None:
-    """Say at the start what the study will do and, from one fit's measured time, about how long it will take."""
+def _timed_real_block(nearest: NearestNeighbour, test: Sequence[np.ndarray], seen: Sequence[np.ndarray],
+                      seen_labels: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
+    """The test samples' distances to the seen ones as a template block, and the seconds a pair took (the ETA's pace)."""
+    started = time.perf_counter()
+    block = (nearest.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
+    return block, (time.perf_counter() - started) / max(1, len(test) * len(seen))
+
+
+def _pairs_per_seed(rows: _Rows, num_test: int, num_seen: int, synthesize: Synthesize | None,
+                    variants: Mapping[str, Synthesize], vetted: Synthesize | None) -> int:
+    """The 1-NN distances a seed computes: every test sample against each source's pool, and the vetting's candidates
+    against the seen samples."""
+    sources = 2 + (synthesize is not None) + (vetted is not None and synthesize is not None) + len(variants)
+    vetting_pairs = (vetted is not None and synthesize is not None) * vetting.POOL * num_seen
+    return rows.k_max * rows.num_classes * (num_test * sources + vetting_pairs)
+
+
+def _log_plan(seeds: int, fits: int, workers: int, fit_seconds: float | None, nearest_seconds: float) -> None:
+    """Say at the start what the study will do and about how long it will take: the 1-NN distances (`nearest_seconds`,
+    from the real block's measured pace; $P's are the slow ones) and, from one fit's measured time, the fits."""
     plan = f"held-out augmentation study: 1-NN over {seeds} seeds, {fits} recogniser fits"
     if fits and fit_seconds:
-        eta = fits * fit_seconds / max(1, workers)
-        plan += (f" on {workers} worker{'s' * (workers > 1)}; ETA about {eta / 60:.0f} min "
-                 f"(one GRU fit took {fit_seconds:.1f} s here)")
-    log.info(plan)
+        plan += f" on {workers} worker{'s' * (workers > 1)} (one GRU fit took {fit_seconds:.1f} s here)"
+    eta = nearest_seconds + (fits * fit_seconds / max(1, workers) if fits and fit_seconds else 0.0)
+    log.info("%s; ETA about %.0f min (1-NN distances about %.0f min)", plan, eta / 60, nearest_seconds / 60)
 
 
 def _kinds(generator: bool, vetted: bool, variants: Mapping[str, Synthesize]) -> tuple[str, ...]:
@@ -255,8 +275,13 @@ def _kinds(generator: bool, vetted: bool, variants: Mapping[str, Synthesize]) ->
 def _nearest_neighbour_errors(recognizer: NearestNeighbour, test: Sequence[np.ndarray], test_labels: np.ndarray,
                               real_block: tuple[np.ndarray, np.ndarray, np.ndarray], rows: _Rows,
                               pool: Mapping[str, tuple[Any, np.ndarray]]) -> dict[tuple[str, int], float]:
-    """The 1-NN recogniser's test error for every row, its templates the real ones and the row's share of `pool`."""
-    distances = {name: recognizer.distance_matrix(test, list(samples)) for name, (samples, _) in pool.items()}
+    """The 1-NN recogniser's test error for every row, its templates the real ones and the row's share of `pool`.
+
+    Every row has the real templates, first: an added sample no nearer than a query's nearest real one cannot be its
+    nearest (ties go to the real one), so its distance is only needed as far as that bound (`bounded_distances`).
+    """
+    bounds = real_block[0].min(axis=1) if real_block[0].shape[1] else None
+    distances = {name: recognizer.distance_matrix(test, list(samples), bounds) for name, (samples, _) in pool.items()}
     errors = {}
     for key in rows.keys():
         blocks = [real_block] + [(distances[name], pool[name][1], columns) for name, columns in rows.parts(*key)]

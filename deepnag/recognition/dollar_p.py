@@ -15,8 +15,18 @@ a cloud of points, blind to the order and direction of its strokes:
   least such sum over starts and both directions (cloud → template, template →
   cloud).
 
-The greedy matching is sequential in the n points (one NumPy step per point),
-and each step runs over all pairs, starts and directions of a block at once.
+The greedy matching is a compiled Numba kernel, one (query, template) pair at a
+time: the n × n point distances once, then every start in both directions. A
+point's match is never nearer than its closest point of the other cloud, so a run
+stops as soon as its sum so far plus those closest distances of the points still
+to match reaches the least distance found so far for the pair (early abandoning
+with a lower bound, as $Q does; Vatavu, Anthony & Wobbrock, MobileHCI 2018): the
+result is the same. The full matrix comes about 5 times faster than from the
+NumPy version it replaced, which ran all pairs of a block in lock step (57k
+against 12k pairs a second on one core here). 1-NN needs less: `nearest` bounds
+each query by its nearest template so far, and `bounded_distances` by a given
+distance (the held-out study's nearest real sample), 2.5 and 2.9 times faster
+again (`python -m benchmarks.bench_dollar_p`).
 
 Samples are (T, 3) arrays of x, y and the pen state of `deepnag.data.mmg` (a
 point whose pen state is below 0.5 starts a new stroke), or (T, 2) arrays,
@@ -30,9 +40,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from deepnag.data.mmg import PEN_THRESHOLD
-from deepnag.recognition.recognizers import PAIR_CHUNK, NearestNeighbour
+from deepnag.recognition.recognizers import NearestNeighbour
 
 log = logging.getLogger(__name__)
 
@@ -102,46 +113,117 @@ def starts_of(n: int, epsilon: float = EPSILON) -> np.ndarray:
     return np.arange(0, n, max(1, math.floor(n ** (1.0 - epsilon))))
 
 
-def _doubled_costs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(2, 2n, P, n): [0, i, p] the distances from a_i to every b_j, [1, i, p] from b_i to every a_j; rows i ≥ n
-    repeat rows i − n, so the points a start walks through, cyclically, are consecutive rows."""
-    num, n, _ = a.shape
-    out = np.empty((2, 2 * n, num, n))
-    cost = out[0, :n]  # (n, P, n)
-    np.subtract(a[:, :, 0].T[:, :, None], b[None, :, :, 0], out=cost)
-    dy = a[:, :, 1].T[:, :, None] - b[None, :, :, 1]
-    np.multiply(cost, cost, out=cost)
-    np.multiply(dy, dy, out=dy)
-    np.sqrt(np.add(cost, dy, out=cost), out=cost)
-    out[1, :n] = cost.transpose(2, 1, 0)
-    out[:, n:] = out[:, :n]
+_TAKEN = 1e30
+"""Added to a matched point's distances: finite, so that the kernel may assume no infinities (fastmath)."""
+
+_SLACK = 1.0 - 1e-9
+"""The lower bounds are trusted to this share: their sums' rounding (about 1e-14) cannot cut a run that is the least."""
+
+# Every fastmath flag: the inputs are finite distances, `_TAKEN` stands in for infinity, and the sums run in order.
+_FASTMATH = True
+
+
+@njit(cache=True, nogil=True, boundscheck=False, fastmath=_FASTMATH)
+def _greedy_run(cost: np.ndarray, closest: np.ndarray, start: int, bound: float, taken: np.ndarray) -> float:
+    """One GREEDY-CLOUD-MATCH run: row points from `start` on, cyclically, each to its closest free column point.
+
+    `taken[j]` is 0 for a free column and `_TAKEN` for a matched one, so that the
+    least distance is a plain (vectorised) minimum; the point is then the first
+    column that has it (ties go to the lowest index, as in $P). `closest[i]`, row
+    i's least distance to any column, bounds what its match adds from below: the
+    run returns as soon as its sum so far plus those of the rows still to match
+    reaches `bound` (a value ≥ bound then, which cannot be the pair's least).
+    """
+    n = cost.shape[0]
+    ahead = 0.0
+    for k in range(n):
+        i = start + k
+        if i >= n:
+            i -= n
+        ahead += (1.0 - k / n) * closest[i]
+    if ahead * _SLACK >= bound:
+        return ahead
+    taken[:] = 0.0
+    total = 0.0
+    for k in range(n):
+        i = start + k
+        if i >= n:
+            i -= n
+        nearest = _TAKEN
+        for j in range(n):
+            nearest = min(nearest, cost[i, j] + taken[j])
+        for j in range(n):
+            if cost[i, j] + taken[j] == nearest:
+                taken[j] = _TAKEN
+                break
+        weight = 1.0 - k / n
+        total += weight * nearest
+        ahead -= weight * closest[i]
+        if total + ahead * _SLACK >= bound:
+            return total + max(ahead, 0.0)
+    return total
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _cloud_distances(queries: np.ndarray, templates: np.ndarray, starts: np.ndarray, paired: bool,
+                     bounds: np.ndarray, running: bool) -> np.ndarray:
+    """(Q·M,) GREEDY-CLOUD-MATCH distances of every query against every template, or (P,) of paired clouds.
+
+    A pair whose distance is at or above its query's `bounds[q]` comes back as some
+    value at or above it (its runs abandoned). `running`: each query's bound
+    falls to the least distance found so far, which keeps its nearest template
+    exact and cuts the others short (1-NN).
+    """
+    num_q, n, _ = queries.shape
+    num_t = templates.shape[0]
+    out = np.empty(num_q if paired else num_q * num_t, dtype=queries.dtype)
+    forward = np.empty((n, n), dtype=queries.dtype)
+    backward = np.empty((n, n), dtype=queries.dtype)
+    taken = np.empty(n, dtype=queries.dtype)
+    row_closest = np.empty(n, dtype=queries.dtype)
+    column_closest = np.empty(n, dtype=queries.dtype)
+    for pair in range(len(out)):
+        q = pair if paired else pair // num_t
+        a, b = queries[q], templates[pair if paired else pair % num_t]
+        row_closest[:] = _TAKEN
+        column_closest[:] = _TAKEN
+        for i in range(n):
+            for j in range(n):
+                dx = a[i, 0] - b[j, 0]
+                dy = a[i, 1] - b[j, 1]
+                forward[i, j] = math.sqrt(dx * dx + dy * dy)
+                backward[j, i] = forward[i, j]
+                row_closest[i] = min(row_closest[i], forward[i, j])
+                column_closest[j] = min(column_closest[j], forward[i, j])
+        best = min(bounds[q], _TAKEN)
+        for start in starts:
+            best = min(best, _greedy_run(forward, row_closest, start, best, taken))
+            best = min(best, _greedy_run(backward, column_closest, start, best, taken))
+        out[pair] = best
+        if running:
+            bounds[q] = best
+    return out
+
+
+def _as_clouds(*clouds: np.ndarray) -> list[np.ndarray]:
+    """Clouds as C-contiguous arrays of one float dtype (float32 stays float32, anything else becomes float64)."""
+    dtype = np.float32 if all(np.asarray(c).dtype == np.float32 for c in clouds) else np.float64
+    out = [np.ascontiguousarray(c, dtype=dtype) for c in clouds]
+    for c in out:
+        if c.ndim != 3 or c.shape[2] != 2:
+            raise ValueError(f"$P matches (S, n, 2) clouds, got {c.shape}")
+    if out[0].shape[1] != out[1].shape[1]:
+        raise ValueError(f"$P matches clouds of one size n, got {out[0].shape[1]} and {out[1].shape[1]} points")
     return out
 
 
 def greedy_cloud_match(a: np.ndarray, b: np.ndarray, epsilon: float = EPSILON) -> np.ndarray:
-    """$P's GREEDY-CLOUD-MATCH of paired clouds, (P, n, 2) × (P, n, 2) → (P,) distances.
-
-    Every start and both directions run together, one step per matched point k:
-    the starts being 0, step, 2·step, …, their points k + start are the rows
-    k, k + step, … of the doubled cost matrix (a strided view, no copy). Matched
-    points are set to infinity in `taken`; ties go to the lowest index, as in $P.
-    """
-    num, n, _ = a.shape
-    starts = starts_of(n, epsilon)
-    step = int(starts[1]) if len(starts) > 1 else n
-    costs = _doubled_costs(a, b)
-    candidates = np.empty((2, len(starts), num, n))
-    runs = candidates.size // n
-    flat = candidates.reshape(runs, n)
-    taken = np.zeros(candidates.shape)
-    total = np.zeros(runs)
-    first = np.arange(runs) * n
-    for k in range(n):
-        np.add(costs[:, k:k + n:step], taken, out=candidates)
-        nearest = first + flat.argmin(axis=1)
-        total += (1.0 - k / n) * candidates.ravel()[nearest]
-        taken.ravel()[nearest] = np.inf
-    return total.reshape(runs // num, num).min(axis=0)
+    """$P's GREEDY-CLOUD-MATCH of paired clouds, (P, n, 2) × (P, n, 2) → (P,) distances: the least weighted
+    greedy matching over the starts and both directions."""
+    a, b = _as_clouds(a, b)
+    if len(a) != len(b):
+        raise ValueError(f"paired clouds: {len(a)} against {len(b)}")
+    return _cloud_distances(a, b, starts_of(a.shape[1], epsilon), True, np.full(len(a), _TAKEN), False)
 
 
 class DollarP(NearestNeighbour):
@@ -163,15 +245,24 @@ class DollarP(NearestNeighbour):
         return normalize(samples, self.n)
 
     def distances(self, queries: np.ndarray, templates: np.ndarray) -> np.ndarray:
-        """(Q, M) greedy cloud-match distances, computed over blocks of (query, template) pairs."""
-        num_q, num_t = len(queries), len(templates)
-        pair_q, pair_t = np.divmod(np.arange(num_q * num_t), num_t)
-        block = max(1, PAIR_CHUNK // (16 * self.n * self.n))  # 256 pairs at n = 32: an 8 MB cost block
-        out = np.empty(num_q * num_t)
-        for start in range(0, len(out), block):
-            q, t = pair_q[start:start + block], pair_t[start:start + block]
-            out[start:start + block] = greedy_cloud_match(queries[q], templates[t], self.epsilon)
-        return out.reshape(num_q, num_t)
+        """(Q, M) greedy cloud-match distances between every query and every template."""
+        return self._matched(queries, templates, np.full(len(queries), np.inf), running=False)
+
+    def bounded_distances(self, queries: np.ndarray, templates: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """`distances`, exact below each query's bound, some value at or above it elsewhere (runs abandoned there)."""
+        return self._matched(queries, templates, bounds, running=False)
+
+    def nearest(self, queries: np.ndarray, templates: np.ndarray) -> np.ndarray:
+        """Each query's nearest template, its bound the least distance so far (the others' runs cut short)."""
+        return np.argmin(self._matched(queries, templates, np.full(len(queries), np.inf), running=True), axis=1)
+
+    def _matched(self, queries: np.ndarray, templates: np.ndarray, bounds: np.ndarray, running: bool) -> np.ndarray:
+        queries, templates = _as_clouds(queries, templates)
+        bounds = np.array(bounds, dtype=queries.dtype)  # a copy: the running kernel lowers it
+        if bounds.shape != (len(queries),):
+            raise ValueError(f"one bound per query: {bounds.shape} for {len(queries)} queries")
+        flat = _cloud_distances(queries, templates, starts_of(self.n, self.epsilon), False, bounds, running)
+        return flat.reshape(len(queries), len(templates))
 
 
 __all__ = ["DollarP", "EPSILON", "greedy_cloud_match", "normalize", "resample_strokes", "starts_of"]

@@ -63,6 +63,15 @@ class NearestNeighbour(ClassifierMixin, BaseEstimator):
         """(Q, M) distances between query and template features."""
         raise NotImplementedError
 
+    def bounded_distances(self, queries: np.ndarray, templates: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """`distances` where an entry at or above its query's bound (Q,) may be any value at or above it: all that
+        1-NN needs when a template at that distance is already known. Exact here; a slow measure cuts those short."""
+        return self.distances(queries, templates)
+
+    def nearest(self, queries: np.ndarray, templates: np.ndarray) -> np.ndarray:
+        """Each query's nearest template's index, the first of equals."""
+        return np.argmin(self.distances(queries, templates), axis=1)
+
     def fit(self, X: Sequence[np.ndarray], y: np.ndarray) -> NearestNeighbour:  # noqa: N803 (scikit-learn's names)
         """Keep the samples as templates (features computed once)."""
         labels = np.asarray(y)
@@ -82,17 +91,21 @@ class NearestNeighbour(ClassifierMixin, BaseEstimator):
             return self.labels_[:0]
         queries = self.features(_as_list(X))
         rows = max(1, PAIR_CHUNK // len(self.templates_))  # bounds the (rows, M) distance block
-        nearest = np.concatenate([
-            np.argmin(self.distances(queries[start:start + rows], self.templates_), axis=1)
-            for start in range(0, len(queries), rows)
-        ])
+        nearest = np.concatenate([self.nearest(queries[start:start + rows], self.templates_)
+                                  for start in range(0, len(queries), rows)])
         return self.labels_[nearest]
 
-    def distance_matrix(self, queries: Sequence[np.ndarray], templates: Sequence[np.ndarray]) -> np.ndarray:
-        """(Q, M) distances between samples, computed in blocks (what 1-NN over any subset of templates needs)."""
+    def distance_matrix(self, queries: Sequence[np.ndarray], templates: Sequence[np.ndarray],
+                        bounds: np.ndarray | None = None) -> np.ndarray:
+        """(Q, M) distances between samples, computed in blocks (what 1-NN over any subset of templates needs); with
+        `bounds` (Q,), those at or above a query's bound only known to be so (`bounded_distances`)."""
         q, t = self.features(_as_list(queries)), self.features(_as_list(templates))
         rows = max(1, PAIR_CHUNK // max(1, len(t)))
-        return np.concatenate([self.distances(q[start:start + rows], t) for start in range(0, len(q), rows)])
+        if bounds is None:
+            return np.concatenate([self.distances(q[start:start + rows], t) for start in range(0, len(q), rows)])
+        bounds = np.asarray(bounds, dtype=np.float64)
+        return np.concatenate([self.bounded_distances(q[start:start + rows], t, bounds[start:start + rows])
+                               for start in range(0, len(q), rows)])
 
 
 # ----------------------------------------------------------------------------------------------------------------------
