@@ -193,6 +193,32 @@ def test_skeleton_animation_gif_has_one_frame_per_time_step(tmp_path):
     assert os.listdir(tmp_path) == ["push.gif"]
 
 
+def test_each_blitted_frame_is_the_whole_figure_drawn_afresh():
+    def figure():
+        fig = vis._new_figure(3.0, 2.0)
+        ax = fig.add_axes((0.1, 0.1, 0.8, 0.7), xlim=(0, 10), ylim=(0, 10))
+        ax.set_title("still title")
+        line, = ax.plot([], [], lw=3)
+        label = ax.text(0.5, 9.0, "")
+        return fig, (line, label)
+
+    def show(moving, t):
+        moving[0].set_data([2 + t, 3 + t, 7 - t], [2, 4 + t, 7])  # clear of the spines (drawn under it here)
+        moving[1].set_text(f"frame {t}")
+
+    fig, moving = figure()
+    frames = vis._blitted_frames(fig, moving, lambda t: show(moving, t), 4, dpi=50)
+    assert len(frames) == 4 and len({frame.tobytes() for frame in frames}) == 4
+    for t, frame in enumerate(frames):  # no trace of the frames before, nothing of the still part missing
+        whole, drawn = figure()
+        whole.set_dpi(50)
+        show(drawn, t)
+        whole.canvas.draw()
+        expected = np.asarray(whole.canvas.buffer_rgba())
+        assert frame.size == (expected.shape[1], expected.shape[0])
+        np.testing.assert_array_equal(np.asarray(frame), expected)
+
+
 def test_skeleton_functions_reject_non_skeleton_data(tmp_path):
     with pytest.raises(ValueError, match="63"):
         vis.skeleton_strip_figure(np.zeros((1, N, 60)), np.zeros((1, 2, N, 60)), ["a"])
