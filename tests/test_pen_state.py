@@ -81,6 +81,15 @@ def test_the_normaliser_gives_the_generator_each_strokes_parity_and_maps_it_back
     np.testing.assert_array_equal(normaliser.inverse(normaliser.transform(batch)), batch)
 
 
+def test_the_normaliser_tells_pen_data_by_itself_unless_told():
+    assert MinMaxNormalizer.fit([_three_strokes()]).pen
+    assert not MinMaxNormalizer.fit([_three_strokes()], pen=False).pen
+    three_coordinates = _three_strokes().copy()
+    three_coordinates[:, 2] += 0.5  # a third feature that is not 0 and 1: a coordinate
+    assert not MinMaxNormalizer.fit([three_coordinates]).pen
+    assert not MinMaxNormalizer.fit([_three_strokes()[:, :2]]).pen
+
+
 def test_a_generated_parity_starts_a_stroke_wherever_its_sign_flips():
     normaliser = MinMaxNormalizer(np.zeros(3), np.ones(3), pen=True)
     generated = np.array([[0, 0, 0.41], [1, 0, 0.02], [2, 0, -0.01], [3, 0, -0.6], [4, 0, 0.0], [5, 0, 0.3]])

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from deepnag.data import RawGestures, chain, load_raw
-from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data, normalised
+from deepnag.data.preprocessing import MinMaxNormalizer, normalised
 from deepnag.data.subjects import training_set
 from deepnag.errors import UserError
 
@@ -50,7 +50,7 @@ class GestureData:
         if (counts == 0).any():
             empty = [raw.class_names[i] for i in np.flatnonzero(counts == 0)]
             raise UserError(f"class(es) {', '.join(empty)} have no samples; the data set looks incomplete")
-        normalizer = normalizer or MinMaxNormalizer.fit(raw.sequences, pen=is_pen_data(raw.sequences))
+        normalizer = normalizer or MinMaxNormalizer.fit(raw.sequences)
         samples = normalised(raw.sequences, resample_n, normalizer)
         return cls(
             samples=torch.from_numpy(samples.astype(np.float32)),

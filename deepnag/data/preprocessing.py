@@ -62,10 +62,11 @@ class MinMaxNormalizer:
     pen: bool = False
 
     @classmethod
-    def fit(cls, sequences: Sequence[np.ndarray], pen: bool = False) -> "MinMaxNormalizer":
-        """Factors from every raw point of every training sample (with `pen`, the third feature a pen state)."""
+    def fit(cls, sequences: Sequence[np.ndarray], pen: bool | None = None) -> "MinMaxNormalizer":
+        """Factors from every raw point of every training sample; `pen`: whether the third feature is a pen state
+        (None: whether the samples are pen data, `is_pen_data`)."""
         points = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=0)
-        return cls(points.min(axis=0), points.max(axis=0), pen)
+        return cls(points.min(axis=0), points.max(axis=0), is_pen_data(sequences) if pen is None else pen)
 
     @property
     def _centre(self) -> np.ndarray:

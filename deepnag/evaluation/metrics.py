@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from deepnag.config import Config
-from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data, normalised
+from deepnag.data.preprocessing import MinMaxNormalizer, normalised
 from deepnag.loss.soft_dtw_autograd import soft_dtw_pairs
 from deepnag.recognition import gru_recognizer, interface
 from deepnag.recognition.recognizers import Recognizer, recognizer_for
@@ -328,7 +328,7 @@ def all_metrics(
     with _timed(seconds, "yardstick"):
         yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed)
     with _timed(seconds, "fidelity_diversity"):
-        normalizer = normalizer if normalizer is not None else MinMaxNormalizer.fit(real, pen=is_pen_data(real))
+        normalizer = normalizer if normalizer is not None else MinMaxNormalizer.fit(real)
         real_n = normalised(real, synthetic.shape[1], normalizer)
         soft = fidelity_diversity(torch.from_numpy(real_n), real_labels, torch.from_numpy(normalizer.transform(synthetic)),
                                   synthetic_labels, subjects, gamma=gamma, seed=seed)
