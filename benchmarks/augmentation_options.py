@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -133,6 +134,16 @@ class _Options:
         self.state, self.generator, self.others = state, generator, others
         self.classes = len(state["class_names"])
         self.drawn: dict[tuple[str, int, int], tuple[np.ndarray, ...]] = {}
+        self.neighbourhoods: dict[bytes, Neighbourhood] = {}
+
+    def neighbourhood(self, seen: list[np.ndarray], labels: np.ndarray) -> Neighbourhood:
+        """The seen samples' latents, searched once for every `near seen` option (the search is the slow part)."""
+        key = hashlib.sha256(b"".join([np.asarray(labels, np.int64).tobytes(),
+                                       *(np.ascontiguousarray(s, np.float64).tobytes() for s in seen)])).digest()
+        if key not in self.neighbourhoods:
+            self.neighbourhoods[key] = Neighbourhood(self.generator, normalizer_from(self.state), seen, labels,
+                                                     self.classes, int(self.state["seq_len"]))
+        return self.neighbourhoods[key]
 
     def once(self, kind: str, k: int, seed: int, make: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
         for key in [key for key in self.drawn if key[2] != seed]:
@@ -169,8 +180,7 @@ class _Options:
 
     def near(self, spread: float, chained: bool = False, half_chain: bool = False) -> Make:
         def make(seen: list[np.ndarray], labels: np.ndarray) -> Synthesize:
-            found = Neighbourhood(self.generator, normalizer_from(self.state), seen, labels, self.classes,
-                                  int(self.state["seq_len"]))
+            found = self.neighbourhood(seen, labels)
 
             def neighbours(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
                 samples, classes = self.once(f"near seen {spread}", k, seed, lambda: found.per_class(k, seed, spread))

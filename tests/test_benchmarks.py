@@ -142,13 +142,11 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
                              for r in extended["rows"]]}}))
     stale = subprocess.run([*command[:-1], "--options=spread 2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert stale.returncode == 1 and "its rows differ from a new measurement of the same seeds" in stale.stderr
-    none = subprocess.run([*command, "--folds=jk2017-kinect-*"], cwd=ROOT, capture_output=True, text=True)
-    assert none.returncode == 1 and "no finished fold matching 'jk2017-kinect-*'" in none.stderr
-    wrong = subprocess.run([*command[:-1], "--options=spread wide"], cwd=ROOT, capture_output=True, text=True)
-    assert wrong.returncode == 1 and "--options: unknown option 'spread wide'" in wrong.stderr
-    for bad in ("generator share 1.5", "generator share 2"):
-        wrong = subprocess.run([*command[:-1], f"--options={bad}"], cwd=ROOT, capture_output=True, text=True)
-        assert wrong.returncode == 1 and f"--options: unknown option {bad!r}" in wrong.stderr
+    flags = command[3:]  # the refusals, in this process
+    assert "no finished fold matching 'jk2017-kinect-*'" in _refusal("augmentation_options",
+                                                                     [*flags, "--folds=jk2017-kinect-*"])
+    for bad in ("spread wide", "generator share 1.5", "generator share 2"):
+        assert f"--options: unknown option {bad!r}" in _refusal("augmentation_options", [*flags[:-1], f"--options={bad}"])
     _filtered_generator_keeps_what_the_seen_recogniser_gets_right(fold, shared_data)
 
 
@@ -355,25 +353,20 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     assert wider.startswith(line[:-1])  # the same table, a column more: the option against the chain of its draws
     assert wider.split(" | ")[-1].startswith(f"{diff.mean():+.4f} ± {2 * diff.std(ddof=1) / np.sqrt(5):.4f}")
     (tmp_path / "other.json").write_text("{}")
-    for paths, message in (([str(tmp_path / "other.json")], "--summary: not a result file of this benchmark"),
-                           ([str(tmp_path / "gone.json")], "gone.json: no such result file")):
-        wrong = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary", *paths], cwd=ROOT,
-                               capture_output=True, text=True)
-        assert wrong.returncode == 1 and message in wrong.stderr
-    for bad, message in ((["--options=spread wide"], "--options: unknown option 'spread wide'"),
-                         (["--counts=0"], "--counts takes positive whole numbers"),
-                         (["--learned-steps=0"], "--learned-steps takes N >= 1"),
-                         (["--seeds=1"], "--seeds takes N >= 2"),
-                         (["--seeds=3", "--learned-seeds=4"], "--learned-seeds takes 0 to the number of seeds (3)")):
-        wrong = subprocess.run([*command, *bad], cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert wrong.returncode == 1 and message in wrong.stderr, wrong.stderr[-2000:]
     missing = subprocess.run([*command[:3], str(tmp_path / "none.pt"), *command[4:]], cwd=ROOT, capture_output=True,
-                             text=True)
+                             text=True)  # one refusal as a user meets it; the others in this process
     assert missing.returncode == 1 and "none.pt: no such checkpoint file" in missing.stderr
-    other = subprocess.run([*command, "--counts=8"], cwd=ROOT, capture_output=True, text=True)
-    assert other.returncode == 1 and "measured at --counts=4; ask for those, or give another --out" in other.stderr
-    bare = subprocess.run(command[:4], cwd=ROOT, capture_output=True, text=True)
-    assert bare.returncode == 1 and "give --options and --out (or --summary with result files)" in bare.stderr
+    flags = command[3:]
+    for argv, message in ((["--summary", str(tmp_path / "other.json")], "--summary: not a result file of this benchmark"),
+                          (["--summary", str(tmp_path / "gone.json")], "gone.json: no such result file"),
+                          ([*flags, "--options=spread wide"], "--options: unknown option 'spread wide'"),
+                          ([*flags, "--counts=0"], "--counts takes positive whole numbers"),
+                          ([*flags, "--learned-steps=0"], "--learned-steps takes N >= 1"),
+                          ([*flags, "--seeds=1"], "--seeds takes N >= 2"),
+                          ([*flags, "--seeds=3", "--learned-seeds=4"], "--learned-seeds takes 0 to the number of seeds (3)"),
+                          ([*flags, "--counts=8"], "measured at --counts=4; ask for those, or give another --out"),
+                          ([str(path)], "give --options and --out (or --summary with result files)")):
+        assert message in _refusal("checkpoint_options", argv)
     alone = subprocess.run([*command[:-1], "--options=vetted generator 1", "--seeds=3", "--learned-seeds=0"], cwd=ROOT,
                            capture_output=True, text=True, timeout=600)
     assert alone.returncode == 0, alone.stderr[-2000:]
@@ -409,6 +402,20 @@ def test_new_options_join_a_fold_measured_before_and_keep_its_rows():
 
 def _import_benchmark(name):
     return importlib.import_module(f"benchmarks.{name}")
+
+
+def _refusal(name: str, argv: list[str]) -> str:
+    """The one-line message a benchmark's `main` stops with for `argv`, run in this process (its command prints it
+    and exits with status 1: `SystemExit(message)`); spares a fresh interpreter per wrong flag."""
+    saved = sys.argv
+    sys.argv = [f"benchmarks/{name}.py", *argv]
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            _import_benchmark(name).main()
+    finally:
+        sys.argv = saved
+    assert isinstance(stopped.value.code, str), stopped.value.code  # a message, so status 1
+    return stopped.value.code
 
 
 def test_interleave_alternates_the_two_sets_within_each_class():
