@@ -4,12 +4,13 @@ than DeepGAN's).
 
     python -m benchmarks.realism --datapath=../shared/data --seeds=3 --out=benchmarks/results/realism/realism.json
 
-For each data set with both shipped models: the discriminator's held-out accuracy (`two_sample.discriminator_accuracy`:
-real samples of half the writers against as many synthetic ones, tested on the other writers and the other synthetic
-half) for DeepNAG's and DeepGAN's samples, GPSR's and the chain's variants of the real samples, and two random halves
-of the real samples (the floor); mean and sd over seeds, each seed its own draw, split and discriminator. Lower is more
-realistic; 0.5 is indistinguishable. Sources run interleaved within each seed. Resumable: results are appended to
-OUT per (data set, source, seed) and skipped when present.
+For each data set: the discriminator's held-out accuracy (`two_sample.discriminator_accuracy`: real samples of half
+the writers against as many synthetic ones, tested on the other writers and the other synthetic half) for every
+shipped model of the data set ("DeepNAG" and "DeepGAN" the full-data ones, "DeepNAG 2-writers" those in
+`pretrained_models/DeepNAG/<data set>-2-writers`, and so on), GPSR's and the chain's variants of the real samples,
+and two random halves of the real samples (the floor); mean and sd over seeds, each seed its own draw, split and
+discriminator. Lower is more realistic; 0.5 is indistinguishable. Sources run interleaved within each seed.
+Resumable: results are appended to OUT per (data set, source, seed) and skipped when present.
 """
 
 from __future__ import annotations
@@ -28,16 +29,28 @@ from deepnag.evaluation.two_sample import discriminator_accuracy
 from deepnag.generate.sampling import generate_per_class, load_generator
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ("dollar-gds", "jk2017-kinect")
-"""The data sets with a shipped DeepNAG and a shipped DeepGAN model."""
-SOURCES = ("DeepNAG", "DeepGAN", "gpsr", "chain", "real")
+DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "mmg")
+"""The data sets with a shipped model."""
+SIMPLE = ("gpsr", "chain", "real")
+
+
+def models(dataset: str) -> dict[str, Path]:
+    """The shipped generators of `dataset` by source name: "DeepNAG" for `pretrained_models/DeepNAG/<dataset>`,
+    "DeepNAG 2-writers" for `pretrained_models/DeepNAG/<dataset>-2-writers`, and so on."""
+    found = {}
+    for kind in ("DeepNAG", "DeepGAN"):
+        for folder in sorted((ROOT / "pretrained_models" / kind).glob(f"{dataset}*")):
+            suffix = folder.name[len(dataset):]  # "", or "-2-writers" …; no data set's name starts another's
+            if (folder / "generator.pt").is_file() and (suffix == "" or suffix.startswith("-")):
+                found[f"{kind} {suffix[1:]}".strip()] = folder / "generator.pt"
+    return found
 
 
 def synthetic(source: str, dataset: str, real: Any, per_class: int, seed: int) -> list[np.ndarray]:
     """`per_class` samples of every class from `source` (a shipped generator, a simple synthesizer)."""
     num_classes = len(real.class_names)
-    if source in ("DeepNAG", "DeepGAN"):
-        path = ROOT / "pretrained_models" / source / dataset / "generator.pt"
+    if source not in SIMPLE:
+        path = models(dataset)[source]
         state = checkpoint.load(path)
         return list(generate_per_class(state, load_generator(state, str(path)), per_class, seed)[0])
     make = {"gpsr": gpsr.per_class, "chain": chain.per_class}[source]
@@ -60,11 +73,10 @@ def summary(results: list[dict[str, Any]]) -> str:
     """Markdown: per data set, each source's mean ± sd accuracy over seeds, and the seeds."""
     lines = ["| data set | source | accuracy (mean ± sd) | seeds |", "|---|---|---|---|"]
     for dataset in dict.fromkeys(r["dataset"] for r in results):
-        for source in SOURCES:
+        for source in dict.fromkeys(r["source"] for r in results if r["dataset"] == dataset):
             values = [r["accuracy"] for r in results if r["dataset"] == dataset and r["source"] == source]
-            if values:
-                sd = np.std(values, ddof=1) if len(values) > 1 else 0.0
-                lines.append(f"| {dataset} | {source} | {np.mean(values):.3f} ± {sd:.3f} | {len(values)} |")
+            sd = np.std(values, ddof=1) if len(values) > 1 else 0.0
+            lines.append(f"| {dataset} | {source} | {np.mean(values):.3f} ± {sd:.3f} | {len(values)} |")
     return "\n".join(lines)
 
 
@@ -80,14 +92,14 @@ def main(argv: list[str] | None = None) -> None:
     for dataset in args.datasets:
         real = load_raw(dataset, args.datapath)
         for seed in range(args.seeds):
-            for source in SOURCES:
+            for source in (*models(dataset), *SIMPLE):
                 if (dataset, source, seed) in done:
                     continue
                 started = time.perf_counter()
                 value = accuracy(source, dataset, real, seed)
                 results.append({"dataset": dataset, "source": source, "seed": seed, "accuracy": value,
                                 "seconds": round(time.perf_counter() - started, 1)})
-                print(f"{dataset:<16}{source:<10}seed {seed}  accuracy {value:.3f}", flush=True)
+                print(f"{dataset:<16}{source:<26}seed {seed}  accuracy {value:.3f}", flush=True)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(summary(results))
