@@ -249,6 +249,11 @@ def test_bounded_distances_are_exact_below_each_bound_and_at_least_it_above():
     np.testing.assert_array_equal(bounded[below], exact[below])
     assert np.all(bounded[~below] >= np.broadcast_to(bounds[:, None], exact.shape)[~below])
     assert np.mean(bounded[~below] < exact[~below]) > 0.5  # runs were cut short
+    single = DollarP().bounded_distances(a.astype(np.float32), b.astype(np.float32), bounds)  # bounds in float64
+    exact_single = DollarP().distances(a.astype(np.float32), b.astype(np.float32))
+    below_single = exact_single < bounds[:, None]
+    np.testing.assert_array_equal(single[below_single], exact_single[below_single])
+    assert np.all(single[~below_single] >= np.broadcast_to(bounds[:, None], exact.shape)[~below_single])
     with pytest.raises(ValueError, match=r"one bound per query: \(3,\) for 8 queries"):
         DollarP().bounded_distances(a, b, bounds[:3])
 

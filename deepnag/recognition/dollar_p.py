@@ -258,9 +258,11 @@ class DollarP(NearestNeighbour):
 
     def _matched(self, queries: np.ndarray, templates: np.ndarray, bounds: np.ndarray, running: bool) -> np.ndarray:
         queries, templates = _as_clouds(queries, templates)
-        bounds = np.array(bounds, dtype=queries.dtype)  # a copy: the running kernel lowers it
-        if bounds.shape != (len(queries),):
-            raise ValueError(f"one bound per query: {bounds.shape} for {len(queries)} queries")
+        asked = np.asarray(bounds, dtype=np.float64)
+        if asked.shape != (len(queries),):
+            raise ValueError(f"one bound per query: {asked.shape} for {len(queries)} queries")
+        bounds = asked.astype(queries.dtype)  # a copy (the running kernel lowers it), never below the bound asked for:
+        bounds = np.where(bounds < asked, np.nextafter(bounds, np.inf), bounds)  # float32 may round down
         flat = _cloud_distances(queries, templates, starts_of(self.n, self.epsilon), False, bounds, running)
         return flat.reshape(len(queries), len(templates))
 
