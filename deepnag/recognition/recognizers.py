@@ -101,9 +101,7 @@ class NearestNeighbour(ClassifierMixin, BaseEstimator):
         `bounds` (Q,), those at or above a query's bound only known to be so (`bounded_distances`)."""
         q, t = self.features(_as_list(queries)), self.features(_as_list(templates))
         rows = max(1, PAIR_CHUNK // max(1, len(t)))
-        if bounds is None:
-            return np.concatenate([self.distances(q[start:start + rows], t) for start in range(0, len(q), rows)])
-        bounds = np.asarray(bounds, dtype=np.float64)
+        bounds = np.full(len(q), np.inf) if bounds is None else np.asarray(bounds, dtype=np.float64)
         return np.concatenate([self.bounded_distances(q[start:start + rows], t, bounds[start:start + rows])
                                for start in range(0, len(q), rows)])
 
