@@ -19,7 +19,7 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,7 +31,6 @@ from deepnag.generate.sampling import generate_per_class, load_generator
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "mmg")
 """The data sets with a shipped model."""
-SIMPLE = ("gpsr", "chain", "real")
 
 
 def models(dataset: str) -> dict[str, Path]:
@@ -46,27 +45,34 @@ def models(dataset: str) -> dict[str, Path]:
     return found
 
 
-def synthetic(source: str, dataset: str, real: Any, per_class: int, seed: int) -> list[np.ndarray]:
-    """`per_class` samples of every class from `source` (a shipped generator, a simple synthesizer)."""
-    num_classes = len(real.class_names)
-    if source not in SIMPLE:
-        path = models(dataset)[source]
+Sampler = Callable[[int, int], list[np.ndarray]]
+"""(samples per class, seed) -> that many samples of every class."""
+
+
+def samplers(dataset: str, real: Any) -> dict[str, Sampler]:
+    """Every synthetic source of `dataset` by name: its shipped generators (each loaded once), GPSR and the chain."""
+    found: dict[str, Sampler] = {}
+    for name, path in models(dataset).items():
         state = checkpoint.load(path)
-        return list(generate_per_class(state, load_generator(state, str(path)), per_class, seed)[0])
-    make = {"gpsr": gpsr.per_class, "chain": chain.per_class}[source]
-    return list(make(real.sequences, real.labels, per_class, np.random.default_rng(seed), num_classes)[0])
+        generator = load_generator(state, str(path))
+        found[name] = lambda per_class, seed, state=state, generator=generator: list(
+            generate_per_class(state, generator, per_class, seed)[0])
+    for name, make in (("gpsr", gpsr.per_class), ("chain", chain.per_class)):
+        found[name] = lambda per_class, seed, make=make: list(make(
+            real.sequences, real.labels, per_class, np.random.default_rng(seed), len(real.class_names))[0])
+    return found
 
 
-def accuracy(source: str, dataset: str, real: Any, seed: int) -> float:
-    """One seed's discriminator accuracy of `source` against the real samples (two real halves for "real")."""
+def accuracy(sampler: Sampler | None, real: Any, seed: int) -> float:
+    """One seed's discriminator accuracy of `sampler`'s samples against the real ones (None: two real halves)."""
     subjects = np.asarray(real.subjects)
-    if source == "real":
+    if sampler is None:
         halves = np.random.default_rng([seed, 3]).permutation(len(real.labels))
         first, second = halves[: len(halves) // 2], halves[len(halves) // 2:]
         return discriminator_accuracy([real.sequences[i] for i in first], subjects[first],
                                       [real.sequences[i] for i in second], seed)
     per_class = int(np.ceil(len(real.labels) / len(real.class_names)))
-    return discriminator_accuracy(real.sequences, subjects, synthetic(source, dataset, real, per_class, seed), seed)
+    return discriminator_accuracy(real.sequences, subjects, sampler(per_class, seed), seed)
 
 
 def summary(results: list[dict[str, Any]]) -> str:
@@ -91,12 +97,13 @@ def main(argv: list[str] | None = None) -> None:
     done = {(r["dataset"], r["source"], r["seed"]) for r in results}
     for dataset in args.datasets:
         real = load_raw(dataset, args.datapath)
+        sources = {**samplers(dataset, real), "real": None}
         for seed in range(args.seeds):
-            for source in (*models(dataset), *SIMPLE):
+            for source, sampler in sources.items():
                 if (dataset, source, seed) in done:
                     continue
                 started = time.perf_counter()
-                value = accuracy(source, dataset, real, seed)
+                value = accuracy(sampler, real, seed)
                 results.append({"dataset": dataset, "source": source, "seed": seed, "accuracy": value,
                                 "seconds": round(time.perf_counter() - started, 1)})
                 print(f"{dataset:<16}{source:<26}seed {seed}  accuracy {value:.3f}", flush=True)

@@ -12,7 +12,9 @@ import pytest
 import main
 from deepnag.data import chain, gpsr
 from deepnag.evaluation import augmentation
+from deepnag.generate import vetting
 from deepnag.recognition import gru_recognizer
+from deepnag.recognition.dollar_p import DollarP
 from deepnag.recognition.gru_recognizer import GRURecognizer
 from deepnag.recognition.recognizers import recognizer_for
 
@@ -263,3 +265,39 @@ def test_the_plans_eta_adds_the_1nn_distances_to_the_fits_shared_by_the_workers(
                      "30.0 s here); ETA about 7 min (1-NN distances about 4 min)")
     assert second == "held-out augmentation study: 1-NN over 5 seeds, 0 recogniser fits; ETA about 10 min " \
                      "(1-NN distances about 10 min)"
+
+
+def test_a_seed_draws_every_source_once_and_the_eta_counts_each_ones_distances():
+    """One list of sources: what `_pools` draws is what the ETA counts (bounded against the test samples; the vetting's
+    candidates unbounded against the seen ones), and the vetted pool only beside the generator."""
+    seen, labels = [np.zeros((4, 2)) + i for i in range(4)], np.array([0, 0, 1, 1])
+    made = lambda k, seed: (np.zeros((2 * k, 4, 2)), np.repeat([0, 1], k))  # noqa: E731
+    assert list(augmentation._sources(seen, labels, 2, None, {}, made)) == ["gpsr", "chain"]
+    sources = augmentation._sources(seen, labels, 2, made, {"mine": made}, made)
+    assert list(sources) == ["gpsr", "chain", "generator", "vetted", "mine"]
+    pools = augmentation._pools(sources, 3, seed=0)
+    assert list(pools) == list(sources) and all(np.bincount(pool[1]).tolist() == [3, 3] for pool in pools.values())
+    rows = augmentation._Rows(("gpsr",), (1, 3), 2)
+    assert augmentation._pairs_per_seed(rows, 10, 4, len(sources), True) == (3 * 2 * 10 * 5, 3 * 2 * vetting.POOL * 4)
+    assert augmentation._pairs_per_seed(rows, 10, 4, 2, False) == (3 * 2 * 10 * 2, 0)
+
+
+def test_the_etas_paces_are_per_pair_and_the_bounded_one_is_timed_on_a_few_rows(monkeypatch):
+    """The real block is every test sample against every seen one; the bounded pace times at most `PACE_ROWS` rows,
+    each bounded by its own nearest distance."""
+    calls = []
+    original = DollarP.distance_matrix
+
+    def recorded(self, queries, templates, bounds=None):
+        calls.append((len(queries), len(templates), None if bounds is None else np.asarray(bounds).copy()))
+        return original(self, queries, templates, bounds)
+
+    monkeypatch.setattr(DollarP, "distance_matrix", recorded)
+    monkeypatch.setattr(augmentation, "PACE_ROWS", 5)
+    rng = np.random.default_rng(0)
+    test, seen = [rng.random((12, 3)) for _ in range(9)], [rng.random((12, 3)) for _ in range(4)]
+    (block, block_labels, order), (unbounded, bounded) = augmentation._timed_real_block(
+        DollarP(n=8), test, seen, np.arange(4))
+    assert block.shape == (9, 4) and order.tolist() == [0, 1, 2, 3] and unbounded > 0 and bounded > 0
+    assert [call[:2] for call in calls] == [(9, 4), (5, 4)] and calls[0][2] is None
+    np.testing.assert_array_equal(calls[1][2], block[[0, 2, 4, 6, 8]].min(axis=1))

@@ -538,3 +538,21 @@ def test_the_metrics_table_reads_every_recogniser_and_marks_what_every_seed_agre
     path.write_text(json.dumps({"augmentation": {**study, "leak": "every writer"}}))
     with pytest.raises(SystemExit, match="saw every writer"):
         metrics_table.table([path], 160)
+
+
+def test_the_realism_benchmark_loads_each_shipped_generator_once_and_samples_every_class(shared_data, monkeypatch):
+    from benchmarks import realism
+    from deepnag.data import load_raw
+
+    loaded = []
+    original = realism.load_generator
+    monkeypatch.setattr(realism, "load_generator", lambda state, path: loaded.append(path) or original(state, path))
+    real = load_raw("jk2017-leap", shared_data)
+    samplers = realism.samplers("jk2017-leap", real)
+    assert list(samplers) == [*realism.models("jk2017-leap"), "gpsr", "chain"]
+    assert sorted(loaded) == sorted(str(path) for path in realism.models("jk2017-leap").values())
+    for name, sample in samplers.items():
+        first = sample(2, 5)
+        assert len(first) == 2 * len(real.class_names) and first[0].shape[1] == real.sequences[0].shape[1], name
+        np.testing.assert_array_equal(first[0], sample(2, 5)[0])
+    assert len(loaded) == len(realism.models("jk2017-leap"))  # sampling loaded nothing more

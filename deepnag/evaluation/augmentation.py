@@ -56,6 +56,8 @@ SEEDS = 5
 """Sampling seeds each augmented row of the 1-NN recogniser is repeated over."""
 LEARNED_SEEDS = 3
 """Seeds (sampling and training) each row of the learned recogniser is repeated over: the first of the 1-NN's."""
+PACE_ROWS = 64
+"""Test samples the ETA's bounded pace is timed on (a few per cent of a study's distances)."""
 SIMPLE = ("gpsr", "chain")
 """The simple augmentations: the best of them at each count is the baseline every other kind is paired with."""
 MIXES = {name: (s.block.parts[0].name, s.block.parts[1].name) for name, s in SYNTHESIZERS.items() if s.block.parts}
@@ -107,20 +109,30 @@ def _parts(kind: str, k: int, k_max: int, num_classes: int) -> list[tuple[str, n
     return [(kind, _first_per_class(num_classes, k_max, k))]
 
 
-def _pools(seen: Sequence[np.ndarray], seen_labels: np.ndarray, num_classes: int, k_max: int, seed: int,
-           synthesize: Synthesize | None, variants: Mapping[str, Synthesize],
-           vetted: Synthesize | None = None) -> dict[str, tuple[Any, np.ndarray]]:
-    """k_max added samples per class of every source, drawn for `seed`; GPSR first, so its draws stay those of
-    earlier versions of the study."""
-    rng = np.random.default_rng(seed)
-    pool = {"gpsr": gpsr.per_class(seen, seen_labels, k_max, rng, num_classes),
-            "chain": chain.per_class(seen, seen_labels, k_max, rng, num_classes)}
+Source = Callable[[int, int, np.random.Generator], tuple[Any, Any]]
+"""A pool's maker: (k per class, seed, the seed's random generator) -> (samples, labels)."""
+
+
+def _sources(seen: Sequence[np.ndarray], seen_labels: np.ndarray, num_classes: int, synthesize: Synthesize | None,
+             variants: Mapping[str, Synthesize], vetted: Synthesize | None) -> dict[str, Source]:
+    """Every pool a seed draws, by name, in drawing order: GPSR first, so its draws stay those of earlier versions of
+    the study; the vetted pool only beside the generator."""
+    sources: dict[str, Source] = {
+        "gpsr": lambda k, seed, rng: gpsr.per_class(seen, seen_labels, k, rng, num_classes),
+        "chain": lambda k, seed, rng: chain.per_class(seen, seen_labels, k, rng, num_classes)}
     if synthesize is not None:
-        pool["generator"] = synthesize(k_max, seed)
-    if vetted is not None:
-        pool["vetted"] = vetted(k_max, seed)
-    pool.update({name: make(k_max, seed) for name, make in variants.items()})
-    return {name: (samples, np.asarray(labels, dtype=np.int64)) for name, (samples, labels) in pool.items()}
+        sources["generator"] = lambda k, seed, rng: synthesize(k, seed)
+        if vetted is not None:
+            sources["vetted"] = lambda k, seed, rng: vetted(k, seed)
+    sources.update({name: (lambda k, seed, rng, make=make: make(k, seed)) for name, make in variants.items()})
+    return sources
+
+
+def _pools(sources: Mapping[str, Source], k_max: int, seed: int) -> dict[str, tuple[Any, np.ndarray]]:
+    """k_max added samples per class of every source, drawn for `seed` in the sources' order."""
+    rng = np.random.default_rng(seed)
+    drawn = {name: make(k_max, seed, rng) for name, make in sources.items()}
+    return {name: (samples, np.asarray(labels, dtype=np.int64)) for name, (samples, labels) in drawn.items()}
 
 
 def _fit_error(recognizer: Any, seed: int, train: Sequence[np.ndarray], train_labels: np.ndarray,
@@ -182,21 +194,21 @@ def study(
     counts = sorted({int(k) for k in counts})
     rows, nearest = (_Rows(_kinds(synthesize is not None, vetted is not None, dict(variants or {})), counts, num_classes),
                      recognizer_for(int(np.asarray(seen[0]).shape[1]), samples=seen))
-    real_block, pair_seconds = _timed_real_block(nearest, test, seen, seen_labels)
+    real_block, paces = _timed_real_block(nearest, test, seen, seen_labels)
     fitted = _fitted(list(seeds), learned, learned_seeds, learned_steps, recognizers, recognizer_seeds)
     sets = _Sets(list(seen), seen_labels, list(test), test_labels, rows)
     errors: dict[tuple[str, int], list[float]] = {key: [] for key in rows.keys()}
     jobs = {name: {key: [] for key in sets.keys()} for name, _, _ in fitted}
     workers, fits = min(default_workers() if workers is None else workers, 8), sum(len(s) for *_, s in fitted) * len(
         sets.keys())
-    pairs = len(seeds) * _pairs_per_seed(rows, len(test), len(seen), synthesize, dict(variants or {}), vetted)
-    _log_plan(len(seeds), fits, workers, fit_seconds, pairs * pair_seconds)
+    sources = _sources(seen, seen_labels, num_classes, synthesize, dict(variants or {}), vetted)
+    bounded, unbounded = _pairs_per_seed(rows, len(test), len(seen), len(sources), "vetted" in sources)
+    _log_plan(len(seeds), fits, workers, fit_seconds, len(seeds) * (bounded * paces[1] + unbounded * paces[0]))
     executor = workers_module.pool(workers) if fitted and workers > 1 else _Inline()
     with executor, workers_module.terminate_on_sigterm(executor), \
             Progress(len(seeds) + fits, "held-out augmentation study", "steps", log, every=5.0) as progress:
         for seed in seeds:
-            pool = _pools(seen, seen_labels, num_classes, rows.k_max, seed, synthesize, dict(variants or {}),
-                          vetted if synthesize is not None else None)
+            pool = _pools(sources, rows.k_max, seed)
             for key, error in _nearest_neighbour_errors(nearest, test, test_labels, real_block, rows, pool).items():
                 errors[key].append(error)
             progress.update()
@@ -238,20 +250,26 @@ def _fitted(seeds: list[int], learned: bool, learned_seeds: int | None, learned_
 
 
 def _timed_real_block(nearest: NearestNeighbour, test: Sequence[np.ndarray], seen: Sequence[np.ndarray],
-                      seen_labels: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
-    """The test samples' distances to the seen ones as a template block, and the seconds a pair took (the ETA's pace)."""
+                      seen_labels: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[float, float]]:
+    """The test samples' distances to the seen ones as a template block, and the seconds a pair took (the ETA's paces):
+    unbounded, and bounded by each row's nearest, as the pools' distances are, timed on up to `PACE_ROWS` rows."""
     started = time.perf_counter()
-    block = (nearest.distance_matrix(test, seen), seen_labels, np.arange(len(seen)))
-    return block, (time.perf_counter() - started) / max(1, len(test) * len(seen))
+    distances = nearest.distance_matrix(test, seen)
+    unbounded = (time.perf_counter() - started) / max(1, distances.size)
+    if not distances.size:
+        return (distances, seen_labels, np.arange(len(seen))), (unbounded, unbounded)
+    probe = np.unique(np.linspace(0, len(test) - 1, min(len(test), PACE_ROWS)).round().astype(np.int64))
+    started = time.perf_counter()
+    nearest.distance_matrix([test[i] for i in probe], seen, distances[probe].min(axis=1))
+    bounded = (time.perf_counter() - started) / (len(probe) * len(seen))
+    return (distances, seen_labels, np.arange(len(seen))), (unbounded, bounded)
 
 
-def _pairs_per_seed(rows: _Rows, num_test: int, num_seen: int, synthesize: Synthesize | None,
-                    variants: Mapping[str, Synthesize], vetted: Synthesize | None) -> int:
-    """The 1-NN distances a seed computes: every test sample against each source's pool, and the vetting's candidates
-    against the seen samples."""
-    sources = 2 + (synthesize is not None) + (vetted is not None and synthesize is not None) + len(variants)
-    vetting_pairs = (vetted is not None and synthesize is not None) * vetting.POOL * num_seen
-    return rows.k_max * rows.num_classes * (num_test * sources + vetting_pairs)
+def _pairs_per_seed(rows: _Rows, num_test: int, num_seen: int, sources: int, vetted: bool) -> tuple[int, int]:
+    """The 1-NN distances a seed computes: (bounded) every test sample against each of the `sources` pools, and
+    (unbounded) the vetting's candidates against the seen samples."""
+    per_source = rows.k_max * rows.num_classes
+    return per_source * num_test * sources, vetted * per_source * vetting.POOL * num_seen
 
 
 def _log_plan(seeds: int, fits: int, workers: int, fit_seconds: float | None, nearest_seconds: float) -> None:
