@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ def test_every_benchmark_answers_help(script, monkeypatch, capsys):
     costs seconds; one is started below)."""
     monkeypatch.setattr(sys, "argv", [script, "--help"])
     with pytest.raises(SystemExit) as exit_:
-        runpy.run_module(f"benchmarks.{script.removesuffix('.py')}", run_name="__main__")
+        importlib.import_module(f"benchmarks.{script.removesuffix('.py')}").main()  # what each one's __main__ runs
     assert exit_.value.code in (0, None)
     assert capsys.readouterr().out.startswith("usage:")
 
@@ -44,6 +43,29 @@ def test_a_benchmark_answers_help_as_a_module_of_a_fresh_interpreter():
 def test_the_mutation_script_refuses_what_it_does_not_know(argv, message):
     done = subprocess.run(["bash", "benchmarks/mutation.sh", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr.strip()) == (2, message)
+
+
+def _run(command: list[str], capsys: pytest.CaptureFixture) -> subprocess.CompletedProcess:
+    """`command` (`python main.py …` or `python -m benchmarks.<name> …`) run in this process, as `subprocess.run` from
+    the project root would: its exit status, stdout and stderr (a fresh interpreter costs seconds a call)."""
+    import main
+
+    assert command[0] == sys.executable and command[1] in ("main.py", "-m"), command
+    capsys.readouterr()
+    saved = sys.argv
+    sys.argv = [command[2] if command[1] == "-m" else "main.py", *command[3 if command[1] == "-m" else 2:]]
+    try:
+        code = main.main(sys.argv[1:]) if command[1] == "main.py" else importlib.import_module(command[2]).main()
+        code = code if isinstance(code, int) else 0
+    except SystemExit as stopped:
+        code = stopped.code
+    finally:
+        sys.argv = saved
+    if isinstance(code, str):  # SystemExit(message): the interpreter prints it and exits with status 1
+        print(code, file=sys.stderr)
+        code = 1
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(command, code or 0, out, err)
 
 
 def _augmentation():
@@ -99,11 +121,11 @@ def test_the_summary_averages_folds_and_pairs_each_kind_with_the_best_simple_one
         in learned_part
 
 
-def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_data):
+def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_data, capsys):
     recipe = "tiny=--classes=arrow,star --max-per-class=4 --resample-n=12 --batch-size=4 --vis-frequency=0"
     command = [sys.executable, "-m", "benchmarks.time_to_quality", f"--datapath={shared_data}", "--datasets=dollar-gds",
                "--points=2s,4s", f"--recipe={recipe}", f"--out={tmp_path}", "--threads=1"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = _run(command, capsys)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [json.loads(line) for line in (tmp_path / "dollar-gds-tiny" / "points.jsonl").read_text().splitlines()]
     assert [r["seconds"] for r in rows] == [2.0, 4.0] and 1 <= rows[0]["epoch"] < rows[1]["epoch"]
@@ -115,21 +137,21 @@ def test_time_to_quality_measures_each_point_once_and_resumes(tmp_path, shared_d
     cells = [f"{r['ratio']:.2f} ± {r['tstr_sd'] / r['yardstick']:.2f} ({r['epoch']})" for r in rows]
     assert f"| tiny | {cells[0]} | {cells[1]} |" in summary
     assert (tmp_path / "time_to_quality.png").read_bytes().startswith(b"\x89PNG")
-    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    again = _run(command, capsys)
     assert again.returncode == 0 and "run directory" not in again.stderr  # nothing trained twice
     assert len((tmp_path / "dollar-gds-tiny" / "points.jsonl").read_text().splitlines()) == 2
 
 
-def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, shared_data):
+def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, shared_data, capsys):
     fold = tmp_path / "dollar-gds-w2-f0"
     flags = ["--classes=arrow,star", "--resample-n=12", "--batch-size=16", "--use-tensorboard=0", "--epochs=1",
              "--vis-frequency=0", "--subjects=s02,s03", f"--datapath={shared_data}", f"--logdir={fold / 'logs'}"]
-    assert subprocess.run([sys.executable, "main.py", *flags], cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+    assert _run([sys.executable, "main.py", *flags], capsys).returncode == 0
     (fold / "result.json").write_text(json.dumps({"dataset": "dollar-gds", "writers": 2, "fold": 0, "epochs": 1,
                                                   "budget": "1 epoch", "study": {}}))
     command = [sys.executable, "-m", "benchmarks.augmentation_options", f"--out={tmp_path}", f"--datapath={shared_data}",
                "--options=generator → GPSR,½ GPSR + ½ generator → GPSR,spread 1.5"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = _run(command, capsys)
     assert done.returncode == 0, done.stderr[-2000:]
     study = json.loads((fold / "options.json").read_text())["study"]
     kinds = list(dict.fromkeys(row["added"] for row in study["rows"]))
@@ -137,10 +159,9 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
     assert study["seen_subjects"] == ["s02", "s03"] and "s04" in study["heldout_subjects"]
     summary = (tmp_path / "options.md").read_text()
     assert "| 8 | real + spread 1.5 |" in summary and "+ generator → GPSR (32 / 160)" in summary
-    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    again = _run(command, capsys)
     assert again.returncode == 0 and "dollar-gds-w2-f0:" not in again.stdout  # measured once
-    more = subprocess.run([*command[:-1], "--options=spread 1.5,generator share 0.25"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    more = _run([*command[:-1], "--options=spread 1.5,generator share 0.25"], capsys)
     assert more.returncode == 0, more.stderr[-2000:]
     assert "dollar-gds-w2-f0: generator share 0.25\n" in more.stdout  # only the missing option measured
     extended = json.loads((fold / "options.json").read_text())["study"]
@@ -151,7 +172,7 @@ def test_augmentation_options_add_rows_to_a_trained_fold_and_resume(tmp_path, sh
     (fold / "options.json").write_text(json.dumps({**json.loads((fold / "options.json").read_text()), "study": {
         **extended, "rows": [{**r, "errors": [0.5] * len(r["errors"])} if r["added"] == "gpsr" else r
                              for r in extended["rows"]]}}))
-    stale = subprocess.run([*command[:-1], "--options=spread 2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    stale = _run([*command[:-1], "--options=spread 2"], capsys)
     assert stale.returncode == 1 and "its rows differ from a new measurement of the same seeds" in stale.stderr
     flags = command[3:]  # the refusals, in this process
     assert "no finished fold matching 'jk2017-kinect-*'" in _refusal("augmentation_options",
@@ -308,19 +329,19 @@ def _vetted_options_keep_what_the_seen_writers_1nn_puts_in_class(options, state,
                               4, 2)[2].sum()) > 0  # the stricter margin leaves a fill to tell apart
 
 
-def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tmp_path, shared_data):
+def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tmp_path, shared_data, capsys):
     """The study --metrics runs on a checkpoint of two writers, one more row per option for both recognisers, the
     table of differences from the chain printed; options measured before are kept, the missing ones added."""
     logs = tmp_path / "logs"
     flags = ["--classes=arrow,star", "--resample-n=12", "--batch-size=16", "--use-tensorboard=0", "--epochs=1",
              "--vis-frequency=0", "--subjects=s02,s03", f"--datapath={shared_data}", f"--logdir={logs}"]
-    assert subprocess.run([sys.executable, "main.py", *flags], cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+    assert _run([sys.executable, "main.py", *flags], capsys).returncode == 0
     path = next(logs.glob("*/checkpoints/checkpoint-best.pt"))
     name = path.parent.parent.name  # a run's checkpoints/ is named for its run
     out = tmp_path / "out"
     command = [sys.executable, "-m", "benchmarks.checkpoint_options", str(path), f"--out={out}", "--counts=4",
                f"--datapath={shared_data}", "--learned-steps=5", "--options=chain + generator share 0"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = _run(command, capsys)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((out / f"{name}.json").read_text())
     for part in (result["study"], result["study"]["learned"]):
@@ -337,10 +358,10 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     mark = " ▼" if diff.mean() + se2 < 0 else " ▲" if diff.mean() - se2 > 0 else ""
     assert (f"| GRU | 3 | {sum(chain) / 3:.3f} | {diff.mean():+.4f} ± {se2:.4f}{mark} ({(diff < 0).sum()}/"
             f"{(diff > 0).sum()}) | n/a | n/a |") in done.stdout  # the redraw's column comes next, the shares are n/a
-    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    again = _run(command, capsys)
     assert again.returncode == 0 and f"{name}:" not in again.stdout  # measured once
-    more = subprocess.run([*command[:-1], "--options=chain + generator share 0,½ chain + ½ generator → chain,"
-                           "chain + generator share 0.5"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    more = _run([*command[:-1], "--options=chain + generator share 0,½ chain + ½ generator → chain,"
+                 "chain + generator share 0.5"], capsys)
     assert more.returncode == 0
     assert f"{name}: ½ chain + ½ generator → chain, chain + generator share 0.5\n" in more.stdout
     extended = json.loads((out / f"{name}.json").read_text())
@@ -352,12 +373,11 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
     line = next(line for line in more.stdout.splitlines() if line.startswith(f"| {name} | Protractor | 5 |"))
     assert line.split(" | ")[5].startswith(f"{diff.mean():+.4f} ± {2 * diff.std(ddof=1) / np.sqrt(5):.4f}")
     assert line.split(" | ")[6] == "n/a"  # share 0.25 not measured
-    summary = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary",
-                              str(out / f"{name}.json")], cwd=ROOT, capture_output=True, text=True)
+    summary = _run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary", str(out / f"{name}.json")],
+                   capsys)
     assert summary.returncode == 0 and line in summary.stdout.splitlines()  # the table again, from the file
-    versus = subprocess.run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary", "--versus",
-                             "½ chain + ½ generator → chain", str(out / f"{name}.json")], cwd=ROOT, capture_output=True,
-                            text=True)
+    versus = _run([sys.executable, "-m", "benchmarks.checkpoint_options", "--summary", "--versus",
+                   "½ chain + ½ generator → chain", str(out / f"{name}.json")], capsys)
     assert versus.returncode == 0 and "| ½ chain + ½ generator → chain − chain, second draws |" in versus.stdout
     diff = np.subtract(errors["½ chain + ½ generator → chain"], errors["chain + generator share 0"])
     wider = next(line for line in versus.stdout.splitlines() if line.startswith(f"| {name} | Protractor | 5 |"))
@@ -378,8 +398,7 @@ def test_checkpoint_options_measure_a_checkpoints_held_out_writers_and_resume(tm
                           ([*flags, "--counts=8"], "measured at --counts=4; ask for those, or give another --out"),
                           ([str(path)], "give --options and --out (or --summary with result files)")):
         assert message in _refusal("checkpoint_options", argv)
-    alone = subprocess.run([*command[:-1], "--options=vetted generator 1", "--seeds=3", "--learned-seeds=0"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+    alone = _run([*command[:-1], "--options=vetted generator 1", "--seeds=3", "--learned-seeds=0"], capsys)
     assert alone.returncode == 0, alone.stderr[-2000:]
     one_nn = json.loads((out / f"{name}-seeds-3-learned-0.json").read_text())["study"]
     assert one_nn["learned"] is None and "GRU" not in alone.stdout  # the 1-NN recogniser alone
@@ -449,7 +468,7 @@ def test_interleave_alternates_the_two_sets_within_each_class():
     assert merged.shape == (2, 3, 2) and merged[0, :, 0].tolist() == [0.0, 0.5, 1.0]
 
 
-def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_data):
+def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_data, capsys):
     """--variant trains a generator per fold with the fold's flags plus its own, and adds its rows, named for it."""
     from deepnag import checkpoint
 
@@ -462,8 +481,7 @@ def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_
     base = [sys.executable, "-m", "benchmarks.augmentation_options", f"--out={tmp_path}", f"--datapath={shared_data}"]
 
     def run(name, flags, options):
-        return subprocess.run([*base, f"--variant={name}", f"--variant-flags={flags}", f"--options={options}"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+        return _run([*base, f"--variant={name}", f"--variant-flags={flags}", f"--options={options}"], capsys)
 
     first = run("weighted", "--diversity-weight=3", "generator share 0.25")
     assert first.returncode == 0, first.stderr[-2000:]
@@ -485,7 +503,7 @@ def test_augmentation_options_train_and_measure_a_variant_once(tmp_path, shared_
         in other.stderr
     missing = run("seeded", "--seed=7", "ensemble with nowhere")
     assert missing.returncode == 1 and "ensemble with nowhere:" in missing.stderr and "no trained generator" in missing.stderr
-    alone = subprocess.run([*base, "--variant=seeded"], cwd=ROOT, capture_output=True, text=True)
+    alone = _run([*base, "--variant=seeded"], capsys)
     assert alone.returncode == 1 and "--variant NAME" in alone.stderr and "--variant-flags FLAGS go together" in alone.stderr
     _an_ensemble_takes_half_of_each_class_from_each_generator(fold)
 
