@@ -40,7 +40,7 @@ class Action:
     called: str  # the action as errors name it: "--evaluate", "training"
     help: str
     accepts: tuple[str, ...]  # flags it takes besides its own
-    may_differ: tuple[str, ...] | None = None  # on a checkpoint: flags that may differ from its settings
+    may_differ: tuple[str, ...] | None = None  # on a checkpoint (generate's: when given one): flags that may differ
     needs: tuple[tuple[str, str], ...] = ()  # flags it cannot run without, each with what to give
 
 
@@ -49,6 +49,9 @@ EVALUATE_MAY_DIFFER = ("evaluate", "output", "show", "datapath", "download_url",
 RESUME_MAY_DIFFER = ("resume", "fresh_critic", "epochs", "time_limit", "eval_every", "vis_frequency",
                      "checkpoint_frequency", "restart_every", "use_tensorboard", *MACHINE, "datapath", "download_url",
                      "logdir", "skip_nonfinite", "amp")
+GENERATE_MAY_DIFFER = ("generate", *FLAG_GROUPS["output and measurements"], *FLAG_GROUPS["samples to write"],
+                       "datapath", "download_url", *MACHINE, "seed", "logdir", "classes")
+"""--generate on a checkpoint: --classes picks among its classes (its generator's samples only)."""
 
 ACTIONS: Mapping[str, Action] = {a.name: a for a in (
     Action("evaluate", "evaluate", "--evaluate",
@@ -58,7 +61,7 @@ ACTIONS: Mapping[str, Action] = {a.name: a for a in (
            "directory", (*RUN_SETTINGS, "fresh_critic"), RESUME_MAY_DIFFER),
     Action("generate", "generate", "--generate",
            "write synthetic samples to --output: a checkpoint's, or a --synthesizer's", (*RUN_SETTINGS,
-           *FLAG_GROUPS["output and measurements"], *FLAG_GROUPS["samples to write"]),
+           *FLAG_GROUPS["output and measurements"], *FLAG_GROUPS["samples to write"]), GENERATE_MAY_DIFFER,
            needs=(("output", "PATH (samples go to PATH.npz)"),)),
     Action("realism_study", "realism_study", "--realism-study",
            "serve a HYPE∞ study in the browser: people tell real gestures from generated ones of each checkpoint",

@@ -133,8 +133,8 @@ def _takers(fields: Sequence[str]) -> str:
         return text
     changes = [f"{a.name}: {', '.join(flag(f) for f in fields if f in a.may_differ)}" for a in takers
                if a.may_differ is not None and set(fields) & set(a.may_differ)]
-    return (f"{text}; resume and evaluate read them from the checkpoint (a flag given must agree with it), "
-            f"except what they may change ({'; '.join(changes) or 'none here'})")
+    return (f"{text}; an action on a checkpoint reads them from it (a flag given must agree with it), "
+            f"except what it may change ({'; '.join(changes) or 'none here'})")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:

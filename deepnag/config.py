@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from deepnag import flag_types as ft
 from deepnag.flag_types import DOLLAR_GDS_SPEEDS, DURATION_UNITS, MMG_DEVICES
@@ -247,4 +247,15 @@ def flag_or_saved(config: Config, explicit: set[str], saved: Config, name: str) 
     return getattr(config if name in explicit else saved, name)
 
 
-__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "MMG_DEVICES", "DEFAULT_EPOCHS", "DEVICES", "flag_or_saved", "flag_text"]
+def conflict(config: Config, explicit: set[str], saved: Config, may_differ: Sequence[str], source: str,
+             called: str) -> str | None:
+    """Why the flags given to an action on a checkpoint conflict with it (None: they do not): the first flag given,
+    outside those the action `may_differ` on, whose value is not the checkpoint's."""
+    for name in sorted(explicit - set(may_differ)):
+        if getattr(config, name) != getattr(saved, name):
+            return (f"--{name.replace('_', '-')}={flag_text(getattr(config, name))} conflicts with {source}, which "
+                    f"holds {flag_text(getattr(saved, name))}; {called} takes model and data set from the checkpoint")
+    return None
+
+
+__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "MMG_DEVICES", "DEFAULT_EPOCHS", "DEVICES", "conflict", "flag_or_saved", "flag_text"]

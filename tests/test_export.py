@@ -48,6 +48,18 @@ def test_generation_is_seeded(trained, tmp_path):
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
+def test_classes_picks_some_of_the_checkpoints_classes_in_the_order_given(trained, tmp_path):
+    assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'stars'}", "--num-per-class=3",
+                      "--classes=star", "--format=native"]) == 0
+    archive = np.load(tmp_path / "stars.npz", allow_pickle=False)
+    assert archive["labels"].tolist() == [1, 1, 1] and archive["class_names"].tolist() == ["arrow", "star"]
+    assert archive["samples"].shape == (3, 12, 2)
+    assert sorted(p.name for p in (tmp_path / "stars").rglob("*.xml")) == ["star01.xml", "star02.xml", "star03.xml"]
+    assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'both'}", "--num-per-class=2",
+                      "--classes=star,arrow"]) == 0
+    assert np.load(tmp_path / "both.npz")["labels"].tolist() == [1, 1, 0, 0]
+
+
 def test_native_dollar_gds_xml_loads_with_the_loader(trained, tmp_path):
     assert main.main([f"--generate={trained['dollar-gds']}", f"--output={tmp_path / 'synth'}", "--num-per-class=4", "--format=native"]) == 0
     raw = dollar_gds.load(tmp_path / "synth")
@@ -82,7 +94,18 @@ def test_native_jk2017_text_loads_with_the_loader(trained, tmp_path, dataset, fi
     (["--generate={dollar}", "--output={tmp}/no/such/x"], r"folder .*such does not exist"),
     (["--generate={tmp}/missing.pt", "--output={tmp}/x"], r"missing\.pt does not exist"),
     (["--generate={dollar}", "--output={tmp}/x", "--num-per-class=0"], r"--num-per-class must be at least 1"),
-], ids=["output-folder", "checkpoint", "count"])
+    (["--generate={dollar}", "--output={tmp}/x", "--classes=star,heart"],
+     r"^error: unknown class\(es\) heart in --classes; .*checkpoint-final\.pt generates arrow, star$"),
+    (["--generate={dollar}", "--output={tmp}/x", "--max-per-class=3"],
+     r"^error: --max-per-class=3 conflicts with .*checkpoint-final\.pt, which holds 12; --generate takes model and data "
+     r"set from the checkpoint$"),
+    (["--generate={dollar}", "--output={tmp}/x", "--synthesizer=gpsr", "--classes=star"],
+     r"^error: --classes picks the classes of a checkpoint's own samples \(--synthesizer=generator\); "
+     r"--synthesizer=gpsr takes every class .*checkpoint-final\.pt trained on: leave out --classes$"),
+    (["--generate={dollar}", "--output={tmp}/x", "--classes=star", "--metrics"],
+     r"^error: --metrics measures a set of every class against the real samples of every class: leave out --classes, "
+     r"or --metrics$"),
+], ids=["output-folder", "checkpoint", "count", "unknown-class", "data-flag", "classes-of-gpsr", "classes-metrics"])
 def test_generate_bad_inputs(trained, tmp_path, capsys, argv, message):
     import re
 

@@ -175,7 +175,7 @@ def load_data(dataset: str, datapath: str, *, resample_n: int = 64, **selection)
 def training_raw_for(config: "Config", datapath: str | None = None) -> RawGestures:
     """The raw training set a configuration describes (optionally from another `datapath`)."""
     return training_raw(config.dataset, datapath or config.datapath, speeds=config.speeds, mmg_device=config.mmg_device,
-                        classes=config.classes,                         max_per_class=config.max_per_class, download_url=config.download_url,
+                        classes=config.classes, max_per_class=config.max_per_class, download_url=config.download_url,
                         subject_pattern=config.subject_pattern, subjects=config.subjects,
                         holdout_subjects=config.holdout_subjects, train_subject_count=config.train_subject_count,
                         seed=config.seed)

@@ -18,7 +18,7 @@ import torch
 from deepnag import checkpoint, visualize
 from deepnag.actions import ACTIONS
 from deepnag.atomic import writable_folder
-from deepnag.config import Config, flag_or_saved, flag_text
+from deepnag.config import Config, conflict, flag_or_saved
 from deepnag.data.batches import GestureData, load_data_for
 from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data
 from deepnag.errors import UserError
@@ -31,17 +31,13 @@ log = logging.getLogger(__name__)
 
 GENERATED_PER_CLASS = 16  # the reference's 2D grid rows (METHOD.md §6)
 ANIMATED_PER_CLASS = 5  # the reference's 3D animations (METHOD.md §6)
-# Flags that make sense with --evaluate; any other explicit flag must agree with the checkpoint.
 EVALUATE_FLAGS = ACTIONS["evaluate"].may_differ or ()
+"""Flags that make sense with --evaluate; any other explicit flag must agree with the checkpoint."""
 
 
 def _check_flags(config: Config, explicit: set[str], saved: Config, source: str) -> None:
-    for name in sorted(explicit - set(EVALUATE_FLAGS)):
-        if getattr(config, name) != getattr(saved, name):
-            raise UserError(
-                f"--{name.replace('_', '-')}={flag_text(getattr(config, name))} conflicts with {source}, "
-                f"which holds {flag_text(getattr(saved, name))}; --evaluate takes model and data set from the checkpoint"
-            )
+    if why := conflict(config, explicit, saved, EVALUATE_FLAGS, source, "--evaluate"):
+        raise UserError(why)
 
 
 def _output_folder(config: Config, source: Path, model: str) -> Path:

@@ -25,8 +25,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from deepnag import checkpoint
+from deepnag.actions import ACTIONS
 from deepnag.atomic import atomic_write, cannot_write, writable_folder
-from deepnag.config import Config, flag_or_saved
+from deepnag.config import Config, conflict, flag_or_saved
 from deepnag.data import RawGestures, native_file
 from deepnag.data.batches import training_raw_for
 from deepnag.errors import UserError
@@ -148,21 +149,50 @@ def generate_command(config: Config, explicit: set[str]) -> Generated:
     output = npz_path(config.output)
     _check_output(output)
     state = _checkpoint_of(config, explicit)
-    saved = checkpoint.config_of(state)
+    saved = _agreed(config, explicit, state)
     seed = flag_or_saved(config, explicit, saved, "seed")
+    class_names = list(state["class_names"])
+    chosen = _chosen_classes(config, explicit, class_names)
     device = resolve_device(config.device)
     generator = load_generator(state, str(source), device)
-    samples, labels = generate_per_class(state, generator, config.num_per_class, seed)
-    class_names = list(state["class_names"])
+    samples, labels = generate_per_class(state, generator, config.num_per_class, seed, classes=chosen)
     written = _write(output, config, saved.dataset, samples, labels, class_names)
     for path in written:
         log.info("wrote %s (%d samples, %d per class)", path, len(samples), config.num_per_class)
     return Generated(written, output, state, generator, samples, labels)
 
 
+def _agreed(config: Config, explicit: set[str], state: dict) -> Config:
+    """The --generate checkpoint's configuration, once the flags given agree with it (but those --generate may change)."""
+    saved = checkpoint.config_of(state)
+    if why := conflict(config, explicit, saved, ACTIONS["generate"].may_differ or (), config.generate, "--generate"):
+        raise UserError(why)
+    return saved
+
+
+def _chosen_classes(config: Config, explicit: set[str], class_names: Sequence[str]) -> list[int] | None:
+    """The checkpoint's classes --classes picks, as indices (None: every class); an unknown name is a one-line error."""
+    if "classes" not in explicit or not config.classes:
+        return None
+    if unknown := [name for name in config.classes if name not in class_names]:
+        raise UserError(f"unknown class(es) {', '.join(unknown)} in --classes; {config.generate} generates "
+                        f"{', '.join(class_names)}")
+    chosen = [list(class_names).index(name) for name in dict.fromkeys(config.classes)]
+    if config.metrics and chosen != list(range(len(class_names))):
+        raise UserError("--metrics measures a set of every class against the real samples of every class: "
+                        "leave out --classes, or --metrics")
+    return chosen
+
+
 def _training_raw_of(state: dict, config: Config, explicit: set[str]) -> tuple[Config, RawGestures]:
-    """The real samples the --generate checkpoint trained on (its data flags; --datapath given wins), and its config."""
-    source = dataclasses.replace(checkpoint.config_of(state), download_url=config.download_url or None)
+    """The real samples the --generate checkpoint trained on (its data flags; --datapath given wins), and its config;
+    --classes, which picks among a generator's own samples, is refused here."""
+    saved = _agreed(config, explicit, state)
+    if "classes" in explicit and list(config.classes) != list(saved.classes):
+        raise UserError(f"--classes picks the classes of a checkpoint's own samples (--synthesizer=generator); "
+                        f"--synthesizer={config.synthesizer} takes every class {config.generate} trained on: "
+                        "leave out --classes")
+    source = dataclasses.replace(saved, download_url=config.download_url or None)
     raw = training_raw_for(source, config.datapath if "datapath" in explicit else None)
     if list(raw.class_names) != list(state["class_names"]):
         raise UserError(f"the {source.dataset} data found has other classes than {config.generate}; "

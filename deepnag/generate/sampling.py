@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -58,8 +58,10 @@ def generate_in_units(generator: Generator, normalizer: MinMaxNormalizer, labels
 
 
 def generate_per_class(state: dict[str, Any], generator: Generator, per_class: int, seed: int,
-                       spread: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """`per_class` samples of every class in the data's units: (C·K, n, D) float32 and labels (C·K,) int64."""
-    labels = torch.arange(len(state["class_names"])).repeat_interleave(per_class)
+                       spread: float = 1.0, classes: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`per_class` samples of every class (or of `classes`, indices into the checkpoint's) in the data's units:
+    (C·K, n, D) float32 and labels (C·K,) int64."""
+    chosen = torch.arange(len(state["class_names"])) if classes is None else torch.as_tensor(classes, dtype=torch.int64)
+    labels = chosen.repeat_interleave(per_class)
     samples = generate_in_units(generator, normalizer_from(state), labels, int(state["seq_len"]), seed, spread)
     return samples, labels.numpy().astype(np.int64)
