@@ -585,3 +585,26 @@ def test_the_realism_benchmark_loads_each_shipped_generator_once_and_samples_eve
         assert len(first) == 2 * len(real.class_names) and first[0].shape[1] == real.sequences[0].shape[1], name
         np.testing.assert_array_equal(first[0], sample(2, 5)[0])
     assert len(loaded) == len(realism.models("jk2017-leap"))  # sampling loaded nothing more
+
+
+def test_drawing_orders_code_each_stroke_by_its_turn_or_its_direction_on_screen(shared_data, tmp_path, capsys):
+    from benchmarks import mmg_drawing_orders as orders
+
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0.1]], dtype=float)  # right, down, left, up on screen (y down)
+    assert orders.stroke_code(square) == "cw" and orders.stroke_code(square[::-1]) == "ccw"
+    assert orders.stroke_code(np.array([[3.0, 4.0], [3.0, 4.0]])) == orders.stroke_code(np.array([[3.0, 4.0]])) == "dot"
+    lines = {"E": [[0, 0], [10, 1]], "S": [[0, 0], [1, 10]], "W": [[10, 0], [0, 1]], "N": [[0, 10], [1, 0]]}
+    assert {code: orders.stroke_code(np.array(points, dtype=float)) for code, points in lines.items()} == {
+        code: code for code in lines}
+    two = np.array([[0, 0, 1], [10, 0, 1], [0, 0, 0], [0, 10, 1]], dtype=float)  # pen state 0: a new stroke starts
+    assert orders.drawing_order(two) == "E S"
+    assert orders.rank_correlation(np.arange(5.0), np.arange(5.0) ** 2) == pytest.approx(1.0)
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"tstr_accuracy_per_class": [i / 16 for i in range(16)]}))
+    result = orders.main([f"--datapath={shared_data}", f"--metrics={metrics}", f"--out={tmp_path / 'out.json'}"])
+    assert json.loads((tmp_path / "out.json").read_text()) == result
+    line = next(r for r in result["classes"] if r["class"] == "line")
+    assert line["samples"] >= sum(count for _, count in line["most_common"]) and line["orders"] >= len(line["most_common"])
+    assert line["most_common"][0][0] == "E" and line["top_share"] > 0.9 and line["tstr"] == 12 / 16
+    assert sum(r["samples"] for r in result["classes"]) == 3043
+    assert "| line | " in capsys.readouterr().out and -1 <= result["rank_correlation"] <= 1
