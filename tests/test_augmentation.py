@@ -16,7 +16,7 @@ from deepnag.generate import vetting
 from deepnag.recognition import gru_recognizer
 from deepnag.recognition.dollar_p import DollarP
 from deepnag.recognition.gru_recognizer import GRURecognizer
-from deepnag.recognition.recognizers import recognizer_for
+from deepnag.recognition.recognizers import Protractor, recognizer_for
 
 STEPS = 40
 """Optimiser steps of the learned recogniser in these tests: what is checked is bookkeeping, not accuracy."""
@@ -301,3 +301,19 @@ def test_the_etas_paces_are_per_pair_and_the_bounded_one_is_timed_on_a_few_rows(
     assert block.shape == (9, 4) and order.tolist() == [0, 1, 2, 3] and unbounded > 0 and bounded > 0
     assert [call[:2] for call in calls] == [(9, 4), (5, 4)] and calls[0][2] is None
     np.testing.assert_array_equal(calls[1][2], block[[0, 2, 4, 6, 8]].min(axis=1))
+
+
+def test_an_exact_recognisers_bounded_pace_is_its_unbounded_one_without_a_second_timing(monkeypatch):
+    """Protractor's bounded distances are its exact ones: the real block is computed once and both paces agree."""
+    calls = []
+    original = Protractor.distance_matrix
+
+    def recorded(self, queries, templates, bounds=None):
+        calls.append(bounds)
+        return original(self, queries, templates, bounds)
+
+    monkeypatch.setattr(Protractor, "distance_matrix", recorded)
+    rng = np.random.default_rng(0)
+    test, seen = [rng.random((12, 2)) for _ in range(6)], [rng.random((12, 2)) for _ in range(3)]
+    (block, _, _), (unbounded, bounded) = augmentation._timed_real_block(Protractor(), test, seen, np.arange(3))
+    assert block.shape == (6, 3) and calls == [None] and unbounded == bounded > 0

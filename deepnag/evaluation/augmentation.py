@@ -252,11 +252,13 @@ def _fitted(seeds: list[int], learned: bool, learned_seeds: int | None, learned_
 def _timed_real_block(nearest: NearestNeighbour, test: Sequence[np.ndarray], seen: Sequence[np.ndarray],
                       seen_labels: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[float, float]]:
     """The test samples' distances to the seen ones as a template block, and the seconds a pair took (the ETA's paces):
-    unbounded, and bounded by each row's nearest, as the pools' distances are, timed on up to `PACE_ROWS` rows."""
+    unbounded, and bounded by each row's nearest, as the pools' distances are, timed on up to `PACE_ROWS` rows (for a
+    recogniser that cuts bounded distances short; the others' two paces are one)."""
     started = time.perf_counter()
     distances = nearest.distance_matrix(test, seen)
     unbounded = (time.perf_counter() - started) / max(1, distances.size)
-    if not distances.size:
+    exact = type(nearest).bounded_distances is NearestNeighbour.bounded_distances
+    if not distances.size or exact:  # an exact recogniser's bounded pace is its unbounded one: no second timing
         return (distances, seen_labels, np.arange(len(seen))), (unbounded, unbounded)
     probe = np.unique(np.linspace(0, len(test) - 1, min(len(test), PACE_ROWS)).round().astype(np.int64))
     started = time.perf_counter()
