@@ -535,3 +535,36 @@ def test_resuming_an_older_checkpoint_than_the_runs_final_one_warns(tmp_path, sh
     assert [r.getMessage() for r in caplog.records if "newer than" in r.getMessage()] == [
         f"{final} beside it holds epoch 2, newer than this checkpoint's 1: resume that one to go on from where the run "
         "ended"]
+
+
+def test_retarget_puts_a_schedule_where_one_at_the_new_rate_would_be():
+    """--lr on resume, mid-way through a warm-up: the rate goes on as if the run had had the new --lr from the start."""
+    from deepnag.train.methods import Optimisation
+
+    def schedule(lr: float) -> tuple[Optimisation, torch.optim.Optimizer]:
+        net = torch.nn.Linear(2, 2)
+        optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+        config = parse_args([f"--lr={lr}", "--lr-warmup=5"])[0]
+        return Optimisation(config, net, {"generator": optimizer}), optimizer
+
+    old, old_optimizer = schedule(3e-3)
+    new, new_optimizer = schedule(1e-3)
+    for steps in (2, 5):  # two steps in (warming up), then past the warm-up
+        for _ in range(2 if steps == 2 else 3):
+            for optimisation, optimizer in ((old, old_optimizer), (new, new_optimizer)):
+                optimizer.step()  # (no gradients: the weights stay; the schedule's order is kept)
+                optimisation.stepped("generator")
+        if steps == 2:
+            assert old_optimizer.param_groups[0]["lr"] == pytest.approx(3 * new_optimizer.param_groups[0]["lr"])
+            old.retarget(1e-3)
+        assert old_optimizer.param_groups[0]["lr"] == pytest.approx(new_optimizer.param_groups[0]["lr"], rel=1e-12)
+    assert old_optimizer.param_groups[0]["lr"] == pytest.approx(1e-3, rel=1e-12)
+
+
+def test_resume_with_a_new_lr_goes_on_at_it_and_records_it(tmp_path, shared_data):
+    first = _train(tmp_path, shared_data, *DOLLAR, "--recipe=fast", "--lr-warmup=2", "--epochs=2")
+    assert main.main([f"--resume={first / 'checkpoints' / 'checkpoint-final.pt'}", "--epochs=3", "--lr=5e-4"]) == 0
+    state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
+    assert state["epoch"] == 3 and state["config"]["lr"] == 5e-4
+    assert [g["lr"] for g in state["optimizers"]["generator"]["param_groups"]] == [pytest.approx(5e-4, rel=1e-12)]
+    assert "the learning rate goes on at --lr=0.0005 (the run's was 0.003)" in (first / "logs" / "train.log").read_text()

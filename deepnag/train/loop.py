@@ -224,6 +224,10 @@ class Trainer:
             optimizer.load_state_dict(state["optimizers"][name])
         if "optimisation" in state:  # (absent from checkpoints older than --recipe: no schedule to continue)
             self.method.optimisation.load_state_dict(state["optimisation"])
+        saved_lr = checkpoint.config_of(state).lr
+        if self.config.lr != saved_lr:
+            self.method.optimisation.retarget(self.config.lr)
+            log.info("the learning rate goes on at --lr=%g (the run's was %g)", self.config.lr, saved_lr)
         rng = dict(state["rng"])
         per_rank = rng.pop("latent_ranks", None)
         if self.context.enabled:

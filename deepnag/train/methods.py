@@ -107,6 +107,14 @@ class Optimisation:
         if self.average is not None:
             self.average.updates = int(state["average_updates"])
 
+    def retarget(self, lr: float) -> None:
+        """--lr given to --resume: every optimiser's target rate becomes `lr`, its current one scaled alike (a warm-up
+        under way goes on towards the new rate), e.g. to go on at a lower rate once the loss has levelled off."""
+        for schedule in self.schedules.values():
+            for i, group in enumerate(schedule.optimizer.param_groups):
+                group["lr"] *= lr / schedule.base_lrs[i]
+                group["initial_lr"] = schedule.base_lrs[i] = lr
+
 
 class NonFiniteError(Exception):
     """A loss or gradient became NaN or infinite at `step` (1-based, within the epoch)."""
