@@ -55,6 +55,24 @@ def training_command(config: Config) -> str:
     return "python main.py " + " ".join(flags)
 
 
+def lr_changes(log: Path, epoch: int) -> list[tuple[int, float, float]]:
+    """The learning-rate changes of `--resume --lr` up to `epoch`, from the run's log: (from epoch, new, old)."""
+    if not log.is_file():
+        return []
+    found = re.finditer(r"from epoch (\d+) the learning rate goes on at --lr=(\S+) \(the run's was (\S+)\)",
+                        log.read_text())
+    return [(int(m.group(1)), float(m.group(2)), float(m.group(3))) for m in found if int(m.group(1)) <= epoch]
+
+
+def command_line(config: Config, changes: list[tuple[int, float, float]]) -> str:
+    """The card's command: the run's first one, then its resumes (and where one changed the learning rate)."""
+    if not changes:
+        return f"`{training_command(config)}` (then `--resume` across sessions)"
+    first = training_command(dataclasses.replace(config, lr=changes[0][2]))
+    later = ", ".join(f"from epoch {start} `--lr={lr:g}`" for start, lr, _ in changes)
+    return f"`{first}` (then `--resume` across sessions; {later})"
+
+
 def wall_clock_hours(log: Path, epoch: int) -> float | None:
     """Training hours up to `epoch`, summed from the per-epoch durations in the run's log."""
     if not log.is_file():
@@ -168,7 +186,8 @@ def main_(argv: list[str] | None = None) -> None:
         raise SystemExit(code)
     metrics = json.loads((evaluation / "metrics.json").read_text())
     rows = record(history_path, int(state["epoch"]), metrics, args.num_per_class)
-    hours = wall_clock_hours(args.checkpoint.resolve().parent.parent / "logs" / "train.log", state["epoch"])
+    log = args.checkpoint.resolve().parent.parent / "logs" / "train.log"
+    hours = wall_clock_hours(log, state["epoch"])
     if hours is not None:
         hours += args.prior_hours
     from deepnag.evaluation.report import table
@@ -183,7 +202,7 @@ Trained with this project's own code.
 
 | | |
 |---|---|
-| command | `{training_command(config)}` (then `--resume` across sessions) |
+| command | {command_line(config, lr_changes(log, state['epoch']))} |
 | epochs | {state['epoch']} of {config.num_epochs}{" (the reference's)" if config.epochs is None else f" (`--epochs`; the reference's: {Config(model=config.model).num_epochs})"}, best epoch-mean loss {state['best_loss']:.4f} |
 | wall-clock | {f'{hours:.1f} h' if hours is not None else 'unknown'} of training |
 | machine | {args.machine} |

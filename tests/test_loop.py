@@ -567,4 +567,4 @@ def test_resume_with_a_new_lr_goes_on_at_it_and_records_it(tmp_path, shared_data
     state = torch.load(first / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert state["epoch"] == 3 and state["config"]["lr"] == 5e-4
     assert [g["lr"] for g in state["optimizers"]["generator"]["param_groups"]] == [pytest.approx(5e-4, rel=1e-12)]
-    assert "the learning rate goes on at --lr=0.0005 (the run's was 0.003)" in (first / "logs" / "train.log").read_text()
+    assert "from epoch 3 the learning rate goes on at --lr=0.0005 (the run's was 0.003)" in (first / "logs" / "train.log").read_text()

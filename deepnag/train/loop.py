@@ -227,7 +227,8 @@ class Trainer:
         saved_lr = checkpoint.config_of(state).lr
         if self.config.lr != saved_lr:
             self.method.optimisation.retarget(self.config.lr)
-            log.info("the learning rate goes on at --lr=%g (the run's was %g)", self.config.lr, saved_lr)
+            log.info("from epoch %d the learning rate goes on at --lr=%g (the run's was %g)", self.epoch + 1,
+                     self.config.lr, saved_lr)
         rng = dict(state["rng"])
         per_rank = rng.pop("latent_ranks", None)
         if self.context.enabled:
