@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from deepnag import flag_types as ft
-from deepnag.flag_types import DOLLAR_GDS_SPEEDS, DURATION_UNITS, MMG_DEVICES
+from deepnag.flag_types import DOLLAR_GDS_SPEEDS, DURATION_UNITS, MMG_DEVICES, STROKE_ORDERS
 
 MODELS = ("DeepNAG", "DeepGAN")
 DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "mmg", "folder")
@@ -103,6 +103,10 @@ class Config:
                                 "every training sample beside it, drawn once with --seed: a generator of a wider "
                                 "distribution than its few writers (0: none, the reference's)", DATA,
                                 type=ft.non_negative_int("--chain-variants"), metavar="K")
+    stroke_order: str = _flag("drawn", "multistroke pen data (mmg): train on the strokes as drawn, or canonical: each "
+                              "stroke from its upper-left end (a closed one clockwise), the strokes sorted by where "
+                              "they start, so a class drawn in several orders is one shape to learn; the generator "
+                              "then draws that order", DATA, type=ft.choice("--stroke-order", STROKE_ORDERS))
     seed: int = _flag(1234, "random seed; -1 draws a random one", MODEL, type=int)
     latent_dim: int = _flag(32, "size of the latent noise per time step", MODEL, type=ft.positive_int("--latent-dim"))
     gamma: float = _flag(0.1, "soft-DTW smoothing (gamma) of the loss; the reference uses 0.1", MODEL,
@@ -258,4 +262,4 @@ def conflict(config: Config, explicit: set[str], saved: Config, may_differ: Sequ
     return None
 
 
-__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "MMG_DEVICES", "DEFAULT_EPOCHS", "DEVICES", "conflict", "flag_or_saved", "flag_text"]
+__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "MMG_DEVICES", "STROKE_ORDERS", "DEFAULT_EPOCHS", "DEVICES", "conflict", "flag_or_saved", "flag_text"]

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 DOLLAR_GDS_SPEEDS = ("slow", "medium", "fast")
 MMG_DEVICES = ("pen", "finger", "both")
+STROKE_ORDERS = ("drawn", "canonical")
+"""--stroke-order: multistroke pen samples as written, or in one canonical order and direction."""
 
 
 def int_at_least(name: str, minimum: int):

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Iterator, NamedTuple
 import numpy as np
 import torch
 
-from deepnag.data import RawGestures, chain, load_raw
-from deepnag.data.preprocessing import MinMaxNormalizer, normalised
+from deepnag.data import RawGestures, chain, load_raw, stroke_order
+from deepnag.data.preprocessing import MinMaxNormalizer, is_pen_data, normalised
 from deepnag.data.subjects import training_set
 from deepnag.errors import UserError
 
@@ -201,16 +201,28 @@ def with_chain_variants(raw: RawGestures, k: int, seed: int) -> RawGestures:
                        raw.class_names, raw.display_names, raw.subjects + tuple(np.repeat(np.asarray(raw.subjects), k).tolist()))
 
 
+def in_stroke_order(raw: RawGestures, order: str) -> RawGestures:
+    """`raw` with its strokes as `--stroke-order` says: as drawn, or each sample `stroke_order.canonical`."""
+    if order == "drawn":
+        return raw
+    if not is_pen_data(raw.sequences):
+        raise UserError(f"--stroke-order={order} needs multistroke pen samples (x, y and a pen state of 0 and 1, "
+                        "as --dataset=mmg has); these have none: leave the flag out")
+    return RawGestures(tuple(stroke_order.canonical(s) for s in raw.sequences), raw.labels, raw.class_names,
+                       raw.display_names, raw.subjects)
+
+
 def real_part(data: GestureData, config: "Config") -> GestureData:
     """The real samples of a run's training data (without its `--chain-variants`), in the same normalised units."""
     if not config.chain_variants:
         return data
-    real = GestureData.from_raw(training_raw_for(config), config.resample_n, data.normalizer)
+    real = GestureData.from_raw(in_stroke_order(training_raw_for(config), config.stroke_order), config.resample_n,
+                                data.normalizer)
     return real.to(data.samples.device)
 
 
 def training_data_for(config: "Config") -> GestureData:
     """What a run trains on: the real training samples and their `--chain-variants`, normalised together (so the
     normaliser covers the variants' wider range)."""
-    raw = with_chain_variants(training_raw_for(config), config.chain_variants, config.seed)
-    return GestureData.from_raw(raw, config.resample_n)
+    raw = in_stroke_order(training_raw_for(config), config.stroke_order)
+    return GestureData.from_raw(with_chain_variants(raw, config.chain_variants, config.seed), config.resample_n)
