@@ -77,6 +77,7 @@ def test_the_flag_is_refused_for_single_stroke_data_and_for_samples_without_a_pe
     with pytest.raises(UserError, match=r"unknown --stroke-order 'sorted'; known: drawn, canonical"):
         parse_args(["--dataset=mmg", "--stroke-order=sorted"])
     assert parse_args(["--dataset=mmg", "--stroke-order=canonical"])[0].stroke_order == "canonical"
+    assert parse_args(["--evaluate=run.pt", "--stroke-order=canonical"])[0].stroke_order == "canonical"  # its own
     raw = RawGestures((np.zeros((4, 2)),), np.zeros(1, dtype=np.int64), ("a",), ("a",), ("s",))
     with pytest.raises(UserError, match=r"^--stroke-order=canonical needs multistroke pen samples .* leave the flag "
                                         r"out$"):
