@@ -611,7 +611,7 @@ def test_drawing_orders_code_each_stroke_by_its_turn_or_its_direction_on_screen(
     assert "| line | " in capsys.readouterr().out and -1 <= result["rank_correlation"] <= 1
 
 
-def test_stroke_order_measures_each_class_of_a_checkpoint_over_seeds(shared_data, tmp_path, capsys):
+def test_stroke_order_measures_each_class_of_a_checkpoint_over_seeds(mmg_data, tmp_path, capsys):
     from benchmarks import stroke_order
     from deepnag import checkpoint as ckpt
     from deepnag.data import load_raw
@@ -619,14 +619,14 @@ def test_stroke_order_measures_each_class_of_a_checkpoint_over_seeds(shared_data
     from deepnag.recognition.dollar_p import DollarP
 
     logdir = tmp_path / "logs"
-    assert main.main(tiny("--dataset=mmg", f"--datapath={shared_data}", "--classes=line,X", "--max-per-class=4",
+    assert main.main(tiny("--dataset=mmg", f"--datapath={mmg_data}", "--classes=line,X", "--max-per-class=4",
                           "--resample-n=16", "--stroke-order=canonical", "--epochs=1", f"--logdir={logdir}")) == 0
     path = next(logdir.glob("*/checkpoints/checkpoint-final.pt"))
-    (result,) = stroke_order.main([str(path), f"--datapath={shared_data}", "--seeds=2", "--per-class=2",
+    (result,) = stroke_order.main([str(path), f"--datapath={mmg_data}", "--seeds=2", "--per-class=2",
                                    f"--out={tmp_path / 'out.json'}"])
     assert result["stroke_order"] == "canonical" and result["classes"] == ["X", "line"] and result["epoch"] == 1
     state = ckpt.load(path)
-    real = load_raw("mmg", shared_data).select(("X", "line"))
+    real = load_raw("mmg", mmg_data).select(("X", "line"))
     assert real.class_names == ("X", "line")
     fake, labels = generate_per_class(state, load_generator(state, str(path)), 2, 2)  # the second seed
     predicted = DollarP().fit(list(fake), labels).predict(list(real.sequences))

@@ -4,7 +4,6 @@ worked out by hand, its invariances, and 1-NN on real MMG gestures."""
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -203,13 +202,9 @@ def test_translation_and_scale_do_not_matter():
 # Real gestures
 # ----------------------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def writer_10(shared_data):
+def writer_10(mmg_data):
     """The medium-speed gestures of stylus writer 10 (160: 10 of each class), from the real MMG archive."""
-    if not (shared_data / "mmg" / "mmg.tar.xz").is_file():
-        if os.environ.get("DEEPNAG_REQUIRE_DATA") == "1":
-            pytest.fail("DEEPNAG_REQUIRE_DATA=1 but mmg/mmg.tar.xz is not at DEEPNAG_SHARED_DATA")
-        pytest.skip("the MMG archive is not at DEEPNAG_SHARED_DATA/mmg/mmg.tar.xz")
-    raw = mmg.load(shared_data, device="pen")
+    raw = mmg.load(mmg_data, device="pen")
     keep = np.flatnonzero(np.array(raw.subjects) == "10")
     return [raw.sequences[i] for i in keep], raw.labels[keep]
 

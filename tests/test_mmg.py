@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
 from pathlib import Path
 
@@ -19,16 +18,6 @@ from deepnag.errors import UserError
 
 PEN_SUBJECTS = ("10", "11", "12", "22", "28", "68", "71", "88", "95", "98")
 FINGER_SUBJECTS = ("41", "58", "61", "73", "75", "77", "85", "94", "99")
-
-
-@pytest.fixture(scope="module")
-def mmg_data(shared_data) -> Path:
-    """The folder holding the real mmg/mmg.tar.xz."""
-    if not (shared_data / "mmg" / "mmg.tar.xz").is_file():
-        if os.environ.get("DEEPNAG_REQUIRE_DATA") == "1":
-            pytest.fail("DEEPNAG_REQUIRE_DATA=1 but mmg/mmg.tar.xz is not at DEEPNAG_SHARED_DATA")
-        pytest.skip("the MMG archive is not at DEEPNAG_SHARED_DATA/mmg/mmg.tar.xz")
-    return shared_data
 
 
 @pytest.fixture(scope="module")

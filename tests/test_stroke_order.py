@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 
 import numpy as np
 import pytest
@@ -85,20 +84,11 @@ def test_the_flag_is_refused_for_single_stroke_data_and_for_samples_without_a_pe
     assert in_stroke_order(raw, "drawn") is raw
 
 
-@pytest.fixture(scope="module")
-def mmg_path(shared_data):
-    if not (shared_data / "mmg" / "mmg.tar.xz").is_file():
-        if os.environ.get("DEEPNAG_REQUIRE_DATA") == "1":
-            pytest.fail("DEEPNAG_REQUIRE_DATA=1 but mmg/mmg.tar.xz is not at DEEPNAG_SHARED_DATA")
-        pytest.skip("the MMG archive is not at DEEPNAG_SHARED_DATA/mmg/mmg.tar.xz")
-    return shared_data
-
-
-def test_a_run_trains_on_the_canonical_samples_and_records_the_order(mmg_path, tmp_path):
-    flags = ["--dataset=mmg", f"--datapath={mmg_path}", "--classes=six_point_star,X", "--max-per-class=5",
+def test_a_run_trains_on_the_canonical_samples_and_records_the_order(mmg_data, tmp_path):
+    flags = ["--dataset=mmg", f"--datapath={mmg_data}", "--classes=six_point_star,X", "--max-per-class=5",
              "--resample-n=16"]
     config = parse_args([*flags, "--stroke-order=canonical"])[0]
-    raw = load_raw("mmg", mmg_path).select(("six_point_star", "X"), 5)
+    raw = load_raw("mmg", mmg_data).select(("six_point_star", "X"), 5)
     expected = GestureData.from_raw(in_stroke_order(raw, "canonical"), 16)
     assert torch.equal(training_data_for(config).samples, expected.samples)
     assert not torch.equal(training_data_for(parse_args(flags)[0]).samples, expected.samples)  # the drawn orders differ
