@@ -21,8 +21,8 @@ import numpy as np
 
 from deepnag import checkpoint
 from deepnag.data import load_raw
+from deepnag.evaluation.metrics import tstr_per_class
 from deepnag.generate.sampling import generate_per_class, load_generator
-from deepnag.recognition.dollar_p import DollarP
 
 
 def per_class_tstr(path: Path, datapath: str, per_class: int, seeds: int) -> dict:
@@ -32,12 +32,10 @@ def per_class_tstr(path: Path, datapath: str, per_class: int, seeds: int) -> dic
     names = tuple(state["class_names"])
     real = load_raw("mmg", datapath, speeds=saved.speeds, mmg_device=saved.mmg_device).select(names)
     generator = load_generator(state, str(path))
-    truth = np.asarray(real.labels)
     accuracy = np.empty((seeds, len(names)))
     for row, seed in enumerate(range(1, seeds + 1)):
         fake, labels = generate_per_class(state, generator, per_class, seed)
-        predicted = DollarP().fit(list(fake), labels).predict(list(real.sequences))
-        accuracy[row] = [np.mean(predicted[truth == c] == c) for c in range(len(names))]
+        accuracy[row] = tstr_per_class(fake, labels, list(real.sequences), np.asarray(real.labels), len(names))[1]
     return {"checkpoint": str(path), "epoch": int(state["epoch"]), "stroke_order": saved.stroke_order,
             "classes": list(names), "accuracy": accuracy.tolist()}
 

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, Sequence
 
 from deepnag._version import __version__
 from deepnag.actions import ACTIONS, FLAG_GROUPS, RUN_SETTINGS, chosen, flag, missing, refused
-from deepnag.config import RECIPES, WHAT_TO_RUN, Config, flag_names
+from deepnag.config import MULTISTROKE_DATASETS, RECIPES, WHAT_TO_RUN, Config, flag_names
 from deepnag.errors import UserError
 from deepnag.flag_types import choice
 from deepnag.generate.synthesizers import SYNTHESIZERS
@@ -180,8 +180,8 @@ def _value_refused(values: dict[str, Any], explicit: set[str], action: str) -> s
         return "--speeds applies to dollar-gds and mmg only"
     if "mmg_device" in explicit and values["dataset"] != "mmg" and (action == "train" or "dataset" in explicit):
         return "--mmg-device applies to --dataset=mmg only"  # (a checkpoint's own data set is checked against it)
-    if values["stroke_order"] != "drawn" and values["dataset"] in ("dollar-gds", "jk2017-kinect", "jk2017-leap") \
-            and (action == "train" or "dataset" in explicit):  # (on a checkpoint: checked against its own)
+    pen = values["dataset"] in MULTISTROKE_DATASETS or values["dataset"] == "folder"  # (a folder's samples: on loading)
+    if values["stroke_order"] != "drawn" and not pen and (action == "train" or "dataset" in explicit):  # (checkpoint: its own)
         return (f"--stroke-order={values['stroke_order']} applies to multistroke pen data (--dataset=mmg, or a folder "
                 f"of x, y, pen-state samples); {values['dataset']} has one stroke or none")
     if values["best_by"] == "tstr" and not values["eval_every"] and action != "resume":

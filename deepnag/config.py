@@ -16,6 +16,8 @@ from deepnag.flag_types import DOLLAR_GDS_SPEEDS, DURATION_UNITS, MMG_DEVICES, S
 
 MODELS = ("DeepNAG", "DeepGAN")
 DATASETS = ("dollar-gds", "jk2017-kinect", "jk2017-leap", "mmg", "folder")
+MULTISTROKE_DATASETS = frozenset({"mmg"})
+"""Data sets of multistroke pen gestures (x, y, pen state): recognised with $P, and what --stroke-order orders."""
 DEFAULT_EPOCHS = {"DeepNAG": 25_000, "DeepGAN": 150_000}
 DEVICES = ("auto", "cpu", "cuda")
 BEST_BY = ("loss", "tstr")
@@ -262,4 +264,4 @@ def conflict(config: Config, explicit: set[str], saved: Config, may_differ: Sequ
     return None
 
 
-__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "DOLLAR_GDS_SPEEDS", "MMG_DEVICES", "STROKE_ORDERS", "DEFAULT_EPOCHS", "DEVICES", "conflict", "flag_or_saved", "flag_text"]
+__all__ = ["Config", "WHAT_TO_RUN", "flag_groups", "flag_names", "BEST_BY", "RECIPES", "DURATION_UNITS", "MODELS", "DATASETS", "MULTISTROKE_DATASETS", "DOLLAR_GDS_SPEEDS", "MMG_DEVICES", "STROKE_ORDERS", "DEFAULT_EPOCHS", "DEVICES", "conflict", "flag_or_saved", "flag_text"]

@@ -263,9 +263,9 @@ def learned_metrics(
     return recognizer_metrics(recognizer, real, real_labels, subjects, synthetic, synthetic_labels, seed)
 
 
-def _tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: Sequence[np.ndarray],
+def tstr_per_class(synthetic: np.ndarray, synthetic_labels: np.ndarray, real: Sequence[np.ndarray],
                     real_labels: np.ndarray, num_classes: int) -> tuple[float, np.ndarray]:
-    """TSTR of the 1-NN recogniser: over every real sample, and per class."""
+    """TSTR of the 1-NN recogniser (`recognizer_for` the real samples): over every real sample, and per class."""
     predicted = recognizer_for(int(synthetic.shape[2]), samples=real).fit(list(synthetic), synthetic_labels).predict(real)
     correct = predicted == real_labels
     per_class = np.bincount(real_labels, weights=correct, minlength=num_classes) / np.maximum(
@@ -324,7 +324,7 @@ def all_metrics(
     num_classes = int(max(real_labels.max(), synthetic_labels.max())) + 1
     seconds: dict[str, float] = {}
     with _timed(seconds, "tstr"):
-        tstr_accuracy, per_class = _tstr_per_class(synthetic, synthetic_labels, real, real_labels, num_classes)
+        tstr_accuracy, per_class = tstr_per_class(synthetic, synthetic_labels, real, real_labels, num_classes)
     with _timed(seconds, "yardstick"):
         yardstick = subject_disjoint_yardstick(real, real_labels, subjects, num_features, seed)
     with _timed(seconds, "fidelity_diversity"):

@@ -38,6 +38,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from deepnag.config import MULTISTROKE_DATASETS
 from deepnag.data.preprocessing import is_pen_data, resample
 
 log = logging.getLogger(__name__)
@@ -256,10 +257,6 @@ def recognizer_for(num_features: int, *, dataset: str | None = None,
 
         return DollarP()
     return Protractor() if num_features == 2 else JackknifeDTW()
-
-
-MULTISTROKE_DATASETS = frozenset({"mmg"})
-"""Data sets of multistroke pen gestures (x, y, pen state), recognised with $P."""
 
 
 class Recognizer(Protocol):
