@@ -15,7 +15,7 @@ from deepnag.data.preprocessing import PEN_LEVEL, MinMaxNormalizer, allocate_poi
 from deepnag.evaluation.metrics import all_metrics
 from deepnag.recognition.dollar_p import DollarP
 from deepnag.recognition.recognizers import JackknifeDTW, Protractor, recognizer_for
-from tests.test_mmg import medium, mmg_data  # noqa: F401 (fixtures)
+from tests.test_mmg import medium  # noqa: F401 (a fixture; mmg_data is in conftest)
 
 N = 64
 
