@@ -44,7 +44,8 @@ def training_command(config: Config) -> str:
     if config.recipe != Config.recipe:
         flags.append(f"--recipe={config.recipe}")
     for name in ("seed", "latent_dim", "resample_n", "gamma", "diversity_weight", "lr", "lr_warmup", "ema", "beta0",
-                 "beta1", "batch_size", "deepgan_critic_iters", "deepgan_lambda", "speeds", "classes", "max_per_class",
+                 "beta1", "batch_size", "deepgan_critic_iters", "deepgan_lambda", "speeds", "mmg_device", "stroke_order",
+                 "classes", "max_per_class",
                  "subjects", "holdout_subjects", "train_subject_count", "chain_variants"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
@@ -55,22 +56,36 @@ def training_command(config: Config) -> str:
     return "python main.py " + " ".join(flags)
 
 
-def lr_changes(log: Path, epoch: int) -> list[tuple[int, float, float]]:
-    """The learning-rate changes of `--resume --lr` up to `epoch`, from the run's log: (from epoch, new, old)."""
+CHANGES = (("lr", r"from epoch (\d+) the learning rate goes on at --lr=(\S+) \(the run's was (\S+)\)"),
+           ("stroke_order", r"from epoch (\d+) the strokes are in --stroke-order=(\S+) \(the run's were (\S+)\)"))
+"""The settings a resume may change, as the training log says so (`deepnag/train/loop.py`)."""
+
+
+def resume_changes(log: Path, epoch: int) -> list[tuple[int, str, str, str]]:
+    """The settings `--resume` changed up to `epoch`, from the run's log: (from epoch, setting, new, old), in order."""
     if not log.is_file():
         return []
-    found = re.finditer(r"from epoch (\d+) the learning rate goes on at --lr=(\S+) \(the run's was (\S+)\)",
-                        log.read_text())
-    return [(int(m.group(1)), float(m.group(2)), float(m.group(3))) for m in found if int(m.group(1)) <= epoch]
+    text = log.read_text()
+    found = [(int(m.group(1)), name, m.group(2), m.group(3)) for name, pattern in CHANGES
+             for m in re.finditer(pattern, text) if int(m.group(1)) <= epoch]
+    return sorted(found, key=lambda change: change[0])
 
 
-def command_line(config: Config, changes: list[tuple[int, float, float]]) -> str:
-    """The card's command: the run's first one, then its resumes (and where one changed the learning rate)."""
+def command_line(config: Config, changes: list[tuple[int, str, str, str]]) -> str:
+    """The card's command: the run's first one, then its resumes (and where one changed a setting)."""
     if not changes:
         return f"`{training_command(config)}` (then `--resume` across sessions)"
-    first = training_command(dataclasses.replace(config, lr=changes[0][2]))
-    later = ", ".join(f"from epoch {start} `--lr={lr:g}`" for start, lr, _ in changes)
-    return f"`{first}` (then `--resume` across sessions; {later})"
+    first = {}
+    for _, name, _, old in changes:
+        first.setdefault(name, type(getattr(config, name))(old))
+    later = ", ".join(f"from epoch {start} `--{name.replace('_', '-')}={_flag_value(name, new)}`"
+                      for start, name, new, _ in changes)
+    return f"`{training_command(dataclasses.replace(config, **first))}` (then `--resume` across sessions; {later})"
+
+
+def _flag_value(name: str, text: str) -> str:
+    """A logged value as the command line writes it (learning rates as %g)."""
+    return f"{float(text):g}" if name == "lr" else text
 
 
 def wall_clock_hours(log: Path, epoch: int) -> float | None:
@@ -137,6 +152,9 @@ def main_(argv: list[str] | None = None) -> None:
     parser.add_argument("--machine", default="2-core x86-64 CPU (no GPU)")
     parser.add_argument("--prior-hours", type=float, default=0.0,
                         help="training hours of earlier runs that this one continued (from a generator-only checkpoint)")
+    parser.add_argument("--command", default="",
+                        help="the card's command cell, for a model continued from a generator-only checkpoint whose "
+                             "earlier runs' logs are elsewhere (default: from this run's config and log)")
     parser.add_argument("--note", default="", help="a paragraph for the card, e.g. that the model is intermediate")
     parser.add_argument("--metrics", choices=("fast", "study"), default="fast",
                         help="the card's measurements: the quality figures, or those and the held-out-writer study "
@@ -202,7 +220,7 @@ Trained with this project's own code.
 
 | | |
 |---|---|
-| command | {command_line(config, lr_changes(log, state['epoch']))} |
+| command | {args.command or command_line(config, resume_changes(log, state['epoch']))} |
 | epochs | {state['epoch']} of {config.num_epochs}{" (the reference's)" if config.epochs is None else f" (`--epochs`; the reference's: {Config(model=config.model).num_epochs})"}, best epoch-mean loss {state['best_loss']:.4f} |
 | wall-clock | {f'{hours:.1f} h' if hours is not None else 'unknown'} of training |
 | machine | {args.machine} |

@@ -107,17 +107,22 @@ def test_the_cards_command_names_the_recipe_and_what_differs_from_it():
         "--chain-variants=4 --epochs=40")
 
 
-def test_the_cards_command_says_where_a_resume_changed_the_learning_rate(tmp_path):
+def test_the_cards_command_says_where_a_resume_changed_a_setting(tmp_path):
     from deepnag.config import Config
 
     log = tmp_path / "train.log"
     log.write_text("05:58:07 from epoch 301 the learning rate goes on at --lr=0.0005 (the run's was 0.003)\n"
+                   "06:00:00 from epoch 351 the strokes are in --stroke-order=canonical (the run's were drawn)\n"
                    "07:10:00 from epoch 420 the learning rate goes on at --lr=0.0001 (the run's was 0.0005)\n")
-    assert make_release.lr_changes(log, 400) == [(301, 5e-4, 3e-3)]
-    assert make_release.lr_changes(tmp_path / "none.log", 400) == []
-    tuned = Config(dataset="mmg", recipe="fast", lr=1e-4, lr_warmup=100, ema=0.999)
-    assert make_release.command_line(tuned, make_release.lr_changes(log, 500)) == (
+    assert make_release.resume_changes(log, 400) == [(301, "lr", "0.0005", "0.003"),
+                                                     (351, "stroke_order", "canonical", "drawn")]
+    assert make_release.resume_changes(tmp_path / "none.log", 400) == []
+    tuned = Config(dataset="mmg", recipe="fast", lr=1e-4, lr_warmup=100, ema=0.999, stroke_order="canonical")
+    assert make_release.command_line(tuned, make_release.resume_changes(log, 500)) == (
         "`python main.py --model=DeepNAG --dataset=mmg --recipe=fast` (then `--resume` across sessions; "
-        "from epoch 301 `--lr=0.0005`, from epoch 420 `--lr=0.0001`)")
+        "from epoch 301 `--lr=0.0005`, from epoch 351 `--stroke-order=canonical`, from epoch 420 `--lr=0.0001`)")
+    assert make_release.command_line(tuned, []) == (
+        "`python main.py --model=DeepNAG --dataset=mmg --recipe=fast --lr=0.0001 --stroke-order=canonical` "
+        "(then `--resume` across sessions)")
     assert make_release.command_line(Config(), []) == ("`python main.py --model=DeepNAG --dataset=dollar-gds` "
                                                        "(then `--resume` across sessions)")

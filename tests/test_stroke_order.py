@@ -97,3 +97,25 @@ def test_a_run_trains_on_the_canonical_samples_and_records_the_order(mmg_data, t
     (run,) = logdir.iterdir()
     state = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert state["config"]["stroke_order"] == "canonical"
+
+
+def test_resuming_with_another_stroke_order_fine_tunes_on_it_and_says_so(mmg_data, shared_data, tmp_path, capsys):
+    flags = ["--dataset=mmg", f"--datapath={mmg_data}", "--classes=six_point_star,X", "--max-per-class=5",
+             "--resample-n=16", f"--logdir={tmp_path / 'logs'}"]
+    assert main.main(tiny(*flags, "--epochs=1")) == 0
+    (run,) = (tmp_path / "logs").iterdir()
+    final = run / "checkpoints" / "checkpoint-final.pt"
+    assert main.main([f"--resume={final}", "--epochs=2", "--stroke-order=canonical"]) == 0
+    state = torch.load(final, weights_only=True)
+    assert state["epoch"] == 2 and state["config"]["stroke_order"] == "canonical"
+    log = (run / "logs" / "train.log").read_text()
+    assert "from epoch 2 the strokes are in --stroke-order=canonical (the run's were drawn)" in log
+    single = ["--dataset=dollar-gds", f"--datapath={shared_data}", "--classes=circle", "--max-per-class=3",
+              f"--logdir={tmp_path / 'single'}"]
+    assert main.main(tiny(*single, "--epochs=1")) == 0
+    (other,) = (tmp_path / "single").iterdir()
+    capsys.readouterr()
+    assert main.main([f"--resume={other / 'checkpoints' / 'checkpoint-final.pt'}", "--epochs=2",
+                      "--stroke-order=canonical"]) == 2
+    assert capsys.readouterr().err.startswith("error: --stroke-order=canonical needs multistroke pen samples")
+    assert [p.name for p in (tmp_path / "single").iterdir()] == [other.name]  # no run directory left behind

@@ -197,6 +197,13 @@ class Trainer:
         if tuple(state["class_names"]) != self.data.class_names:
             raise UserError(f"{self.config.resume}: the data set's classes differ from the checkpoint's")
         self.epoch = int(state["epoch"])
+        saved = checkpoint.config_of(state)
+        if self.config.stroke_order != saved.stroke_order:  # a fine-tune: the same shapes, strokes in another order
+            log.info("from epoch %d the strokes are in --stroke-order=%s (the run's were %s)", self.epoch + 1,
+                     self.config.stroke_order, saved.stroke_order)
+        if self.config.lr != saved.lr:  # (scripts/make_release reads these lines for the card's command)
+            log.info("from epoch %d the learning rate goes on at --lr=%g (the run's was %g)", self.epoch + 1,
+                     self.config.lr, saved.lr)
         if state["kind"] == "full":  # the same training goes on; from weights only, a new run keeps its own best
             self.best = float(state["best_loss"])
             self.best_quality = float(state.get("best_quality", -math.inf))
@@ -224,11 +231,8 @@ class Trainer:
             optimizer.load_state_dict(state["optimizers"][name])
         if "optimisation" in state:  # (absent from checkpoints older than --recipe: no schedule to continue)
             self.method.optimisation.load_state_dict(state["optimisation"])
-        saved_lr = checkpoint.config_of(state).lr
-        if self.config.lr != saved_lr:
+        if self.config.lr != saved.lr:
             self.method.optimisation.retarget(self.config.lr)
-            log.info("from epoch %d the learning rate goes on at --lr=%g (the run's was %g)", self.epoch + 1,
-                     self.config.lr, saved_lr)
         rng = dict(state["rng"])
         per_rank = rng.pop("latent_ranks", None)
         if self.context.enabled:
