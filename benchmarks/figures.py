@@ -174,6 +174,40 @@ def draw_time_to_quality() -> Path:
     return path
 
 
+def draw_stroke_order() -> Path:
+    """$P TSTR against epochs of the MMG model fine-tuned in each stroke order, and per class at the last epoch of
+    both (benchmarks/stroke_order.py)."""
+    results = json.loads((RESULTS / "stroke_order" / "mmg.json").read_text())["results"]
+    start = min(r["epoch"] for r in results)  # the model both runs continue (drawn order)
+    fig, (curve, bars) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1, 2]})
+    last = {}
+    for order in ("drawn", "canonical"):
+        runs = sorted((r for r in results if r["stroke_order"] == order or r["epoch"] == start),
+                      key=lambda r: r["epoch"])
+        overall = [np.asarray(r["accuracy"]).mean(axis=1) for r in runs]
+        curve.errorbar([r["epoch"] for r in runs], [o.mean() for o in overall], yerr=[o.std(ddof=1) for o in overall],
+                       marker="o", capsize=2, label=f"--stroke-order={order} from epoch {start + 1}")
+        last[order] = runs[-1]
+    curve.set_xlabel("epoch")
+    curve.set_ylabel("$P TSTR (all classes)")
+    curve.legend(fontsize=7)
+    classes = last["drawn"]["classes"]
+    x = np.arange(len(classes))
+    for shift, (order, run) in zip((-0.2, 0.2), last.items()):
+        accuracy = np.asarray(run["accuracy"])
+        bars.bar(x + shift, accuracy.mean(axis=0), 0.4, yerr=accuracy.std(axis=0, ddof=1), capsize=2,
+                 label=f"{order}, epoch {run['epoch']}")
+    bars.set_xticks(x, [c.replace("_", " ") for c in classes], rotation=45, ha="right", fontsize=7)
+    bars.set_ylabel("$P TSTR per class")
+    bars.set_ylim(0, 1.05)
+    bars.legend(fontsize=7)
+    fig.tight_layout()
+    path = OUT / "stroke-order.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def draw_chain_choice() -> Path:
     """Held-out GRU error of each chain tried (benchmarks/chain_choice.py), per data set, pooled over folds."""
     table: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -225,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         print(draw(name, pooled(patterns)).relative_to(ROOT))
     print(draw_chain_choice().relative_to(ROOT))
     print(draw_time_to_quality().relative_to(ROOT))
+    print(draw_stroke_order().relative_to(ROOT))
     print()
     print(recommendation_table("docs/findings/index.md"))
     print()

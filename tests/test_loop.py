@@ -139,12 +139,16 @@ def test_a_generator_only_checkpoint_continues_in_a_new_run(tmp_path, shared_dat
             f"error: {shared} has already trained 2 epochs, so {epochs} leaves nothing to train; "
             "give --epochs greater than 2 (e.g. --epochs=1002)"]
     assert not logdir.exists()
-    # One more epoch trains on from there with a new optimiser.
-    assert main.main([f"--resume={shared}", "--epochs=3", f"--logdir={logdir}", f"--datapath={shared_data}"]) == 0
+    # One more epoch trains on from there with a new optimiser (at the --lr given, which the log says).
+    assert main.main([f"--resume={shared}", "--epochs=3", f"--logdir={logdir}", f"--datapath={shared_data}",
+                      "--lr=2e-4"]) == 0
     (run,) = list(logdir.iterdir())
-    assert run != first and "continuing the generator-only checkpoint" in (run / "logs" / "train.log").read_text()
+    text = (run / "logs" / "train.log").read_text()
+    assert run != first and "continuing the generator-only checkpoint" in text
+    assert "from epoch 3 the learning rate goes on at --lr=0.0002 (the run's was 0.0001)" in text
     final = torch.load(run / "checkpoints" / "checkpoint-final.pt", weights_only=True)
     assert final["epoch"] == 3 and final["kind"] == "full"
+    assert [g["lr"] for g in final["optimizers"]["generator"]["param_groups"]] == [pytest.approx(2e-4, rel=1e-12)]
     assert any(not torch.equal(final["generator"][k], state["generator"][k]) for k in state["generator"])
     assert "epoch 3/3" in (run / "logs" / "train.log").read_text()
 
