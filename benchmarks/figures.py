@@ -140,6 +140,11 @@ def draw(name: str, table: dict[tuple[str, str], dict[str, list[float]]]) -> Pat
         ax.set_title(f"{dataset}, {kind}", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(f"{name}: mean ± sd over seeds (and folds); green: a --synthesizer name", fontsize=9)
+    return _save(fig, name)
+
+
+def _save(fig: plt.Figure, name: str) -> Path:
+    """The figure as docs/findings/figures/`name`.png."""
     fig.tight_layout()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name}.png"
@@ -167,11 +172,7 @@ def draw_time_to_quality() -> Path:
         ax.set_ylabel("TSTR / yardstick")
         ax.set_ylim(0, 1.05)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = OUT / "time-to-quality.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, "time-to-quality")
 
 
 def draw_stroke_order() -> Path:
@@ -201,11 +202,7 @@ def draw_stroke_order() -> Path:
     bars.set_ylabel("$P TSTR per class")
     bars.set_ylim(0, 1.05)
     bars.legend(fontsize=7)
-    fig.tight_layout()
-    path = OUT / "stroke-order.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, "stroke-order")
 
 
 def draw_chain_choice() -> Path:
