@@ -39,7 +39,7 @@ def test_no_option_is_recommended_over_the_chain_for_the_learned_recogniser():
 
 
 def test_every_findings_page_has_its_figure_and_a_command():
-    drawn = {*figures.STUDIES, "chained-training", "time-to-quality"}
+    drawn = {*figures.STUDIES, "chained-training", "time-to-quality", "stroke-order"}
     pages = sorted(p for p in FINDINGS.glob("*.md") if p.name != "index.md")
     assert {p.stem for p in pages} == drawn
     for page in pages:
