@@ -20,17 +20,25 @@ from pathlib import Path
 import numpy as np
 
 from deepnag import checkpoint
-from deepnag.data import load_raw
+from deepnag.data import RawGestures, load_raw
 from deepnag.evaluation.metrics import tstr_per_class
 from deepnag.generate.sampling import generate_per_class, load_generator
 
 
-def per_class_tstr(path: Path, datapath: str, per_class: int, seeds: int) -> dict:
-    """(seeds, classes) $P accuracies of one checkpoint's samples on the real ones, with what the checkpoint is."""
+def per_class_tstr(path: Path, datapath: str, per_class: int, seeds: int,
+                   loaded: dict[tuple, RawGestures] | None = None) -> dict:
+    """(seeds, classes) $P accuracies of one checkpoint's samples on the real ones, with what the checkpoint is.
+
+    `loaded` keeps the real data read for earlier checkpoints of the same speeds and device (read once, not per
+    checkpoint)."""
     state = checkpoint.load(path)
     saved = checkpoint.config_of(state)
     names = tuple(state["class_names"])
-    real = load_raw("mmg", datapath, speeds=saved.speeds, mmg_device=saved.mmg_device).select(names)
+    loaded = {} if loaded is None else loaded
+    key = (saved.speeds, saved.mmg_device)
+    if key not in loaded:
+        loaded[key] = load_raw("mmg", datapath, speeds=saved.speeds, mmg_device=saved.mmg_device)
+    real = loaded[key].select(names)
     generator = load_generator(state, str(path))
     accuracy = np.empty((seeds, len(names)))
     for row, seed in enumerate(range(1, seeds + 1)):
@@ -48,7 +56,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    results = [per_class_tstr(path, args.datapath, args.per_class, args.seeds) for path in args.checkpoints]
+    loaded: dict[tuple, RawGestures] = {}
+    results = [per_class_tstr(path, args.datapath, args.per_class, args.seeds, loaded) for path in args.checkpoints]
     for result in results:
         accuracy = np.asarray(result["accuracy"])
         cells = ", ".join(f"{name} {accuracy[:, c].mean():.3f} ± {accuracy[:, c].std(ddof=1):.3f}"

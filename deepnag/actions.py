@@ -47,8 +47,8 @@ class Action:
 EVALUATE_MAY_DIFFER = ("evaluate", "output", "show", "datapath", "download_url", *MACHINE, "seed", "logdir", "metrics",
                        "recognizer", "num_per_class")
 RESUME_MAY_DIFFER = ("resume", "fresh_critic", "epochs", "time_limit", "lr", "stroke_order", "eval_every",
-                     "vis_frequency", "checkpoint_frequency", "restart_every", "use_tensorboard", *MACHINE, "datapath", "download_url",
-                     "logdir", "skip_nonfinite", "amp")
+                     "vis_frequency", "checkpoint_frequency", "restart_every", "use_tensorboard", *MACHINE,
+                     "datapath", "download_url", "logdir", "skip_nonfinite", "amp")
 GENERATE_MAY_DIFFER = ("generate", *FLAG_GROUPS["output and measurements"], *FLAG_GROUPS["samples to write"],
                        "datapath", "download_url", *MACHINE, "seed", "logdir", "classes")
 """--generate on a checkpoint: --classes picks among its classes (its generator's samples only)."""

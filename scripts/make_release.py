@@ -45,8 +45,7 @@ def training_command(config: Config) -> str:
         flags.append(f"--recipe={config.recipe}")
     for name in ("seed", "latent_dim", "resample_n", "gamma", "diversity_weight", "lr", "lr_warmup", "ema", "beta0",
                  "beta1", "batch_size", "deepgan_critic_iters", "deepgan_lambda", "speeds", "mmg_device", "stroke_order",
-                 "classes", "max_per_class",
-                 "subjects", "holdout_subjects", "train_subject_count", "chain_variants"):
+                 "classes", "max_per_class", "subjects", "holdout_subjects", "train_subject_count", "chain_variants"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
             value = ",".join(value) if isinstance(value, tuple) else value
